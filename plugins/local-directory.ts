@@ -1,0 +1,87 @@
+import { desc, eq, or, sql } from 'drizzle-orm'
+import * as v from 'valibot'
+import { type Contact, definePlugin } from '../src/crm/plugin.ts'
+import { contacts, owners } from '../src/db/schema.ts'
+
+/**
+ * The embedded CRM: contacts in the service's own SQLite database (`contacts`, owners from `owners`).
+ * Needs no account, so the service routes real calls out of the box; also a last link in a chain after a
+ * remote CRM.
+ */
+export const localDirectory = () =>
+  definePlugin({
+    id: 'local-directory',
+    version: '1.0.0',
+    envPrefix: 'LOCAL_DIRECTORY_',
+    config: v.object({}),
+    setup({ db, log }) {
+      const columns = {
+        id: contacts.id,
+        name: contacts.name,
+        company: contacts.company,
+        segment: contacts.segment,
+        tags: contacts.tags,
+        fields: contacts.fields,
+        updatedAt: contacts.updatedAt,
+        ownerId: owners.crmOwnerId,
+        ownerEmail: contacts.ownerEmail,
+        ownerName: owners.name,
+        ownerExtension: owners.extension,
+        ownerPhone: owners.phone,
+        ownerLayer: owners.layer,
+      }
+      const base = () => db.select(columns).from(contacts).leftJoin(owners, eq(owners.email, contacts.ownerEmail))
+      // Several contacts can share a number (a switchboard); the most recently updated one wins.
+      const byPhone = base()
+        .where(or(eq(contacts.phone, sql.placeholder('phone')), eq(contacts.mobile, sql.placeholder('phone'))))
+        .orderBy(desc(contacts.updatedAt), desc(contacts.id))
+        .limit(1)
+        .prepare()
+      const byPin = base()
+        .where(eq(contacts.pin, sql.placeholder('pin')))
+        .orderBy(desc(contacts.updatedAt), desc(contacts.id))
+        .limit(1)
+        .prepare()
+
+      type Row = NonNullable<Awaited<ReturnType<typeof byPhone.get>>>
+      const toContact = (row: Row | undefined): Contact | null => {
+        if (!row) return null
+        let fields: Record<string, string> = {}
+        if (row.fields) {
+          try {
+            fields = Object.fromEntries(
+              Object.entries(JSON.parse(row.fields) as Record<string, unknown>).map(([key, value]) => [key, String(value)]),
+            )
+          } catch {
+            log.warn('contact fields are not a JSON object; ignored', { plugin: 'local-directory', contactId: row.id })
+          }
+        }
+        const hasOwner = row.ownerEmail || row.ownerName
+        return {
+          id: String(row.id),
+          source: 'local-directory',
+          name: row.name,
+          company: row.company ?? undefined,
+          segment: row.segment ?? undefined,
+          tags: row.tags ? row.tags.split(',').map((tag) => tag.trim()).filter(Boolean) : [],
+          fields,
+          updatedAt: row.updatedAt,
+          owner: hasOwner
+            ? {
+                id: row.ownerId ?? undefined,
+                email: row.ownerEmail ?? undefined,
+                name: row.ownerName ?? undefined,
+                extension: row.ownerExtension ?? undefined,
+                phone: row.ownerPhone ?? undefined,
+                layer: row.ownerLayer ?? undefined,
+              }
+            : undefined,
+        }
+      }
+
+      return {
+        findByPhone: async (phone) => toContact(await byPhone.get({ phone })),
+        findByPin: async (pin) => toContact(await byPin.get({ pin })),
+      }
+    },
+  })

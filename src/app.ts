@@ -1,0 +1,147 @@
+import { Hono } from 'hono'
+import type { Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { timingSafeEqual } from 'hono/utils/buffer'
+import { type Config, parseConfig } from './config.ts'
+import { createLookupService } from './crm/lookup-service.ts'
+import { createPluginChain } from './crm/plugin-chain.ts'
+import type { CrmPlugin } from './crm/plugin.ts'
+import { createCallStateStore } from './db/call-state-store.ts'
+import type { Database } from './db/database.ts'
+import { createDecisionLog } from './db/decision-log.ts'
+import { createLogger, type Logger } from './logger.ts'
+import type { ProviderAdapter, ProviderRequest } from './providers/provider.ts'
+import { voicenter } from './providers/voicenter.ts'
+import { createCallRouter } from './routing/call-router.ts'
+import { createRuleCache } from './rules/rule-cache.ts'
+
+export interface AppOptions {
+  db: Database
+  /** Environment variables (Node) or Worker vars and secrets. */
+  env: Record<string, string | undefined>
+  /** The CRM plugins this build knows; CRM_PLUGINS picks from them. */
+  plugins: readonly CrmPlugin[]
+  log?: Logger
+  /** The time rules are evaluated at (tests pin it). */
+  clock?: () => Date
+  fetch?: typeof fetch
+}
+
+const MAX_WEBHOOK_BODY = 64 * 1024
+
+/** Builds the whole service over a database; runtime-neutral (Node and Workers entries call it). */
+export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch: fetchImpl }: AppOptions) => {
+  const config: Config = parseConfig(env)
+  const log = givenLog ?? createLogger(config.LOG_LEVEL)
+  const chain = await createPluginChain({ available: plugins, enabled: config.CRM_PLUGINS, env, db, log, fetch: fetchImpl })
+  const rules = createRuleCache({ db, defaults: { timeZone: config.TIME_ZONE }, log, refreshMs: config.RULES_REFRESH_MS })
+  const callState = createCallStateStore(db)
+  const decisionLog = createDecisionLog({ db, log })
+  const router = createCallRouter({
+    rules,
+    lookups: createLookupService(chain),
+    callState,
+    decisionLog,
+    defaults: {
+      language: config.DEFAULT_LANGUAGE,
+      maxCallDuration: config.DIAL_MAX_CALL_DURATION,
+      maxDialDuration: config.DIAL_MAX_DIAL_DURATION,
+      record: config.DIAL_RECORD,
+    },
+    log,
+    clock,
+  })
+  const adapters: Record<string, ProviderAdapter> = {
+    voicenter: voicenter({
+      defaultCountry: config.VOICENTER_DEFAULT_COUNTRY,
+      lookupDeadlineMs: config.VOICENTER_LOOKUP_DEADLINE_MS,
+    }),
+  }
+  const background = new Set<Promise<unknown>>()
+  const defer = (c: Context, task: Promise<unknown>) => {
+    try {
+      c.executionCtx.waitUntil(task)
+    } catch {
+      // Node has no execution context: keep the promise so shutdown can wait for it.
+      background.add(task)
+      void task.finally(() => background.delete(task))
+    }
+  }
+  const providerAnswer = (adapter: ProviderAdapter, status: number) => {
+    const answer = adapter.render({ action: 'provider_default' }, { provider: adapter.id })
+    return new Response(answer.body, { status, headers: { 'content-type': answer.contentType } })
+  }
+
+  const app = new Hono()
+  app.get('/healthz', (c) => c.text('ok'))
+  app.get('/health', async (c) => {
+    const snapshot = await rules.current()
+    return c.json({
+      status: 'ok',
+      plugins: chain.map((entry) => entry.id),
+      rules: { revision: snapshot.revision, active: snapshot.rules.length, fallbacks: snapshot.fallbacks.length, invalid: snapshot.invalid.length },
+    })
+  })
+
+  const webhook = async (c: Context) => {
+    const adapter = adapters[c.req.param('provider') ?? '']
+    if (!adapter) return c.json({ error: { code: 'NOT_FOUND', message: `no provider "${c.req.param('provider')}"` } }, 404)
+    if (config.WEBHOOK_SECRET) {
+      const given = c.req.param('secret') ?? c.req.query('token') ?? c.req.header('x-webhook-secret')
+      if (!given || !(await timingSafeEqual(given, config.WEBHOOK_SECRET))) {
+        log.warn('webhook refused: missing or wrong secret', { provider: adapter.id })
+        return providerAnswer(adapter, 401)
+      }
+    }
+    const { answer, recorded } = await router.route(adapter, await readRequest(c))
+    defer(c, recorded)
+    return new Response(answer.body, { status: answer.status, headers: { 'content-type': answer.contentType } })
+  }
+  const limit = bodyLimit({
+    maxSize: MAX_WEBHOOK_BODY,
+    onError: (c) => {
+      const adapter = adapters[c.req.param('provider') ?? '']
+      log.warn('webhook body too large', { provider: c.req.param('provider') })
+      return adapter ? providerAnswer(adapter, 413) : c.json({ error: { code: 'PAYLOAD_TOO_LARGE' } }, 413)
+    },
+  })
+  app.on(['GET', 'POST'], ['/webhooks/:provider', '/webhooks/:provider/:secret'], limit, webhook)
+
+  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, 404))
+  app.onError((error, c) => {
+    log.error('unhandled error', { error: error.message, path: c.req.path })
+    return c.json({ error: { code: 'INTERNAL', message: 'internal error' } }, 500)
+  })
+
+  return {
+    app,
+    config,
+    log,
+    rules,
+    callState,
+    /** Waits for decisions still being written (graceful shutdown). */
+    async drain() {
+      await Promise.allSettled([...background])
+      await decisionLog.flush()
+    },
+  }
+}
+
+export type RouterService = Awaited<ReturnType<typeof createApp>>
+
+/** Query fields plus a body parsed by its content type; an unparseable body stays text for the log. */
+const readRequest = async (c: Context): Promise<ProviderRequest> => {
+  const query = c.req.query()
+  if (c.req.method === 'GET' || c.req.method === 'HEAD') return { method: c.req.method, query, body: undefined }
+  const text = await c.req.text()
+  if (text.trim() === '') return { method: c.req.method, query, body: undefined }
+  const type = c.req.header('content-type') ?? ''
+  if (type.includes('application/x-www-form-urlencoded')) {
+    return { method: c.req.method, query, body: Object.fromEntries(new URLSearchParams(text)) }
+  }
+  try {
+    return { method: c.req.method, query, body: JSON.parse(text) }
+  } catch {
+    return { method: c.req.method, query, body: text }
+  }
+}

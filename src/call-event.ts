@@ -1,0 +1,76 @@
+import type { Contact } from './crm/plugin.ts'
+
+export const PROVIDER_IDS = ['voicenter'] as const
+export type ProviderId = (typeof PROVIDER_IDS)[number]
+
+/** One webhook request, whatever provider sent it. */
+export interface CallEvent {
+  provider: ProviderId
+  callId: string
+  /** The number called, as received and in E.164 when it could be parsed. */
+  did: string
+  didE164?: string
+  /** The caller's number as received, and in E.164 when it could be parsed (absent when withheld). */
+  callerRaw: string
+  caller?: string
+  /** Digits the caller typed; empty when nothing was typed. */
+  dtmf: string
+  /** Where in the provider's IVR the request comes from (Voicenter layer id). */
+  layer?: string
+  previousLayer?: string
+  /** Provider data echoed back to us (Voicenter CUSTOM_DATA). */
+  customData?: Record<string, string>
+}
+
+export type SayItemType = 'recording' | 'digits' | 'number' | 'date' | 'datetime' | 'text'
+export interface SayItem {
+  type: SayItemType
+  value: string
+}
+
+export interface DialTarget {
+  type: 'phone' | 'extension'
+  value: string
+}
+
+/** What to do with the call, before it is put into a provider's words. */
+export type Decision =
+  | { action: 'go_to_layer'; layer: string; callerName?: string; customData: Record<string, string> }
+  | {
+      action: 'say'
+      items: SayItem[]
+      nextLayer: string
+      failedLayer?: string
+      language: string
+      customData: Record<string, string>
+    }
+  | {
+      action: 'dial'
+      targets: DialTarget[]
+      callerId?: string
+      callerName?: string
+      maxCallDuration: number
+      maxDialDuration: number
+      /** Where the call goes when the destination cannot be reached at all. */
+      failedLayer?: string
+      record: boolean
+      customData: Record<string, string>
+    }
+  /** Tell the provider we failed, so it uses its own failover (Voicenter MiniExternalDefaultMethodData). */
+  | { action: 'provider_default' }
+
+export type DecisionAction = Decision['action']
+
+export type LookupOutcome = 'found' | 'not_found' | 'error'
+export type LookupKey = 'caller' | 'pin'
+
+export interface LookupResult {
+  key: LookupKey
+  outcome: LookupOutcome
+  contact?: Contact
+  /** Why: a timeout, a plugin error, an unusable key. */
+  reason?: string
+  /** Per plugin, in chain order. */
+  plugins: { plugin: string; outcome: LookupOutcome | 'skipped'; ms: number; reason?: string }[]
+  ms: number
+}

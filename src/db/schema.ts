@@ -1,0 +1,168 @@
+import { sql } from 'drizzle-orm'
+import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+
+/**
+ * Routing rules, meant to be edited by a person with any SQLite tool: one row per rule, readable columns,
+ * NULL in a condition column means "any". Rows are validated when loaded; an invalid row is skipped and
+ * reported by `npm run rules:check`, it never stops the service.
+ */
+export const rules = sqliteTable(
+  'rules',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    name: text('name').notNull().default(''),
+    /** Lower runs first. */
+    priority: integer('priority').notNull().default(100),
+    enabled: integer('enabled').notNull().default(1),
+    // --- conditions (NULL or '' = any) ---
+    provider: text('provider'),
+    did: text('did'),
+    caller: text('caller'),
+    fromLayer: text('from_layer'),
+    dtmf: text('dtmf'),
+    /** Which key identifies the caller for this rule: caller (caller ID), pin (digits typed) or none. */
+    identifyBy: text('identify_by').notNull().default('caller'),
+    /** found, not_found, error (comma list). */
+    lookup: text('lookup'),
+    /** e.g. `segment = VIP; owner.extension` */
+    contactMatch: text('contact_match'),
+    /** Requests from this layer in this call, e.g. `<3`, `>=3`, `2`, `1-2`. */
+    attempt: text('attempt'),
+    /** e.g. `mon-fri`, `sat,sun` */
+    days: text('days'),
+    timeFrom: text('time_from'),
+    timeTo: text('time_to'),
+    timeZone: text('time_zone'),
+    // --- action ---
+    action: text('action').notNull(),
+    toLayer: text('to_layer'),
+    say: text('say'),
+    dial: text('dial'),
+    language: text('language'),
+    /** JSON object with the rarely changed extras (durations, recording, caller name, screen pop fields). */
+    options: text('options'),
+    note: text('note'),
+  },
+  (table) => [index('rules_priority').on(table.priority, table.id)],
+)
+
+/**
+ * The answer used when no rule matches. The most specific row wins (provider + DID + layer over DID over
+ * layer over the global row with all three NULL).
+ */
+export const fallbacks = sqliteTable('fallbacks', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull().default(''),
+  enabled: integer('enabled').notNull().default(1),
+  provider: text('provider'),
+  did: text('did'),
+  fromLayer: text('from_layer'),
+  action: text('action').notNull(),
+  toLayer: text('to_layer'),
+  say: text('say'),
+  dial: text('dial'),
+  language: text('language'),
+  options: text('options'),
+  note: text('note'),
+})
+
+/** Change counters bumped by triggers, so a running service sees edits made with any SQLite tool. */
+export const revisions = sqliteTable('revisions', {
+  name: text('name').primaryKey(),
+  value: integer('value').notNull().default(0),
+})
+
+/** Maps a CRM owner (id or e-mail) to how to reach them by phone, which no CRM stores for its users. */
+export const owners = sqliteTable(
+  'owners',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    crmOwnerId: text('crm_owner_id'),
+    email: text('email'),
+    name: text('name'),
+    extension: text('extension'),
+    phone: text('phone'),
+    layer: text('layer'),
+  },
+  (table) => [index('owners_crm_owner_id').on(table.crmOwnerId), index('owners_email').on(table.email)],
+)
+
+/** The embedded CRM: a local directory of contacts, usable without any CRM account. */
+export const contacts = sqliteTable(
+  'contacts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    name: text('name').notNull(),
+    company: text('company'),
+    /** E.164, e.g. +972501234567 */
+    phone: text('phone'),
+    mobile: text('mobile'),
+    pin: text('pin'),
+    segment: text('segment'),
+    /** comma separated */
+    tags: text('tags'),
+    ownerEmail: text('owner_email'),
+    /** JSON object of free fields (balance, last ticket, ...) */
+    fields: text('fields'),
+    updatedAt: text('updated_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
+  },
+  (table) => [
+    index('contacts_phone').on(table.phone),
+    index('contacts_mobile').on(table.mobile),
+    index('contacts_pin').on(table.pin),
+  ],
+)
+
+/** Per-call state (layer visits, provider state) keyed by the provider's call id. */
+export const callState = sqliteTable(
+  'call_state',
+  {
+    provider: text('provider').notNull(),
+    callId: text('call_id').notNull(),
+    /** JSON */
+    data: text('data').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.provider, table.callId] }), index('call_state_updated').on(table.updatedAt)],
+)
+
+/** One row per webhook request: what came in, what we found, which rule fired, what we answered. */
+export const decisions = sqliteTable(
+  'decisions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: text('at').notNull(),
+    provider: text('provider').notNull(),
+    callId: text('call_id'),
+    did: text('did'),
+    caller: text('caller'),
+    dtmf: text('dtmf'),
+    layer: text('layer'),
+    attempt: integer('attempt'),
+    lookupKey: text('lookup_key'),
+    lookupOutcome: text('lookup_outcome'),
+    contactId: text('contact_id'),
+    /** JSON: per-plugin outcome and milliseconds */
+    lookups: text('lookups'),
+    ruleId: integer('rule_id'),
+    ruleName: text('rule_name'),
+    action: text('action'),
+    /** JSON: the exact answer sent */
+    answer: text('answer'),
+    reason: text('reason'),
+    durationMs: real('duration_ms'),
+    /** JSON (or raw text when it was not JSON): the request as received */
+    request: text('request'),
+  },
+  (table) => [
+    index('decisions_at').on(table.at),
+    index('decisions_call').on(table.provider, table.callId),
+    index('decisions_caller').on(table.caller),
+  ],
+)
+
+export type RuleRow = typeof rules.$inferSelect
+export type FallbackRow = typeof fallbacks.$inferSelect
+export type ContactRow = typeof contacts.$inferSelect
+export type OwnerRow = typeof owners.$inferSelect
+export type DecisionRow = typeof decisions.$inferInsert

@@ -1,0 +1,37 @@
+import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js'
+
+/** Values providers send when the caller withheld the number. */
+const WITHHELD = /^(anonymous|private|restricted|unknown|unavailable|withheld|0+)?$/i
+
+/**
+ * E.164 for a number as a provider sends it: local ("0501234567"), international ("+972501234567") or
+ * international without the plus ("972501234567"). Undefined when the number is withheld or not a number.
+ */
+export const toE164 = (raw: string, defaultCountry: string): string | undefined => {
+  const trimmed = raw.trim()
+  if (WITHHELD.test(trimmed)) return undefined
+  const parsed = parsePhoneNumberFromString(trimmed, defaultCountry.toUpperCase() as CountryCode)
+  if (parsed?.isPossible()) return parsed.number
+  // Providers sometimes drop the plus of an international number: "4915112345678".
+  const digits = trimmed.replace(/[^\d]/g, '')
+  if (/^[1-9]/.test(trimmed)) {
+    const international = parsePhoneNumberFromString(`+${digits}`)
+    if (international?.isPossible()) return international.number
+  }
+  return undefined
+}
+
+/** The national significant number ("501234567" for +972501234567), as some CRMs index it. */
+export const nationalNumber = (e164: string): string | undefined =>
+  parsePhoneNumberFromString(e164)?.nationalNumber
+
+/**
+ * How to write a number for a provider that dials domestic numbers in national form (Voicenter: "0501234567")
+ * and foreign ones in international form.
+ */
+export const toDialString = (number: string, homeCountry: string): string => {
+  const parsed = number.startsWith('+') ? parsePhoneNumberFromString(number) : undefined
+  if (!parsed) return number
+  if (parsed.country === homeCountry.toUpperCase()) return parsed.formatNational().replace(/\D/g, '')
+  return parsed.number
+}

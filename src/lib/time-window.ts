@@ -1,0 +1,98 @@
+/** Business hours: days of the week and a time of day range, in a time zone. */
+export interface TimeWindow {
+  test(at: Date): boolean
+}
+
+const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
+
+export interface TimeWindowSpec {
+  days?: string | null
+  from?: string | null
+  to?: string | null
+  timeZone: string
+}
+
+/** Undefined when the spec puts no limit on time. Throws with a readable reason when it is malformed. */
+export const compileTimeWindow = (spec: TimeWindowSpec): TimeWindow | undefined => {
+  const days = spec.days?.trim() ? parseDays(spec.days) : undefined
+  const hasFrom = Boolean(spec.from?.trim())
+  const hasTo = Boolean(spec.to?.trim())
+  if (hasFrom !== hasTo) throw new Error('time_from and time_to go together')
+  if (!days && !hasFrom) return undefined
+  const from = hasFrom ? parseTimeOfDay(spec.from as string, 'time_from') : 0
+  const to = hasTo ? parseTimeOfDay(spec.to as string, 'time_to') : 24 * 60
+  const clock = localClock(spec.timeZone)
+  return {
+    test(at) {
+      const { weekday, minutes } = clock(at)
+      // A window such as 22:00-06:00 runs over midnight; it belongs to the day it starts on.
+      if (from <= to) return (!days || days.has(weekday)) && minutes >= from && minutes < to
+      if (minutes >= from) return !days || days.has(weekday)
+      return minutes < to && (!days || days.has((weekday + 6) % 7))
+    },
+  }
+}
+
+const parseDays = (text: string): Set<number> => {
+  const days = new Set<number>()
+  for (const part of text.toLowerCase().split(',')) {
+    const [first, last] = part.split('-').map((name) => dayIndex(name.trim()))
+    if (first === undefined) continue
+    if (last === undefined) {
+      days.add(first)
+      continue
+    }
+    for (let day = first; ; day = (day + 1) % 7) {
+      days.add(day)
+      if (day === last) break
+    }
+  }
+  return days
+}
+
+const dayIndex = (name: string): number => {
+  const index = DAY_NAMES.indexOf(name.slice(0, 3) as (typeof DAY_NAMES)[number])
+  if (index < 0 || name.length < 3) throw new Error(`"${name}" is not a day (use mon, tue, ... or mon-fri)`)
+  return index
+}
+
+const parseTimeOfDay = (text: string, column: string): number => {
+  const match = /^(\d{1,2}):(\d{2})$/.exec(text.trim())
+  const hours = Number(match?.[1])
+  const minutes = Number(match?.[2])
+  if (!match || hours > 24 || minutes > 59 || (hours === 24 && minutes > 0)) {
+    throw new Error(`${column} "${text}" is not a time of day (use HH:MM, e.g. 09:00)`)
+  }
+  return hours * 60 + minutes
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>()
+
+const localClock = (timeZone: string) => {
+  let formatter = formatters.get(timeZone)
+  if (!formatter) {
+    try {
+      formatter = new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        weekday: 'short',
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+      })
+    } catch {
+      throw new Error(`"${timeZone}" is not a time zone (use an IANA name such as Asia/Jerusalem)`)
+    }
+    formatters.set(timeZone, formatter)
+  }
+  const format = formatter
+  return (at: Date) => {
+    let weekday = 0
+    let minutes = 0
+    for (const part of format.formatToParts(at)) {
+      if (part.type === 'weekday') weekday = DAY_NAMES.indexOf(part.value.toLowerCase() as (typeof DAY_NAMES)[number])
+      else if (part.type === 'hour') minutes += Number(part.value) * 60
+      else if (part.type === 'minute') minutes += Number(part.value)
+    }
+    return { weekday, minutes }
+  }
+}

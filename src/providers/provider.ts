@@ -1,0 +1,36 @@
+import type { CallEvent, Decision, ProviderId } from '../call-event.ts'
+import type { RenderCheck } from '../rules/engine.ts'
+
+/** A provider's webhook request, already read from HTTP. */
+export interface ProviderRequest {
+  method: string
+  query: Record<string, string>
+  /** Parsed JSON or form fields; the raw text when it could not be parsed; undefined when empty. */
+  body: unknown
+}
+
+/** What goes back on the wire. */
+export interface ProviderAnswer {
+  status: number
+  contentType: string
+  body: string
+}
+
+/** What could be read from a request that did not parse (e.g. the layer), so the right fallback still answers. */
+export type PartialCallEvent = Partial<CallEvent> & { provider: ProviderId }
+
+export type ParseResult = { ok: true; event: CallEvent } | { ok: false; reason: string; partial: PartialCallEvent }
+
+/**
+ * One telephony provider: reads its request into a CallEvent and writes a Decision in its format.
+ * Adapters do no I/O; the router does lookups, rules and logging for all of them.
+ */
+export interface ProviderAdapter {
+  id: ProviderId
+  /** How long the CRM may take before the rules see a timeout, inside the provider's own deadline. */
+  lookupDeadlineMs: number
+  parse(request: ProviderRequest): ParseResult
+  /** Refuses decisions this provider cannot carry out, so the next rule is tried. */
+  check: RenderCheck
+  render(decision: Decision, event: Partial<CallEvent>): ProviderAnswer
+}

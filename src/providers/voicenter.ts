@@ -1,0 +1,202 @@
+import * as v from 'valibot'
+import type { CallEvent, Decision, SayItem } from '../call-event.ts'
+import { toDialString, toE164 } from '../lib/phone.ts'
+import type { ParseResult, PartialCallEvent, ProviderAdapter, ProviderAnswer } from './provider.ts'
+
+/**
+ * Voicenter External Layer API ("mini external IVR"): a layer POSTs `IVR_LAYER_INPUT` and runs the
+ * GO_TO_LAYER / SAY_DIGITS / DIAL answer. https://www.voicenter.com/API/External-Layer
+ */
+export interface VoicenterOptions {
+  /** Country of the local numbers Voicenter sends ("0501234567"). @default 'IL' */
+  defaultCountry?: string
+  /** @default 1500 */
+  lookupDeadlineMs?: number
+}
+
+const PROVIDER = 'voicenter' as const
+const LANGUAGES = ['HE', 'EN', 'AR', 'RU']
+const RECORD_TYPES: Record<SayItem['type'], string | undefined> = {
+  recording: 'Recording',
+  digits: 'Digits',
+  number: 'Number',
+  date: 'Date',
+  datetime: 'DateTime',
+  text: undefined,
+}
+
+// Voicenter's tables say Integer where the examples send strings, and the other way round.
+const Scalar = v.pipe(v.union([v.string(), v.number()]), v.transform((value) => String(value).trim()))
+const RequiredScalar = v.pipe(Scalar, v.nonEmpty('is empty'))
+
+const CustomData = v.pipe(
+  v.union([v.string(), v.record(v.string(), v.union([v.string(), v.number(), v.boolean(), v.null()]))]),
+  v.transform((value): Record<string, string> => {
+    const object = typeof value === 'string' ? safeJson(value) : value
+    if (!object || typeof object !== 'object' || Array.isArray(object)) return {}
+    return Object.fromEntries(Object.entries(object).map(([key, item]) => [key, item === null ? '' : String(item)]))
+  }),
+)
+
+const LayerInput = v.object({
+  DID: RequiredScalar,
+  CALLER_ID: v.optional(Scalar, ''),
+  IVR_UNIQUE_ID: RequiredScalar,
+  DTMF: v.optional(Scalar, '0'),
+  LAYER_ID: RequiredScalar,
+  PREVIOUS_LAYER_ID: v.optional(v.nullable(Scalar)),
+  CUSTOM_DATA: v.optional(v.nullable(CustomData)),
+})
+
+const LayerRequest = v.object({
+  METHOD: v.optional(v.literal('IVR_LAYER_INPUT', 'must be IVR_LAYER_INPUT')),
+  // The table types DATA as String: accept it JSON-encoded too.
+  DATA: v.pipe(
+    v.union([v.string(), v.looseObject({})], 'must be an object'),
+    v.transform((value) => (typeof value === 'string' ? safeJson(value) : value)),
+    LayerInput,
+  ),
+})
+
+export const voicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500 }: VoicenterOptions = {}): ProviderAdapter => {
+  const country = defaultCountry.toUpperCase()
+
+  const parse = (request: { query: Record<string, string>; body: unknown }): ParseResult => {
+    const input = requestObject(request)
+    const parsed = v.safeParse(LayerRequest, input)
+    if (!parsed.success) {
+      return { ok: false, reason: `invalid Voicenter request: ${describeIssues(parsed.issues)}`, partial: partialEvent(input) }
+    }
+    const data = parsed.output.DATA
+    const event: CallEvent = {
+      provider: PROVIDER,
+      callId: data.IVR_UNIQUE_ID,
+      did: data.DID,
+      didE164: toE164(data.DID, country),
+      callerRaw: data.CALLER_ID,
+      caller: toE164(data.CALLER_ID, country),
+      // Voicenter sends "0" when the caller typed nothing.
+      dtmf: data.DTMF === '0' ? '' : data.DTMF.replace(/[^\d*#]/g, ''),
+      layer: data.LAYER_ID,
+      previousLayer: data.PREVIOUS_LAYER_ID ?? undefined,
+      customData: data.CUSTOM_DATA ?? undefined,
+    }
+    return { ok: true, event }
+  }
+
+  const check = (decision: Decision): string | undefined => {
+    switch (decision.action) {
+      case 'go_to_layer':
+        return layerProblem('to_layer', decision.layer)
+      case 'say': {
+        if (!LANGUAGES.includes(decision.language.toUpperCase())) {
+          return `language: Voicenter speaks ${LANGUAGES.join(', ')}, not ${decision.language}`
+        }
+        for (const item of decision.items) {
+          if (!RECORD_TYPES[item.type]) return `say: Voicenter cannot say ${item.type} items`
+          if (item.type === 'number' && !/^-?\d+$/.test(item.value)) return `say: Voicenter says whole numbers only, not ${item.value}`
+        }
+        return layerProblem('to_layer', decision.nextLayer) ?? layerProblem('failed_layer', decision.failedLayer)
+      }
+      case 'dial':
+        if (decision.targets.some((target) => target.value === '')) return 'dial: empty target'
+        if (decision.failedLayer === undefined) return 'options.failed_layer: Voicenter DIAL needs NEXT_VO_ID'
+        return layerProblem('failed_layer', decision.failedLayer)
+      case 'provider_default':
+        return undefined
+    }
+  }
+
+  const render = (decision: Decision, event: Partial<CallEvent>): ProviderAnswer => {
+    const customData = (data: Record<string, string>) => ({ ...event.customData, ...data })
+    switch (decision.action) {
+      case 'go_to_layer':
+        return json({
+          STATUS: 0,
+          ACTION: 'GO_TO_LAYER',
+          LAYER: Number(decision.layer),
+          ...(decision.callerName ? { CALLER_NAME: decision.callerName } : {}),
+          CUSTOM_DATA: customData(decision.customData),
+        })
+      case 'say':
+        return json({
+          STATUS: 0,
+          ACTION: 'SAY_DIGITS',
+          NEXT_LAYER: Number(decision.nextLayer),
+          NEXT_LAYER_IF_FAILED: Number(decision.failedLayer ?? decision.nextLayer),
+          LANGUAGE: decision.language.toUpperCase(),
+          DATA: decision.items.map((item) => ({ RecordType: RECORD_TYPES[item.type], Content: item.value })),
+        })
+      case 'dial':
+        return json({
+          STATUS: 0,
+          ACTION: 'DIAL',
+          CALLER_ID: decision.callerId ?? (event.callerRaw || event.did || ''),
+          ...(decision.callerName ? { CALLER_NAME: decision.callerName } : {}),
+          MAX_CALL_DURATION: decision.maxCallDuration,
+          MAX_DIAL_DURATION: decision.maxDialDuration,
+          NEXT_VO_ID: Number(decision.failedLayer),
+          RECORDING: decision.record ? 'yes' : 'no',
+          TARGETS: decision.targets.map((target) => ({
+            TYPE: target.type === 'phone' ? 'PHONE' : 'EXTENSION',
+            TARGET: target.type === 'phone' ? toDialString(target.value, country) : target.value,
+          })),
+          CUSTOM_DATA: customData(decision.customData),
+        })
+      case 'provider_default':
+        // STATUS 1 sends the call to the layer's MiniExternalDefaultMethodData.
+        return json({ STATUS: 1, ACTION: 'GO_TO_LAYER' })
+    }
+  }
+
+  return { id: PROVIDER, lookupDeadlineMs, parse, check, render }
+}
+
+const json = (body: unknown): ProviderAnswer => ({
+  status: 200,
+  contentType: 'application/json; charset=utf-8',
+  body: JSON.stringify(body),
+})
+
+const layerProblem = (column: string, layer: string | undefined): string | undefined =>
+  layer === undefined || /^\d+$/.test(layer) ? undefined : `${column}: Voicenter layers are numbers, not "${layer}"`
+
+/** The vendor SDK also takes GET with the fields in the query, flat or with DATA as JSON. */
+const requestObject = ({ query, body }: { query: Record<string, string>; body: unknown }): unknown => {
+  const source = body !== undefined && body !== '' ? body : query
+  if (typeof source === 'string') return safeJson(source) ?? source
+  if (source && typeof source === 'object' && !('DATA' in source) && 'IVR_UNIQUE_ID' in source) {
+    const { METHOD, ...data } = source as Record<string, unknown>
+    return { METHOD, DATA: data }
+  }
+  return source
+}
+
+const partialEvent = (input: unknown): PartialCallEvent => {
+  const data = (input as { DATA?: unknown } | undefined)?.DATA
+  const fields = (typeof data === 'string' ? safeJson(data) : data) as Record<string, unknown> | undefined
+  const text = (value: unknown) => (typeof value === 'string' || typeof value === 'number' ? String(value) : undefined)
+  return {
+    provider: PROVIDER,
+    callId: text(fields?.IVR_UNIQUE_ID),
+    did: text(fields?.DID),
+    callerRaw: text(fields?.CALLER_ID),
+    layer: text(fields?.LAYER_ID),
+  }
+}
+
+const safeJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+const describeIssues = (issues: readonly v.BaseIssue<unknown>[]): string =>
+  issues
+    .map((issue) => {
+      const path = issue.path?.map((item) => String(item.key)).join('.')
+      return path ? `${path} ${issue.message}` : issue.message
+    })
+    .join('; ')

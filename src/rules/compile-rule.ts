@@ -1,0 +1,329 @@
+import * as v from 'valibot'
+import type { DecisionAction, LookupKey, LookupOutcome, SayItemType } from '../call-event.ts'
+import type { FallbackRow, RuleRow } from '../db/schema.ts'
+import { errorMessage } from '../logger.ts'
+import { compileNumberRange, type NumberRange } from '../lib/number-range.ts'
+import { compilePattern, type Pattern } from '../lib/pattern.ts'
+import { compileTimeWindow, type TimeWindow } from '../lib/time-window.ts'
+import { type ContactMatch, compileContactMatch } from './contact-match.ts'
+import { compileTemplate, type Template } from './template.ts'
+
+export interface CompiledAction {
+  action: DecisionAction
+  toLayer?: Template
+  say: { type: SayItemType; value: Template }[]
+  dial: { type: 'phone' | 'extension'; value: Template }[]
+  language?: string
+  options: CompiledOptions
+}
+
+export interface CompiledOptions {
+  callerName?: Template
+  callerId?: Template
+  failedLayer?: Template
+  maxCallDuration?: number
+  maxDialDuration?: number
+  record?: boolean
+  customData?: Record<string, Template>
+  screenPop: boolean
+}
+
+export interface CompiledRule {
+  id: number
+  name: string
+  priority: number
+  providers?: Set<string>
+  did?: Pattern
+  caller?: Pattern
+  fromLayer?: Pattern
+  dtmf?: Pattern
+  identifyBy: LookupKey | 'none'
+  lookup?: Set<LookupOutcome>
+  contactMatch?: ContactMatch
+  attempt?: NumberRange
+  timeWindow?: TimeWindow
+  then: CompiledAction
+}
+
+export interface CompiledFallback {
+  id: number
+  name: string
+  providers?: Set<string>
+  did?: Pattern
+  fromLayer?: Pattern
+  /** Layer beats DID beats provider: the most specific matching row answers. */
+  specificity: number
+  then: CompiledAction
+}
+
+export type Compiled<T> = { ok: true; value: T } | { ok: false; reason: string }
+
+const ACTION_ALIASES: Record<string, DecisionAction> = {
+  go_to_layer: 'go_to_layer',
+  goto: 'go_to_layer',
+  layer: 'go_to_layer',
+  say: 'say',
+  say_digits: 'say',
+  dial: 'dial',
+  provider_default: 'provider_default',
+  default: 'provider_default',
+}
+
+const SAY_TYPES: Record<string, SayItemType> = {
+  recording: 'recording',
+  digits: 'digits',
+  number: 'number',
+  date: 'date',
+  datetime: 'datetime',
+  text: 'text',
+}
+
+const LOOKUP_OUTCOMES: readonly LookupOutcome[] = ['found', 'not_found', 'error']
+
+/** A column whose text compiles to something; the compiler's error becomes the column's issue. */
+const compiledColumn = <T>(compile: (text: string) => T) =>
+  v.pipe(
+    v.nullish(v.string()),
+    v.rawTransform<string | null | undefined, T | undefined>(({ dataset, addIssue, NEVER }) => {
+      const text = dataset.value?.trim()
+      if (!text) return undefined
+      try {
+        return compile(text)
+      } catch (error) {
+        addIssue({ message: errorMessage(error) })
+        return NEVER
+      }
+    }),
+  )
+
+const templateSchema = v.pipe(
+  v.union([v.string(), v.number()], 'must be text or a number'),
+  v.rawTransform<string | number, Template>(({ dataset, addIssue, NEVER }) => {
+    try {
+      return compileTemplate(String(dataset.value))
+    } catch (error) {
+      addIssue({ message: errorMessage(error) })
+      return NEVER
+    }
+  }),
+)
+
+const durationSchema = v.pipe(v.number('must be a number of seconds'), v.integer(), v.minValue(1))
+
+const OptionsSchema = v.strictObject({
+  caller_name: v.optional(templateSchema),
+  caller_id: v.optional(templateSchema),
+  failed_layer: v.optional(templateSchema),
+  max_call_duration: v.optional(durationSchema),
+  max_dial_duration: v.optional(durationSchema),
+  record: v.optional(v.boolean('must be true or false')),
+  custom_data: v.optional(v.record(v.string(), templateSchema)),
+  screen_pop: v.optional(v.boolean('must be true or false')),
+})
+
+const splitList = (text: string): string[] =>
+  text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+
+const ActionColumns = v.object({
+  action: v.pipe(
+    v.string(),
+    v.transform((text): string => ACTION_ALIASES[text.trim().toLowerCase()] ?? text),
+    v.picklist(
+      ['go_to_layer', 'say', 'dial', 'provider_default'] as const,
+      `must be one of ${Object.keys(ACTION_ALIASES).join(', ')}`,
+    ),
+  ),
+  toLayer: compiledColumn(compileTemplate),
+  say: compiledColumn((text) =>
+    splitList(text).map((item) => {
+      const separator = item.indexOf(':')
+      const type = SAY_TYPES[item.slice(0, separator).trim().toLowerCase()]
+      if (separator < 0 || !type) {
+        throw new Error(`"${item}" needs a type: ${Object.keys(SAY_TYPES).join(':, ')}: (e.g. number:{{fields.balance}})`)
+      }
+      return { type, value: compileTemplate(item.slice(separator + 1).trim()) }
+    }),
+  ),
+  dial: compiledColumn((text) =>
+    splitList(text).map((item) => {
+      const match = /^(ext|extension|phone)\s*:\s*(.+)$/i.exec(item)
+      if (!match) throw new Error(`"${item}" must start with phone: or extension:`)
+      const type = (match[1] as string).toLowerCase() === 'phone' ? ('phone' as const) : ('extension' as const)
+      return { type, value: compileTemplate((match[2] as string).trim()) }
+    }),
+  ),
+  language: compiledColumn((text) => {
+    if (!/^[A-Za-z]{2}(-[A-Za-z]{2})?$/.test(text)) throw new Error(`"${text}" is not a language code (e.g. EN, HE)`)
+    return text
+  }),
+  options: compiledColumn((text) => {
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch {
+      throw new Error('is not valid JSON (e.g. {"record": true, "max_dial_duration": 30})')
+    }
+    const parsed = v.safeParse(OptionsSchema, json)
+    if (!parsed.success) throw new Error(formatIssues(parsed.issues))
+    return parsed.output
+  }),
+})
+
+const ConditionColumns = v.object({
+  provider: compiledColumn((text) => new Set(splitList(text.toLowerCase()))),
+  did: compiledColumn(compilePattern),
+  caller: compiledColumn(compilePattern),
+  fromLayer: compiledColumn(compilePattern),
+  dtmf: compiledColumn(compilePattern),
+  identifyBy: v.pipe(
+    v.nullish(v.string()),
+    v.transform((text) => (text?.trim() || 'caller').toLowerCase()),
+    v.picklist(['caller', 'pin', 'none'], 'must be caller, pin or none'),
+  ),
+  lookup: compiledColumn((text) => {
+    const outcomes = splitList(text.toLowerCase().replace(/not found/g, 'not_found'))
+    for (const outcome of outcomes) {
+      if (!LOOKUP_OUTCOMES.includes(outcome as LookupOutcome)) {
+        throw new Error(`"${outcome}" is not a lookup outcome (${LOOKUP_OUTCOMES.join(', ')})`)
+      }
+    }
+    return new Set(outcomes as LookupOutcome[])
+  }),
+  contactMatch: compiledColumn(compileContactMatch),
+  attempt: compiledColumn(compileNumberRange),
+})
+
+export interface CompileDefaults {
+  timeZone: string
+}
+
+export const compileRule = (row: RuleRow, defaults: CompileDefaults): Compiled<CompiledRule> => {
+  const conditions = v.safeParse(ConditionColumns, row)
+  const then = compileAction(row)
+  const issues = [
+    ...(conditions.success ? [] : [formatIssues(conditions.issues)]),
+    ...(then.ok ? [] : [then.reason]),
+  ]
+  let timeWindow: TimeWindow | undefined
+  try {
+    timeWindow = compileTimeWindow({
+      days: row.days,
+      from: row.timeFrom,
+      to: row.timeTo,
+      timeZone: row.timeZone?.trim() || defaults.timeZone,
+    })
+  } catch (error) {
+    issues.push(`time window: ${errorMessage(error)}`)
+  }
+  if (conditions.success && conditions.output.identifyBy === 'none') {
+    if (conditions.output.lookup || conditions.output.contactMatch) {
+      issues.push('identify_by: is none, so lookup and contact_match can never hold')
+    }
+  }
+  if (issues.length > 0 || !conditions.success || !then.ok) return { ok: false, reason: issues.join('; ') }
+  const { identifyBy, ...matchers } = conditions.output
+  return {
+    ok: true,
+    value: {
+      id: row.id,
+      name: row.name,
+      priority: row.priority,
+      providers: matchers.provider,
+      did: matchers.did,
+      caller: matchers.caller,
+      fromLayer: matchers.fromLayer,
+      dtmf: matchers.dtmf,
+      identifyBy: identifyBy as CompiledRule['identifyBy'],
+      lookup: matchers.lookup,
+      contactMatch: matchers.contactMatch,
+      attempt: matchers.attempt,
+      timeWindow,
+      then: then.value,
+    },
+  }
+}
+
+export const compileFallback = (row: FallbackRow): Compiled<CompiledFallback> => {
+  const conditions = v.safeParse(v.pick(ConditionColumns, ['provider', 'did', 'fromLayer']), row)
+  const then = compileAction(row)
+  if (!conditions.success || !then.ok) {
+    const issues = [
+      ...(conditions.success ? [] : [formatIssues(conditions.issues)]),
+      ...(then.ok ? [] : [then.reason]),
+    ]
+    return { ok: false, reason: issues.join('; ') }
+  }
+  const { provider, did, fromLayer } = conditions.output
+  return {
+    ok: true,
+    value: {
+      id: row.id,
+      name: row.name,
+      providers: provider,
+      did,
+      fromLayer,
+      specificity: (fromLayer ? 4 : 0) + (did ? 2 : 0) + (provider ? 1 : 0),
+      then: then.value,
+    },
+  }
+}
+
+type ActionRow = Pick<RuleRow, 'action' | 'toLayer' | 'say' | 'dial' | 'language' | 'options'>
+
+const compileAction = (row: ActionRow): Compiled<CompiledAction> => {
+  const parsed = v.safeParse(ActionColumns, row)
+  if (!parsed.success) return { ok: false, reason: formatIssues(parsed.issues) }
+  const { action, toLayer, say, dial, language, options } = parsed.output
+  const missing = requiredColumn(action, { toLayer, say, dial })
+  if (missing) return { ok: false, reason: missing }
+  return {
+    ok: true,
+    value: {
+      action: action,
+      toLayer,
+      say: say ?? [],
+      dial: dial ?? [],
+      language,
+      options: {
+        callerName: options?.caller_name,
+        callerId: options?.caller_id,
+        failedLayer: options?.failed_layer,
+        maxCallDuration: options?.max_call_duration,
+        maxDialDuration: options?.max_dial_duration,
+        record: options?.record,
+        customData: options?.custom_data,
+        screenPop: options?.screen_pop ?? true,
+      },
+    },
+  }
+}
+
+const requiredColumn = (
+  action: DecisionAction,
+  columns: { toLayer?: Template; say?: unknown[]; dial?: unknown[] },
+): string | undefined => {
+  if (action === 'go_to_layer' && !columns.toLayer) return 'to_layer: go_to_layer needs the layer to go to'
+  if (action === 'say' && !columns.say?.length) return 'say: say needs what to announce (e.g. number:{{fields.balance}})'
+  if (action === 'say' && !columns.toLayer) return 'to_layer: say needs the layer to continue to'
+  if (action === 'dial' && !columns.dial?.length) return 'dial: dial needs targets (e.g. extension:{{owner.extension}})'
+  return undefined
+}
+
+const COLUMN_NAMES: Record<string, string> = {
+  fromLayer: 'from_layer',
+  identifyBy: 'identify_by',
+  contactMatch: 'contact_match',
+  toLayer: 'to_layer',
+}
+
+const formatIssues = (issues: readonly v.BaseIssue<unknown>[]): string =>
+  issues
+    .map((issue) => {
+      const path = issue.path?.map((item) => String(item.key)).join('.')
+      const column = path ? (COLUMN_NAMES[path] ?? path) : undefined
+      return column ? `${column}: ${issue.message}` : issue.message
+    })
+    .join('; ')

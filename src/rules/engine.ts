@@ -1,0 +1,297 @@
+import type { CallEvent, Decision, LookupKey, LookupResult, SayItem } from '../call-event.ts'
+import type { Contact } from '../crm/plugin.ts'
+import type { CompiledAction, CompiledFallback, CompiledRule } from './compile-rule.ts'
+import type { Scope } from './scope.ts'
+import type { Template } from './template.ts'
+
+/** The rules as loaded from the database: what the engine decides with. */
+export interface RuleSnapshot {
+  revision: number
+  rules: CompiledRule[]
+  fallbacks: CompiledFallback[]
+  invalid: InvalidRow[]
+}
+
+export interface InvalidRow {
+  table: 'rules' | 'fallbacks'
+  id: number
+  name: string
+  reason: string
+}
+
+/** Used where a rule leaves a detail out. */
+export interface DecisionDefaults {
+  language: string
+  maxCallDuration: number
+  maxDialDuration: number
+  record: boolean
+}
+
+export interface EvaluationInput {
+  event: CallEvent
+  at: Date
+  /** How many requests this call has made from this layer, this one included. */
+  attempt: number
+  lookups: Partial<Record<LookupKey, LookupResult>>
+}
+
+/** A provider's say on a decision: undefined when it can put it into its words, else why not. */
+export type RenderCheck = (decision: Decision) => string | undefined
+
+export interface RuleTrace {
+  ruleId: number
+  name: string
+  matched: boolean
+  reason?: string
+}
+
+export interface Evaluation {
+  decision: Decision
+  rule?: { id: number; name: string }
+  fallback?: { id: number; name: string }
+  /** Why no rule or fallback answered, when that happened. */
+  reason?: string
+  /** The lookup the deciding rule identified the caller with. */
+  lookupKey?: LookupKey
+  trace: RuleTrace[]
+}
+
+const SCREEN_POP_LIMIT = 128
+
+/**
+ * Which lookups the rules that could apply to this call need, so the CRM is asked only what matters.
+ * Pure: no I/O.
+ */
+export const plannedLookups = (snapshot: RuleSnapshot, event: CallEvent, at: Date, attempt: number): LookupKey[] => {
+  const keys = new Set<LookupKey>()
+  for (const rule of snapshot.rules) {
+    if (rule.identifyBy !== 'none' && staticMismatch(rule, event, at, attempt) === undefined) keys.add(rule.identifyBy)
+  }
+  return [...keys]
+}
+
+/** Picks the first rule (by priority) that matches and can be rendered, else the fallback. Pure. */
+export const evaluate = (
+  snapshot: RuleSnapshot,
+  input: EvaluationInput,
+  defaults: DecisionDefaults,
+  check: RenderCheck,
+): Evaluation => {
+  const trace: RuleTrace[] = []
+  for (const rule of snapshot.rules) {
+    const reason = ruleMismatch(rule, input)
+    if (reason !== undefined) {
+      trace.push({ ruleId: rule.id, name: rule.name, matched: false, reason })
+      continue
+    }
+    const scope: Scope = { call: input.event, attempt: input.attempt, contact: contactFor(rule, input) }
+    const built = buildDecision(rule.then, scope, defaults)
+    const refusal = 'reason' in built ? built.reason : check(built.decision)
+    if (refusal !== undefined) {
+      trace.push({ ruleId: rule.id, name: rule.name, matched: false, reason: refusal })
+      continue
+    }
+    trace.push({ ruleId: rule.id, name: rule.name, matched: true })
+    return {
+      decision: (built as { decision: Decision }).decision,
+      rule: { id: rule.id, name: rule.name },
+      lookupKey: rule.identifyBy === 'none' ? undefined : rule.identifyBy,
+      trace,
+    }
+  }
+  return { ...fallbackFor(snapshot, input, defaults, check, 'no rule matched'), trace }
+}
+
+/** The answer when no rule applies or something failed before the rules could run. Pure. */
+export const fallbackFor = (
+  snapshot: RuleSnapshot,
+  input: EvaluationInput,
+  defaults: DecisionDefaults,
+  check: RenderCheck,
+  why: string,
+): Omit<Evaluation, 'trace'> => {
+  const { event } = input
+  const candidates = snapshot.fallbacks
+    .filter(
+      (fallback) =>
+        (!fallback.providers || fallback.providers.has(event.provider)) &&
+        (!fallback.did || matchesNumber(fallback.did, event.did, event.didE164)) &&
+        (!fallback.fromLayer || fallback.fromLayer.test(event.layer ?? '')),
+    )
+    .sort((a, b) => b.specificity - a.specificity || a.id - b.id)
+  const refusals: string[] = []
+  const scope: Scope = { call: event, attempt: input.attempt, contact: input.lookups.caller?.contact }
+  for (const fallback of candidates) {
+    const built = buildDecision(fallback.then, scope, defaults)
+    const refusal = 'reason' in built ? built.reason : check(built.decision)
+    if (refusal === undefined) {
+      return {
+        decision: (built as { decision: Decision }).decision,
+        fallback: { id: fallback.id, name: fallback.name },
+        reason: why,
+      }
+    }
+    refusals.push(`fallback ${fallback.id}: ${refusal}`)
+  }
+  return {
+    decision: { action: 'provider_default' },
+    reason: [why, candidates.length === 0 ? 'no fallback row for this call' : '', ...refusals].filter(Boolean).join('; '),
+  }
+}
+
+const ruleMismatch = (rule: CompiledRule, input: EvaluationInput): string | undefined => {
+  const staticReason = staticMismatch(rule, input.event, input.at, input.attempt)
+  if (staticReason !== undefined) return staticReason
+  if (rule.identifyBy === 'none') return undefined
+  const result = input.lookups[rule.identifyBy]
+  const outcome = result?.outcome ?? 'error'
+  if (rule.lookup && !rule.lookup.has(outcome)) return `lookup by ${rule.identifyBy} is ${outcome}`
+  if (rule.contactMatch) {
+    if (!result?.contact) return `no contact for contact_match`
+    const failed = rule.contactMatch.failure({ call: input.event, attempt: input.attempt, contact: result.contact })
+    if (failed !== undefined) return `contact_match: ${failed}`
+  }
+  return undefined
+}
+
+/** Conditions that need no CRM data. */
+const staticMismatch = (rule: CompiledRule, event: CallEvent, at: Date, attempt: number): string | undefined => {
+  if (rule.providers && !rule.providers.has(event.provider)) return `provider is ${event.provider}`
+  if (rule.did && !matchesNumber(rule.did, event.did, event.didE164)) return `did is ${event.did}`
+  if (rule.caller && !matchesNumber(rule.caller, event.callerRaw, event.caller)) return `caller is ${event.callerRaw || 'withheld'}`
+  if (rule.fromLayer && !rule.fromLayer.test(event.layer ?? '')) return `layer is ${event.layer ?? 'none'}`
+  if (rule.dtmf && !rule.dtmf.test(event.dtmf)) return `dtmf is ${event.dtmf === '' ? 'none' : event.dtmf}`
+  if (rule.attempt && !rule.attempt.test(attempt)) return `attempt is ${attempt}`
+  if (rule.timeWindow && !rule.timeWindow.test(at)) return 'outside the time window'
+  return undefined
+}
+
+const matchesNumber = (pattern: { test(value: string): boolean }, raw: string, e164: string | undefined) =>
+  pattern.test(raw) || (e164 !== undefined && pattern.test(e164))
+
+const contactFor = (rule: CompiledRule, input: EvaluationInput): Contact | undefined =>
+  rule.identifyBy === 'none' ? undefined : input.lookups[rule.identifyBy]?.contact
+
+type Built = { decision: Decision } | { reason: string }
+
+const buildDecision = (action: CompiledAction, scope: Scope, defaults: DecisionDefaults): Built => {
+  try {
+    const { options } = action
+    switch (action.action) {
+      case 'provider_default':
+        return { decision: { action: 'provider_default' } }
+      case 'go_to_layer':
+        return {
+          decision: {
+            action: 'go_to_layer',
+            layer: required(action.toLayer, scope, 'to_layer'),
+            callerName: optional(options.callerName, scope),
+            customData: screenPop(action, scope),
+          },
+        }
+      case 'say':
+        return {
+          decision: {
+            action: 'say',
+            items: action.say.map((item) => sayItem(item.type, required(item.value, scope, 'say'))),
+            nextLayer: required(action.toLayer, scope, 'to_layer'),
+            failedLayer: optional(options.failedLayer, scope),
+            language: action.language ?? defaults.language,
+            customData: screenPop(action, scope),
+          },
+        }
+      case 'dial':
+        return {
+          decision: {
+            action: 'dial',
+            targets: action.dial.map((target) => ({
+              type: target.type,
+              value: required(target.value, scope, 'dial').replace(/[\s()-]/g, ''),
+            })),
+            callerId: optional(options.callerId, scope),
+            callerName: optional(options.callerName, scope),
+            maxCallDuration: options.maxCallDuration ?? defaults.maxCallDuration,
+            maxDialDuration: options.maxDialDuration ?? defaults.maxDialDuration,
+            failedLayer: optional(options.failedLayer ?? action.toLayer, scope),
+            record: options.record ?? defaults.record,
+            customData: screenPop(action, scope),
+          },
+        }
+    }
+  } catch (error) {
+    if (error instanceof MissingValue) return { reason: error.message }
+    throw error
+  }
+}
+
+class MissingValue extends Error {}
+
+const required = (template: Template | undefined, scope: Scope, column: string): string => {
+  if (!template) throw new MissingValue(`${column} is empty`)
+  const rendered = template.render(scope)
+  if ('missing' in rendered) throw new MissingValue(`${column}: {{${rendered.missing}}} has no value`)
+  return rendered.value
+}
+
+const optional = (template: Template | undefined, scope: Scope): string | undefined => {
+  if (!template) return undefined
+  const rendered = template.render(scope)
+  return 'value' in rendered ? rendered.value : undefined
+}
+
+const sayItem = (type: SayItem['type'], value: string): SayItem => {
+  const trimmed = value.trim()
+  switch (type) {
+    case 'digits': {
+      const digits = trimmed.replace(/[\s+()-]/g, '')
+      if (!/^\d+$/.test(digits)) throw new MissingValue(`say: digits "${value}" are not digits`)
+      return { type, value: digits }
+    }
+    case 'number':
+      if (!/^-?\d+(\.\d+)?$/.test(trimmed)) throw new MissingValue(`say: "${value}" is not a number`)
+      return { type, value: trimmed }
+    case 'date': {
+      const date = /^(\d{4}-\d{2}-\d{2})(?:[T ].*)?$/.exec(trimmed)?.[1]
+      if (!date || Number.isNaN(Date.parse(date))) throw new MissingValue(`say: "${value}" is not a date (YYYY-MM-DD)`)
+      return { type, value: date }
+    }
+    case 'datetime': {
+      const match = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2})?/.exec(trimmed)
+      if (!match) throw new MissingValue(`say: "${value}" is not a date and time (YYYY-MM-DDTHH:MM:SS)`)
+      return { type, value: `${match[1]}T${match[2]}${match[3] ?? ':00'}` }
+    }
+    default:
+      if (trimmed === '') throw new MissingValue(`say: ${type} is empty`)
+      return { type, value: trimmed }
+  }
+}
+
+/** CRM data for the agent's screen pop: the rule's own fields, or a standard set when the contact is known. */
+const screenPop = (action: CompiledAction, scope: Scope): Record<string, string> => {
+  const data: Record<string, string> = {}
+  const { options } = action
+  if (options.customData) {
+    for (const [key, template] of Object.entries(options.customData)) {
+      const value = optional(template, scope)
+      if (value !== undefined) data[key] = value.slice(0, SCREEN_POP_LIMIT)
+    }
+    return data
+  }
+  const contact = scope.contact
+  if (!options.screenPop || !contact) return data
+  const standard: Record<string, string | undefined> = {
+    CRM_ID: contact.id,
+    CRM_SOURCE: contact.source,
+    NAME: contact.name,
+    COMPANY: contact.company,
+    SEGMENT: contact.segment,
+    TAGS: contact.tags.join(','),
+    OWNER: contact.owner?.name,
+    OWNER_EMAIL: contact.owner?.email,
+    ...contact.fields,
+  }
+  for (const [key, value] of Object.entries(standard)) {
+    if (value !== undefined && value !== '') data[key] = value.slice(0, SCREEN_POP_LIMIT)
+  }
+  return data
+}

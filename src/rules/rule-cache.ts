@@ -1,0 +1,98 @@
+import { asc, eq } from 'drizzle-orm'
+import type { Database } from '../db/database.ts'
+import { fallbacks, revisions, rules } from '../db/schema.ts'
+import { errorMessage, type Logger } from '../logger.ts'
+import { type CompileDefaults, compileFallback, compileRule } from './compile-rule.ts'
+import type { InvalidRow, RuleSnapshot } from './engine.ts'
+
+export const ROUTING_REVISION = 'routing'
+
+/** Reads and compiles every enabled rule and fallback; invalid rows are listed, not thrown. */
+export const loadRuleSnapshot = async (db: Database, defaults: CompileDefaults): Promise<RuleSnapshot> => {
+  const [revisionRow, ruleRows, fallbackRows] = await Promise.all([
+    db.select({ value: revisions.value }).from(revisions).where(eq(revisions.name, ROUTING_REVISION)).get(),
+    db.select().from(rules).orderBy(asc(rules.priority), asc(rules.id)).all(),
+    db.select().from(fallbacks).orderBy(asc(fallbacks.id)).all(),
+  ])
+  const snapshot: RuleSnapshot = { revision: revisionRow?.value ?? 0, rules: [], fallbacks: [], invalid: [] }
+  const invalid = (table: InvalidRow['table'], row: { id: number; name: string }, reason: string) =>
+    snapshot.invalid.push({ table, id: row.id, name: row.name, reason })
+  for (const row of ruleRows) {
+    if (!isEnabled(row.enabled)) continue
+    const compiled = compileRule(row, defaults)
+    if (compiled.ok) snapshot.rules.push(compiled.value)
+    else invalid('rules', row, compiled.reason)
+  }
+  for (const row of fallbackRows) {
+    if (!isEnabled(row.enabled)) continue
+    const compiled = compileFallback(row)
+    if (compiled.ok) snapshot.fallbacks.push(compiled.value)
+    else invalid('fallbacks', row, compiled.reason)
+  }
+  return snapshot
+}
+
+// People editing by hand write 1/0, true/false or yes/no.
+const isEnabled = (value: unknown): boolean => !['0', 'false', 'no', 'off', ''].includes(String(value).trim().toLowerCase())
+
+export interface RuleCache {
+  /** The rules in memory; re-read from the database only when its revision moved. */
+  current(): Promise<RuleSnapshot>
+}
+
+export interface RuleCacheOptions {
+  db: Database
+  defaults: CompileDefaults
+  log: Logger
+  /** How often to ask the database whether rules changed. 0 = on every call (tests). */
+  refreshMs: number
+  clock?: () => number
+}
+
+export const createRuleCache = ({ db, defaults, log, refreshMs, clock = Date.now }: RuleCacheOptions): RuleCache => {
+  const revisionQuery = db
+    .select({ value: revisions.value })
+    .from(revisions)
+    .where(eq(revisions.name, ROUTING_REVISION))
+    .prepare()
+  let snapshot: RuleSnapshot | undefined
+  let checkedAt = Number.NEGATIVE_INFINITY
+  let inFlight: Promise<RuleSnapshot> | undefined
+
+  const load = async (): Promise<RuleSnapshot> => {
+    const next = await loadRuleSnapshot(db, defaults)
+    for (const row of next.invalid) {
+      log.warn('routing row skipped', { table: row.table, id: row.id, name: row.name, reason: row.reason })
+    }
+    log.info('routing rules loaded', {
+      revision: next.revision,
+      rules: next.rules.length,
+      fallbacks: next.fallbacks.length,
+      invalid: next.invalid.length,
+    })
+    return next
+  }
+
+  const refresh = async (): Promise<RuleSnapshot> => {
+    try {
+      const row = await revisionQuery.get()
+      if (!snapshot || (row?.value ?? 0) !== snapshot.revision) snapshot = await load()
+      checkedAt = clock()
+    } catch (error) {
+      // Keep answering from the rules we have; a broken database must not stop routing.
+      log.error('routing rules refresh failed', { error: errorMessage(error) })
+      if (!snapshot) throw error
+    }
+    return snapshot
+  }
+
+  return {
+    current() {
+      if (snapshot && clock() - checkedAt < refreshMs) return Promise.resolve(snapshot)
+      inFlight ??= refresh().finally(() => {
+        inFlight = undefined
+      })
+      return inFlight
+    },
+  }
+}

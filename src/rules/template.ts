@@ -1,0 +1,52 @@
+import { CALL_FIELDS, resolvePath, type Scope } from './scope.ts'
+
+/**
+ * Text with `{{path}}` or `{{path | default}}` placeholders, e.g. `{{owner.extension}}` or
+ * `{{fields.balance | 0}}`. Rendering fails (undefined) when a placeholder has no value and no default,
+ * so the rule does not apply and the next one is tried.
+ */
+export interface Template {
+  source: string
+  /** True when the text has no placeholders. */
+  constant: boolean
+  render(scope: Scope): { value: string } | { missing: string }
+}
+
+const PLACEHOLDER = /\{\{\s*([^}|]+?)\s*(?:\|\s*([^}]*?)\s*)?\}\}/g
+const PATH = /^[A-Za-z_][\w-]*(\.[\w-]+)*$/
+
+export const compileTemplate = (source: string): Template => {
+  const parts: (string | { path: string; fallback?: string })[] = []
+  let last = 0
+  for (const match of source.matchAll(PLACEHOLDER)) {
+    const path = match[1] as string
+    if (!PATH.test(path)) throw new Error(`"{{${path}}}" is not a field path (e.g. owner.extension)`)
+    if (path.startsWith('call.') && !CALL_FIELDS.includes(path.slice(5) as (typeof CALL_FIELDS)[number]) && !path.startsWith('call.custom.')) {
+      throw new Error(`"{{${path}}}": call has ${CALL_FIELDS.join(', ')}`)
+    }
+    parts.push(source.slice(last, match.index), { path, fallback: match[2] })
+    last = (match.index ?? 0) + match[0].length
+  }
+  parts.push(source.slice(last))
+  const rest = source.slice(last)
+  if (rest.includes('{{') || rest.includes('}}')) throw new Error(`unbalanced braces in "${source}"`)
+  const constant = parts.length === 1
+  return {
+    source,
+    constant,
+    render(scope) {
+      if (constant) return { value: source }
+      let value = ''
+      for (const part of parts) {
+        if (typeof part === 'string') {
+          value += part
+          continue
+        }
+        const resolved = resolvePath(scope, part.path) ?? part.fallback
+        if (resolved === undefined) return { missing: part.path }
+        value += resolved
+      }
+      return { value }
+    },
+  }
+}

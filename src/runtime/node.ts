@@ -1,0 +1,119 @@
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type ServerType, serve } from '@hono/node-server'
+import BetterSqlite3 from 'better-sqlite3'
+import { drizzle } from 'drizzle-orm/better-sqlite3'
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
+import { builtinPlugins } from '../../plugins/index.ts'
+import { createApp, type RouterService } from '../app.ts'
+import type { CrmPlugin } from '../crm/plugin.ts'
+import type { Database } from '../db/database.ts'
+import { seedDemoData } from '../db/demo-seed.ts'
+import * as schema from '../db/schema.ts'
+import { createLogger, errorMessage, type Logger } from '../logger.ts'
+
+const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url))
+export const DEFAULT_DATABASE_PATH = './data/ivr-crm-router.db'
+
+export interface NodeDatabase {
+  sqlite: BetterSqlite3.Database
+  db: Database
+}
+
+/** Opens (creating if needed) and migrates the SQLite file. */
+export const openDatabase = (path: string): NodeDatabase => {
+  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true })
+  const sqlite = new BetterSqlite3(path)
+  // WAL lets people edit rules with another SQLite tool while the service reads and writes.
+  sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma('synchronous = NORMAL')
+  sqlite.pragma('busy_timeout = 5000')
+  const db = drizzle(sqlite, { schema })
+  migrate(db, { migrationsFolder: MIGRATIONS })
+  return { sqlite, db: db as unknown as Database }
+}
+
+export interface NodeServerOptions {
+  env?: Record<string, string | undefined>
+  plugins?: readonly CrmPlugin[]
+  log?: Logger
+  clock?: () => Date
+  /** 0 picks a free port. */
+  port?: number
+  host?: string
+}
+
+export interface NodeServer {
+  url: string
+  port: number
+  service: RouterService
+  database: NodeDatabase
+  close(): Promise<void>
+}
+
+/** Everything the `npm start` process does, callable from tests with their own env and port. */
+export const startNodeServer = async (options: NodeServerOptions = {}): Promise<NodeServer> => {
+  const env = options.env ?? process.env
+  const log = options.log ?? createLogger((env.LOG_LEVEL as 'info') || 'info')
+  const databasePath = env.DATABASE_PATH || DEFAULT_DATABASE_PATH
+  const database = openDatabase(databasePath)
+  if ((env.SEED_DEMO ?? 'true').toLowerCase() !== 'false' && (await seedDemoData(database.db))) {
+    log.info('demo rules and contacts added', { database: databasePath })
+  }
+  const service = await createApp({
+    db: database.db,
+    env,
+    plugins: options.plugins ?? builtinPlugins,
+    log,
+    clock: options.clock,
+  })
+  const host = options.host ?? env.HOST ?? '127.0.0.1'
+  const server: ServerType = await new Promise((resolveServer) => {
+    const started = serve({ fetch: service.app.fetch, port: options.port ?? Number(env.PORT ?? 3000), hostname: host }, () =>
+      resolveServer(started),
+    )
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  const purgeTimer = setInterval(
+    () => {
+      service.callState.purge(service.config.CALL_STATE_TTL_HOURS * 3_600_000).catch((error: unknown) => {
+        log.warn('call state purge failed', { error: errorMessage(error) })
+      })
+    },
+    10 * 60_000,
+  )
+  purgeTimer.unref()
+  if (!service.config.WEBHOOK_SECRET) log.warn('WEBHOOK_SECRET is not set: webhooks are not authenticated')
+  log.info('listening', { url: `http://${host}:${port}`, database: databasePath, plugins: service.config.CRM_PLUGINS })
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    service,
+    database,
+    async close() {
+      clearInterval(purgeTimer)
+      await new Promise<void>((resolveClose) => server.close(() => resolveClose()))
+      await service.drain()
+      database.sqlite.close()
+    },
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const log = createLogger((process.env.LOG_LEVEL as 'info') || 'info')
+  try {
+    const server = await startNodeServer({ log })
+    const stop = async (signal: string) => {
+      log.info('shutting down', { signal })
+      await server.close()
+      process.exit(0)
+    }
+    process.once('SIGINT', () => void stop('SIGINT'))
+    process.once('SIGTERM', () => void stop('SIGTERM'))
+  } catch (error) {
+    log.error('failed to start', { error: errorMessage(error) })
+    process.exit(1)
+  }
+}
