@@ -1,4 +1,5 @@
-import { desc, eq, or, sql } from 'drizzle-orm'
+import { desc, eq, inArray, sql } from 'drizzle-orm'
+import { unionAll } from 'drizzle-orm/sqlite-core'
 import * as v from 'valibot'
 import { type Contact, definePlugin } from '../src/crm/plugin.ts'
 import { contacts, owners } from '../src/db/schema.ts'
@@ -32,8 +33,13 @@ export const localDirectory = () =>
       }
       const base = () => db.select(columns).from(contacts).leftJoin(owners, eq(owners.email, contacts.ownerEmail))
       // Several contacts can share a number (a switchboard); the most recently updated one wins.
+      // A union of two index searches is several times faster in SQLite than `phone = ? OR mobile = ?`.
+      const idsWithNumber = unionAll(
+        db.select({ id: contacts.id }).from(contacts).where(eq(contacts.phone, sql.placeholder('phone'))),
+        db.select({ id: contacts.id }).from(contacts).where(eq(contacts.mobile, sql.placeholder('phone'))),
+      )
       const byPhone = base()
-        .where(or(eq(contacts.phone, sql.placeholder('phone')), eq(contacts.mobile, sql.placeholder('phone'))))
+        .where(inArray(contacts.id, idsWithNumber))
         .orderBy(desc(contacts.updatedAt), desc(contacts.id))
         .limit(1)
         .prepare()

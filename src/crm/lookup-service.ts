@@ -34,18 +34,20 @@ export const createLookupService = (chain: ChainedClient[], clock: () => number 
       return finish()
     }
     const errors: string[] = []
+    let expired = false
     for (const { id, client } of chain) {
       const find = key === 'pin' ? client.findByPin?.bind(client) : client.findByPhone?.bind(client)
       if (!find) continue
       const remaining = deadlineMs - (clock() - started)
-      const pluginStarted = clock()
-      if (remaining <= 0) {
+      if (expired || remaining <= 0) {
+        expired = true
         result.plugins.push({ plugin: id, outcome: 'skipped', ms: 0, reason: 'deadline reached' })
-        errors.push(`${id}: deadline reached`)
         continue
       }
+      const budget = Math.min(remaining, client.timeoutMs ?? remaining)
+      const pluginStarted = clock()
       try {
-        const contact = await withDeadline((signal) => find(value, { signal }), remaining)
+        const contact = await withDeadline((signal) => find(value, { signal }), budget)
         const ms = round(clock() - pluginStarted)
         if (contact) {
           result.plugins.push({ plugin: id, outcome: 'found', ms })
@@ -55,6 +57,8 @@ export const createLookupService = (chain: ChainedClient[], clock: () => number 
         }
         result.plugins.push({ plugin: id, outcome: 'not_found', ms })
       } catch (error) {
+        // Timer resolution can wake us a hair before the clock says the deadline passed.
+        if (error instanceof DeadlineError && budget === remaining) expired = true
         const reason = errorMessage(error)
         result.plugins.push({ plugin: id, outcome: 'error', ms: round(clock() - pluginStarted), reason })
         errors.push(`${id}: ${reason}`)

@@ -48,6 +48,11 @@ export interface CallLogEntry {
 
 /** What a plugin can do; every capability is optional. */
 export interface CrmClient {
+  /**
+   * The longest one lookup may take, so a slow CRM early in the chain leaves time for the plugins after it.
+   * Without it a plugin may use all that is left of the provider's deadline.
+   */
+  timeoutMs?: number
   /** @param phone E.164 */
   findByPhone?(phone: string, options: LookupOptions): Promise<Contact | null>
   findByPin?(pin: string, options: LookupOptions): Promise<Contact | null>

@@ -56,10 +56,19 @@ const LayerRequest = v.object({
     v.transform((value) => (typeof value === 'string' ? safeJson(value) : value)),
     LayerInput,
   ),
-})
+}, 'must be a JSON object with METHOD and DATA')
 
 export const voicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500 }: VoicenterOptions = {}): ProviderAdapter => {
   const country = defaultCountry.toUpperCase()
+  // A service has few DIDs and sees them on every request: parse each once.
+  const didCache = new Map<string, string | undefined>()
+  const didE164 = (did: string) => {
+    if (!didCache.has(did)) {
+      if (didCache.size >= 1000) didCache.clear()
+      didCache.set(did, toE164(did, country))
+    }
+    return didCache.get(did)
+  }
 
   const parse = (request: { query: Record<string, string>; body: unknown }): ParseResult => {
     const input = requestObject(request)
@@ -72,7 +81,7 @@ export const voicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500 }: Vo
       provider: PROVIDER,
       callId: data.IVR_UNIQUE_ID,
       did: data.DID,
-      didE164: toE164(data.DID, country),
+      didE164: didE164(data.DID),
       callerRaw: data.CALLER_ID,
       caller: toE164(data.CALLER_ID, country),
       // Voicenter sends "0" when the caller typed nothing.

@@ -4,7 +4,15 @@ import type { CallStateStore } from '../db/call-state-store.ts'
 import type { DecisionLog } from '../db/decision-log.ts'
 import { errorMessage, type Logger } from '../logger.ts'
 import type { PartialCallEvent, ProviderAdapter, ProviderAnswer, ProviderRequest } from '../providers/provider.ts'
-import { type DecisionDefaults, type Evaluation, evaluate, fallbackFor, plannedLookups, type RuleSnapshot } from '../rules/engine.ts'
+import {
+  countsAttempts,
+  type DecisionDefaults,
+  type Evaluation,
+  evaluate,
+  fallbackFor,
+  plannedLookups,
+  type RuleSnapshot,
+} from '../rules/engine.ts'
 import type { RuleCache } from '../rules/rule-cache.ts'
 
 export interface CallRouterOptions {
@@ -49,10 +57,12 @@ export const createCallRouter = ({ rules, lookups, callState, decisionLog, defau
       if (parsed.ok) {
         const call = parsed.event
         event = call
-        attempt = await callState.visit(call.provider, call.callId, call.layer ?? '').catch((error: unknown) => {
-          problems.push(`call state unavailable: ${errorMessage(error)}`)
-          return 1
-        })
+        if (countsAttempts(snapshot, call, at)) {
+          attempt = await callState.visit(call.provider, call.callId, call.layer ?? '').catch((error: unknown) => {
+            problems.push(`call state unavailable: ${errorMessage(error)}`)
+            return 1
+          })
+        }
         const keys = plannedLookups(snapshot, call, at, attempt)
         const found = await Promise.all(
           keys.map((key) => lookups.lookup(key, key === 'pin' ? call.dtmf.replace(/\D/g, '') : call.caller, adapter.lookupDeadlineMs)),

@@ -70,6 +70,13 @@ export const plannedLookups = (snapshot: RuleSnapshot, event: CallEvent, at: Dat
   return [...keys]
 }
 
+/**
+ * Whether any rule that could apply to this call counts attempts; only then is the call's state read and
+ * written, which keeps a database write off most requests. Pure.
+ */
+export const countsAttempts = (snapshot: RuleSnapshot, event: CallEvent, at: Date): boolean =>
+  snapshot.rules.some((rule) => rule.attempt !== undefined && staticMismatch({ ...rule, attempt: undefined }, event, at, 0) === undefined)
+
 /** Picks the first rule (by priority) that matches and can be rendered, else the fallback. Pure. */
 export const evaluate = (
   snapshot: RuleSnapshot,

@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import BetterSqlite3 from 'better-sqlite3'
+import type { CrmPlugin } from '../../src/crm/plugin.ts'
+import type { Logger } from '../../src/logger.ts'
+import { type NodeServer, startNodeServer } from '../../src/runtime/node.ts'
+
+/** A Monday, 10:00 in Israel: inside every demo business-hours window. */
+export const MONDAY_MORNING = new Date('2026-11-23T08:00:00Z')
+
+export interface LogEntry {
+  level: string
+  message: string
+  fields?: Record<string, unknown>
+}
+
+export const recordingLogger = () => {
+  const entries: LogEntry[] = []
+  const at =
+    (level: string) =>
+    (message: string, fields?: Record<string, unknown>) =>
+      entries.push({ level, message, fields })
+  const log: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
+  return { log, entries }
+}
+
+export interface TestServer extends NodeServer {
+  databasePath: string
+  logs: LogEntry[]
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>
+  /** A second connection, as a person editing rules with an SQLite tool would have. */
+  openSideConnection(): BetterSqlite3.Database
+  /** Waits until queued decision-log rows are written. */
+  settle(): Promise<void>
+}
+
+export interface TestServerOptions {
+  env?: Record<string, string>
+  plugins?: readonly CrmPlugin[]
+  clock?: () => Date
+  seed?: boolean
+}
+
+/** The real Node server on 127.0.0.1 over a fresh SQLite file. */
+export const startTestServer = async ({ env = {}, plugins, clock = () => MONDAY_MORNING, seed = true }: TestServerOptions = {}) => {
+  const directory = mkdtempSync(join(tmpdir(), 'ivr-crm-router-'))
+  const databasePath = join(directory, 'test.db')
+  const { log, entries } = recordingLogger()
+  const server = await startNodeServer({
+    env: { DATABASE_PATH: databasePath, SEED_DEMO: String(seed), RULES_REFRESH_MS: '0', ...env },
+    plugins,
+    log,
+    clock,
+    port: 0,
+    host: '127.0.0.1',
+  })
+  const side: BetterSqlite3.Database[] = []
+  const testServer: TestServer = {
+    ...server,
+    databasePath,
+    logs: entries,
+    post: (path, body, headers = {}) =>
+      fetch(server.url + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      }),
+    openSideConnection() {
+      const connection = new BetterSqlite3(databasePath)
+      connection.pragma('busy_timeout = 5000')
+      side.push(connection)
+      return connection
+    },
+    settle: () => server.service.drain(),
+    async close() {
+      for (const connection of side) connection.close()
+      await server.close()
+      rmSync(directory, { recursive: true, force: true })
+    },
+  }
+  return testServer
+}
+
+export const voicenterRequest = (data: Record<string, unknown>) => ({
+  METHOD: 'IVR_LAYER_INPUT',
+  DATA: {
+    DID: '0722776772',
+    CALLER_ID: '0501234567',
+    IVR_UNIQUE_ID: `call-${Math.random().toString(36).slice(2)}`,
+    DTMF: '0',
+    LAYER_ID: '1',
+    PREVIOUS_LAYER_ID: '1',
+    ...data,
+  },
+})

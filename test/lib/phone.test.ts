@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest'
+import { nationalNumber, toDialString, toE164 } from '../../src/lib/phone.ts'
+
+describe('toE164', () => {
+  it.each([
+    ['0501234567', 'IL', '+972501234567'],
+    ['0722776772', 'IL', '+972722776772'],
+    ['050-123-4567', 'IL', '+972501234567'],
+    ['+972501234567', 'IL', '+972501234567'],
+    ['972501234567', 'IL', '+972501234567'],
+    ['0049 1511 2345678', 'IL', '+4915112345678'],
+    ['4915112345678', 'IL', '+4915112345678'],
+    ['(555) 123-4567', 'US', '+15551234567'],
+  ])('%s in %s → %s', (raw, country, expected) => {
+    expect(toE164(raw, country)).toBe(expected)
+  })
+
+  it.each(['', '0', 'anonymous', 'Private', '12', 'not a number'])('%j is no number', (raw) => {
+    expect(toE164(raw, 'IL')).toBeUndefined()
+  })
+})
+
+describe('toDialString', () => {
+  it('writes home numbers in national form and foreign ones in E.164', () => {
+    expect(toDialString('+972501234567', 'IL')).toBe('0501234567')
+    expect(toDialString('+4915112345678', 'IL')).toBe('+4915112345678')
+    expect(toDialString('101', 'IL')).toBe('101')
+  })
+})
+
+it('nationalNumber strips the country code', () => {
+  expect(nationalNumber('+972501234567')).toBe('501234567')
+})

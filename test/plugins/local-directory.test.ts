@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { localDirectory } from '../../plugins/local-directory.ts'
+import type { CrmClient } from '../../src/crm/plugin.ts'
+import { seedDemoData } from '../../src/db/demo-seed.ts'
+import { type NodeDatabase, openDatabase } from '../../src/runtime/node.ts'
+import { recordingLogger } from '../helpers/test-server.ts'
+import { testCrmPluginContract } from './plugin-contract.ts'
+
+const openDirectory = async () => {
+  const directory = mkdtempSync(join(tmpdir(), 'local-directory-'))
+  const database = openDatabase(join(directory, 'test.db'))
+  await seedDemoData(database.db)
+  const { log, entries } = recordingLogger()
+  const client = await localDirectory().setup({ config: {}, db: database.db, log, fetch })
+  return {
+    client,
+    database,
+    logs: entries,
+    close: async () => {
+      database.sqlite.close()
+      rmSync(directory, { recursive: true, force: true })
+    },
+  }
+}
+
+testCrmPluginContract({
+  pluginId: 'local-directory',
+  setup: openDirectory,
+  known: { phone: '+972501234567', pin: '12345678', name: 'Dana Levi' },
+  unknown: { phone: '+972539999999', pin: '000000' },
+})
+
+describe('local directory', () => {
+  let client: CrmClient
+  let database: NodeDatabase
+  let logs: Awaited<ReturnType<typeof openDirectory>>['logs']
+  let close: () => Promise<void>
+  const options = { signal: new AbortController().signal }
+  beforeAll(async () => {
+    ;({ client, database, logs, close } = await openDirectory())
+  })
+  afterAll(() => close())
+
+  it('joins the owner map for the contact owner', async () => {
+    expect(await client.findByPhone?.('+972501234567', options)).toMatchObject({
+      id: '1',
+      company: 'Acme Ltd',
+      segment: 'VIP',
+      tags: ['vip', 'enterprise'],
+      fields: { CRM_client_ID: '12345', Last_ticket_ID: '222', balance: '0' },
+      owner: { id: '1042', name: 'John Doe', email: 'john@example.com', extension: '101', phone: '+972541000101', layer: '22' },
+    })
+  })
+
+  it('matches the mobile number as well as the phone', async () => {
+    expect(await client.findByPhone?.('+972771112233', options)).toMatchObject({ name: 'Moshe Cohen' })
+  })
+
+  it('has no owner when the contact has none', async () => {
+    expect((await client.findByPhone?.('+972527654321', options))?.owner).toBeUndefined()
+  })
+
+  it('prefers the most recently updated contact when several share a number', async () => {
+    database.sqlite
+      .prepare(`INSERT INTO contacts (name, phone, updated_at) VALUES ('Old switchboard', '+97231234567', '2020-01-01T00:00:00Z'), ('New switchboard', '+97231234567', '2026-01-01T00:00:00Z')`)
+      .run()
+    expect(await client.findByPhone?.('+97231234567', options)).toMatchObject({ name: 'New switchboard' })
+  })
+
+  it('ignores fields that are not a JSON object, with a warning', async () => {
+    database.sqlite.prepare(`INSERT INTO contacts (name, phone, fields) VALUES ('Broken', '+97239999999', '{oops')`).run()
+    expect(await client.findByPhone?.('+97239999999', options)).toMatchObject({ name: 'Broken', fields: {} })
+    expect(logs.some((entry) => entry.level === 'warn' && entry.message.includes('not a JSON object'))).toBe(true)
+  })
+})

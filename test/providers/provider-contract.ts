@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTestServer, type TestServer } from '../helpers/test-server.ts'
+
+export interface ContractRequest {
+  name: string
+  body: unknown
+  contentType?: string
+}
+
+export interface ProviderContract {
+  /** The provider id, as in /webhooks/<id>. */
+  provider: string
+  /** Real requests from the provider's docs; each must get a real (non-failover) answer. */
+  requests: ContractRequest[]
+  /** True when the body is a valid answer in the provider's format. */
+  isValidAnswer(body: unknown): boolean
+  /** True when the answer is the provider's own failover signal rather than a routing decision. */
+  isProviderDefault(body: unknown): boolean
+}
+
+/**
+ * What every provider adapter must do, whatever its format: answer every documented request, answer
+ * every malformed one with a valid fallback, refuse unauthenticated calls in its own format, and log
+ * one decision per request.
+ */
+export const testProviderContract = (contract: ProviderContract) => {
+  describe(`${contract.provider}: provider contract`, () => {
+    let server: TestServer
+    const path = `/webhooks/${contract.provider}`
+    beforeAll(async () => {
+      server = await startTestServer()
+    })
+    afterAll(() => server.close())
+
+    const send = async (body: unknown, contentType = 'application/json', target = path) => {
+      const response = await fetch(server.url + target, {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      })
+      const text = await response.text()
+      return { status: response.status, text, json: JSON.parse(text) as unknown }
+    }
+
+    it.each(contract.requests)('answers the documented request: $name', async ({ body, contentType }) => {
+      const answer = await send(body, contentType)
+      expect(answer.status).toBe(200)
+      expect(contract.isValidAnswer(answer.json), answer.text).toBe(true)
+      expect(contract.isProviderDefault(answer.json), answer.text).toBe(false)
+    })
+
+    it.each([
+      ['malformed JSON', '{"METHOD": "IVR_LAYER_INPUT", "DATA": {'],
+      ['an empty body', ''],
+      ['a JSON array', [1, 2, 3]],
+      ['a JSON string', '"hello"'],
+      ['an object of the wrong shape', { hello: 'world' }],
+      ['null', 'null'],
+    ])('answers %s with a valid fallback', async (_, body) => {
+      const answer = await send(body)
+      expect(answer.status).toBe(200)
+      expect(contract.isValidAnswer(answer.json), answer.text).toBe(true)
+    })
+
+    it('logs one decision per request', async () => {
+      await server.settle()
+      const side = server.openSideConnection()
+      const before = (side.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n
+      for (const request of contract.requests) await send(request.body, request.contentType)
+      await send('not json at all')
+      await server.settle()
+      const after = (side.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n
+      expect(after - before).toBe(contract.requests.length + 1)
+    })
+  })
+
+  describe(`${contract.provider}: webhook secret`, () => {
+    const secret = 'a-long-webhook-secret-0123456789'
+    let server: TestServer
+    beforeAll(async () => {
+      server = await startTestServer({ env: { WEBHOOK_SECRET: secret } })
+    })
+    afterAll(() => server.close())
+    const request = () => contract.requests[0]?.body
+
+    it.each([
+      ['no secret', `/webhooks/${contract.provider}`, {}],
+      ['a wrong secret in the path', `/webhooks/${contract.provider}/wrong-secret-wrong-secret`, {}],
+      ['a wrong token', `/webhooks/${contract.provider}?token=nope`, {}],
+      ['a secret that is only a prefix', `/webhooks/${contract.provider}/${secret.slice(0, -1)}`, {}],
+    ])('refuses %s with 401 and a valid failover answer', async (_, target, headers) => {
+      const response = await server.post(target, request(), headers)
+      expect(response.status).toBe(401)
+      const body = await response.json()
+      expect(contract.isValidAnswer(body)).toBe(true)
+      expect(contract.isProviderDefault(body)).toBe(true)
+    })
+
+    it.each([
+      ['in the path', `/webhooks/${contract.provider}/${secret}`, {}],
+      ['as ?token=', `/webhooks/${contract.provider}?token=${secret}`, {}],
+      ['in X-Webhook-Secret', `/webhooks/${contract.provider}`, { 'x-webhook-secret': secret }],
+    ])('accepts the secret %s', async (_, target, headers) => {
+      const response = await server.post(target, request(), headers)
+      expect(response.status).toBe(200)
+      expect(contract.isProviderDefault(await response.json())).toBe(false)
+    })
+  })
+}

@@ -1,0 +1,242 @@
+import { describe, expect, it } from 'vitest'
+import type { CallEvent, Decision } from '../../src/call-event.ts'
+import { voicenter } from '../../src/providers/voicenter.ts'
+import answerCaseExample from '../fixtures/voicenter/answer-case-example.json' with { type: 'json' }
+import answerDial from '../fixtures/voicenter/answer-dial.json' with { type: 'json' }
+import answerGoToLayerCustom from '../fixtures/voicenter/answer-go-to-layer-custom-data.json' with { type: 'json' }
+import answerGoToLayer from '../fixtures/voicenter/answer-go-to-layer.json' with { type: 'json' }
+import answerSayDigits from '../fixtures/voicenter/answer-say-digits.json' with { type: 'json' }
+import caseExample from '../fixtures/voicenter/case-example.json' with { type: 'json' }
+import layerInput from '../fixtures/voicenter/layer-input.json' with { type: 'json' }
+import { isVoicenterAnswer } from './voicenter-answer.ts'
+
+const adapter = voicenter({ defaultCountry: 'IL' })
+const post = (body: unknown) => adapter.parse({ method: 'POST', query: {}, body })
+
+const event: CallEvent = {
+  provider: 'voicenter',
+  callId: 'c1',
+  did: '0722776772',
+  didE164: '+972722776772',
+  callerRaw: '0501234567',
+  caller: '+972501234567',
+  dtmf: '',
+  layer: '1',
+}
+
+const rendered = (decision: Decision, from: Partial<CallEvent> = event) => JSON.parse(adapter.render(decision, from).body)
+
+describe('the answer checker agrees with the docs', () => {
+  it.each([
+    ['GO_TO_LAYER', answerGoToLayer],
+    ['GO_TO_LAYER with custom data', answerGoToLayerCustom],
+    ['case example answer', answerCaseExample],
+    ['SAY_DIGITS', answerSayDigits],
+    ['DIAL', answerDial],
+  ])('accepts the documented %s example', (_, body) => {
+    expect(isVoicenterAnswer(body)).toBe(true)
+  })
+
+  it('rejects answers the docs do not allow', () => {
+    expect(isVoicenterAnswer({ ...answerDial, TARGETS: [{ TYPE: 'phone', TARGET: '1' }] })).toBe(false)
+    expect(isVoicenterAnswer({ ...answerSayDigits, LANGUAGE: 'FR' })).toBe(false)
+    expect(isVoicenterAnswer({ ...answerGoToLayer, LAYER: '12' })).toBe(false)
+  })
+})
+
+describe('voicenter parse', () => {
+  it('reads the documented request', () => {
+    expect(post(layerInput)).toEqual({
+      ok: true,
+      event: {
+        provider: 'voicenter',
+        callId: '1bcd7954224861f85a2d70612f2',
+        did: '0722776772',
+        didE164: '+972722776772',
+        callerRaw: '0501234567',
+        caller: '+972501234567',
+        dtmf: '1234',
+        layer: '5',
+        previousLayer: '5',
+        customData: undefined,
+      },
+    })
+    expect(post(caseExample)).toMatchObject({ ok: true, event: { dtmf: '12345678' } })
+  })
+
+  it('treats DTMF "0" as nothing typed', () => {
+    expect(post({ ...layerInput, DATA: { ...layerInput.DATA, DTMF: '0' } })).toMatchObject({ ok: true, event: { dtmf: '' } })
+  })
+
+  it('takes numbers where strings are documented and the other way round', () => {
+    const parsed = post({ METHOD: 'IVR_LAYER_INPUT', DATA: { ...layerInput.DATA, LAYER_ID: 5, PREVIOUS_LAYER_ID: 4, DTMF: 1234, DID: 722776772 } })
+    expect(parsed).toMatchObject({ ok: true, event: { layer: '5', previousLayer: '4', dtmf: '1234', did: '722776772' } })
+  })
+
+  it('reads GET fields from the query, flat or with DATA as JSON', () => {
+    const flat = adapter.parse({ method: 'GET', query: { METHOD: 'IVR_LAYER_INPUT', ...layerInput.DATA }, body: undefined })
+    expect(flat).toMatchObject({ ok: true, event: { callId: '1bcd7954224861f85a2d70612f2', layer: '5', caller: '+972501234567' } })
+    const nested = adapter.parse({ method: 'GET', query: { METHOD: 'IVR_LAYER_INPUT', DATA: JSON.stringify(layerInput.DATA) }, body: undefined })
+    expect(nested).toMatchObject({ ok: true, event: { dtmf: '1234' } })
+  })
+
+  it('reads DATA sent as a JSON string and CUSTOM_DATA echoed back', () => {
+    const parsed = post({
+      METHOD: 'IVR_LAYER_INPUT',
+      DATA: JSON.stringify({ ...layerInput.DATA, CUSTOM_DATA: { crm: 12, vip: true, none: null } }),
+    })
+    expect(parsed).toMatchObject({ ok: true, event: { customData: { crm: '12', vip: 'true', none: '' } } })
+  })
+
+  it('keeps a withheld caller ID as no number', () => {
+    expect(post({ ...layerInput, DATA: { ...layerInput.DATA, CALLER_ID: 'anonymous' } })).toMatchObject({
+      ok: true,
+      event: { callerRaw: 'anonymous', caller: undefined },
+    })
+  })
+
+  it.each([
+    ['no IVR_UNIQUE_ID', { METHOD: 'IVR_LAYER_INPUT', DATA: { DID: '1', LAYER_ID: '5' } }, 'IVR_UNIQUE_ID'],
+    ['an empty LAYER_ID', { ...layerInput, DATA: { ...layerInput.DATA, LAYER_ID: '' } }, 'LAYER_ID'],
+    ['another METHOD', { ...layerInput, METHOD: 'CDR' }, 'METHOD'],
+    ['DATA as an array', { METHOD: 'IVR_LAYER_INPUT', DATA: [1] }, 'DATA'],
+    ['text', 'hello', 'JSON object with METHOD and DATA'],
+  ])('refuses %s and keeps what it could read', (_, body, field) => {
+    const parsed = post(body)
+    expect(parsed.ok).toBe(false)
+    if (!parsed.ok) {
+      expect(parsed.reason).toContain(field)
+      expect(parsed.partial.provider).toBe('voicenter')
+    }
+  })
+
+  it('keeps the layer of a request it cannot parse, for the layer fallback', () => {
+    const parsed = post({ METHOD: 'IVR_LAYER_INPUT', DATA: { DID: '0722776772', LAYER_ID: 5 } })
+    expect(parsed).toMatchObject({ ok: false, partial: { layer: '5', did: '0722776772' } })
+  })
+})
+
+describe('voicenter render', () => {
+  it('GO_TO_LAYER with caller name and custom data', () => {
+    expect(rendered({ action: 'go_to_layer', layer: '22', callerName: 'Shlomi', customData: { CRM_ID: '12345' } })).toEqual({
+      STATUS: 0,
+      ACTION: 'GO_TO_LAYER',
+      LAYER: 22,
+      CALLER_NAME: 'Shlomi',
+      CUSTOM_DATA: { CRM_ID: '12345' },
+    })
+  })
+
+  it('GO_TO_LAYER carries CUSTOM_DATA that came in with the call', () => {
+    const body = rendered({ action: 'go_to_layer', layer: '3', customData: { NEW: 'n' } }, { ...event, customData: { OLD: 'o', NEW: 'x' } })
+    expect(body).toEqual({ STATUS: 0, ACTION: 'GO_TO_LAYER', LAYER: 3, CUSTOM_DATA: { OLD: 'o', NEW: 'n' } })
+  })
+
+  it('SAY_DIGITS with every record type', () => {
+    const body = rendered({
+      action: 'say',
+      items: [
+        { type: 'recording', value: 'a.mp3' },
+        { type: 'digits', value: '0501234567' },
+        { type: 'number', value: '112' },
+        { type: 'date', value: '2019-12-14' },
+        { type: 'datetime', value: '2019-12-14T10:12:59' },
+      ],
+      nextLayer: '2',
+      failedLayer: '1',
+      language: 'en',
+      customData: {},
+    })
+    expect(body).toEqual({
+      STATUS: 0,
+      ACTION: 'SAY_DIGITS',
+      NEXT_LAYER: 2,
+      NEXT_LAYER_IF_FAILED: 1,
+      LANGUAGE: 'EN',
+      DATA: [
+        { RecordType: 'Recording', Content: 'a.mp3' },
+        { RecordType: 'Digits', Content: '0501234567' },
+        { RecordType: 'Number', Content: '112' },
+        { RecordType: 'Date', Content: '2019-12-14' },
+        { RecordType: 'DateTime', Content: '2019-12-14T10:12:59' },
+      ],
+    })
+    expect(isVoicenterAnswer(body)).toBe(true)
+  })
+
+  it('SAY_DIGITS continues to the next layer when no failure layer is given', () => {
+    const body = rendered({ action: 'say', items: [{ type: 'number', value: '5' }], nextLayer: '7', language: 'HE', customData: {} })
+    expect(body.NEXT_LAYER_IF_FAILED).toBe(7)
+  })
+
+  it('DIAL with every field, home numbers in national form', () => {
+    const body = rendered({
+      action: 'dial',
+      targets: [
+        { type: 'phone', value: '+972501234567' },
+        { type: 'phone', value: '+4915112345678' },
+        { type: 'extension', value: '101' },
+      ],
+      callerId: '0722776772',
+      callerName: 'Voicenter',
+      maxCallDuration: 1800,
+      maxDialDuration: 60,
+      failedLayer: '15',
+      record: true,
+      customData: { CRM_ID: '1' },
+    })
+    expect(body).toEqual({
+      STATUS: 0,
+      ACTION: 'DIAL',
+      CALLER_ID: '0722776772',
+      CALLER_NAME: 'Voicenter',
+      MAX_CALL_DURATION: 1800,
+      MAX_DIAL_DURATION: 60,
+      NEXT_VO_ID: 15,
+      RECORDING: 'yes',
+      TARGETS: [
+        { TYPE: 'PHONE', TARGET: '0501234567' },
+        { TYPE: 'PHONE', TARGET: '+4915112345678' },
+        { TYPE: 'EXTENSION', TARGET: '101' },
+      ],
+      CUSTOM_DATA: { CRM_ID: '1' },
+    })
+  })
+
+  it('DIAL shows the caller their own number by default, and records only when asked', () => {
+    const body = rendered({
+      action: 'dial',
+      targets: [{ type: 'extension', value: '100' }],
+      maxCallDuration: 7200,
+      maxDialDuration: 30,
+      failedLayer: '20',
+      record: false,
+      customData: {},
+    })
+    expect(body).toMatchObject({ CALLER_ID: '0501234567', RECORDING: 'no', CUSTOM_DATA: {} })
+    expect(body).not.toHaveProperty('CALLER_NAME')
+  })
+
+  it('provider default is STATUS 1, so Voicenter uses the layer failover', () => {
+    expect(rendered({ action: 'provider_default' })).toEqual({ STATUS: 1, ACTION: 'GO_TO_LAYER' })
+  })
+})
+
+describe('voicenter check', () => {
+  it.each<[string, Decision, string | undefined]>([
+    ['a numeric layer', { action: 'go_to_layer', layer: '12', customData: {} }, undefined],
+    ['a named layer', { action: 'go_to_layer', layer: 'sales', customData: {} }, 'layers are numbers'],
+    ['French', { action: 'say', items: [{ type: 'number', value: '1' }], nextLayer: '1', language: 'FR', customData: {} }, 'speaks HE, EN, AR, RU'],
+    ['text to speech', { action: 'say', items: [{ type: 'text', value: 'hi' }], nextLayer: '1', language: 'EN', customData: {} }, 'cannot say text'],
+    ['a fraction', { action: 'say', items: [{ type: 'number', value: '1.5' }], nextLayer: '1', language: 'EN', customData: {} }, 'whole numbers'],
+    [
+      'a dial without a failure layer',
+      { action: 'dial', targets: [{ type: 'extension', value: '1' }], maxCallDuration: 1, maxDialDuration: 1, record: false, customData: {} },
+      'NEXT_VO_ID',
+    ],
+  ])('%s', (_, decision, problem) => {
+    const result = adapter.check(decision)
+    if (problem === undefined) expect(result).toBeUndefined()
+    else expect(result).toContain(problem)
+  })
+})
