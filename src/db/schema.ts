@@ -47,8 +47,8 @@ export const rules = sqliteTable(
 )
 
 /**
- * The answer used when no rule matches. The most specific row wins (provider + DID + layer over DID over
- * layer over the global row with all three NULL).
+ * The answer used when no rule matches. The most specific row wins: one for the layer beats one for the
+ * DID, which beats one for the provider, which beats the global row with all three NULL.
  */
 export const fallbacks = sqliteTable('fallbacks', {
   id: integer('id').primaryKey({ autoIncrement: true }),

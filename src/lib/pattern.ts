@@ -5,7 +5,7 @@
  * - globs: `+97250*` (`*` any run, `?` one character)
  * - Asterisk dial patterns: `_05XXXXXXXX` (`X` 0-9, `Z` 1-9, `N` 2-9, `[1-4]`, `.` one or more, `!` zero or more)
  * - a regular expression between slashes: `/^\d{4}$/`
- * - several of the above separated by commas: `1, 2, _9X`
+ * - several of the above (except a regular expression, which stands alone) separated by commas: `1, 2, _9X`
  */
 export interface Pattern {
   source: string
@@ -38,7 +38,13 @@ const compileAlternative = (part: string): ((value: string) => boolean) => {
   if (lower === 'none') return (value) => value === ''
   if (lower === 'any') return (value) => value !== ''
   if (part.startsWith('_')) {
-    const compiled = new RegExp(`^${asteriskToRegex(part.slice(1), part)}$`)
+    const source = `^${asteriskToRegex(part.slice(1), part)}$`
+    let compiled: RegExp
+    try {
+      compiled = new RegExp(source)
+    } catch (error) {
+      throw new PatternError(`invalid pattern "${part}": ${(error as Error).message}`)
+    }
     return (value) => compiled.test(value)
   }
   if (part.includes('*') || part.includes('?')) {

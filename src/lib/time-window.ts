@@ -14,6 +14,8 @@ export interface TimeWindowSpec {
 
 /** Undefined when the spec puts no limit on time. Throws with a readable reason when it is malformed. */
 export const compileTimeWindow = (spec: TimeWindowSpec): TimeWindow | undefined => {
+  // Check the zone even when no window uses it, so a typo shows up in rules:check.
+  const clock = localClock(spec.timeZone)
   const days = spec.days?.trim() ? parseDays(spec.days) : undefined
   const hasFrom = Boolean(spec.from?.trim())
   const hasTo = Boolean(spec.to?.trim())
@@ -21,7 +23,6 @@ export const compileTimeWindow = (spec: TimeWindowSpec): TimeWindow | undefined 
   if (!days && !hasFrom) return undefined
   const from = hasFrom ? parseTimeOfDay(spec.from as string, 'time_from') : 0
   const to = hasTo ? parseTimeOfDay(spec.to as string, 'time_to') : 24 * 60
-  const clock = localClock(spec.timeZone)
   return {
     test(at) {
       const { weekday, minutes } = clock(at)
@@ -36,8 +37,10 @@ export const compileTimeWindow = (spec: TimeWindowSpec): TimeWindow | undefined 
 const parseDays = (text: string): Set<number> => {
   const days = new Set<number>()
   for (const part of text.toLowerCase().split(',')) {
-    const [first, last] = part.split('-').map((name) => dayIndex(name.trim()))
-    if (first === undefined) continue
+    if (part.trim() === '') continue
+    const names = part.split('-')
+    if (names.length > 2) throw new Error(`"${part.trim()}" is not a day range (use e.g. mon-fri)`)
+    const [first, last] = names.map((name) => dayIndex(name.trim())) as [number, number | undefined]
     if (last === undefined) {
       days.add(first)
       continue
@@ -50,9 +53,12 @@ const parseDays = (text: string): Set<number> => {
   return days
 }
 
+const FULL_DAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday']
+
 const dayIndex = (name: string): number => {
-  const index = DAY_NAMES.indexOf(name.slice(0, 3) as (typeof DAY_NAMES)[number])
-  if (index < 0 || name.length < 3) throw new Error(`"${name}" is not a day (use mon, tue, ... or mon-fri)`)
+  // "tue", "tues" and "tuesday" all mean Tuesday; "monkey" does not mean Monday.
+  const index = name.length >= 3 ? FULL_DAY_NAMES.findIndex((day) => day.startsWith(name)) : -1
+  if (index < 0) throw new Error(`"${name}" is not a day (use mon, tue, ... or mon-fri)`)
   return index
 }
 
@@ -85,7 +91,12 @@ const localClock = (timeZone: string) => {
     formatters.set(timeZone, formatter)
   }
   const format = formatter
+  // formatToParts is the slow part of a rule check; the answer only changes once a minute.
+  let cachedMinute = Number.NaN
+  let cached = { weekday: 0, minutes: 0 }
   return (at: Date) => {
+    const minute = Math.floor(at.getTime() / 60_000)
+    if (minute === cachedMinute) return cached
     let weekday = 0
     let minutes = 0
     for (const part of format.formatToParts(at)) {
@@ -93,6 +104,8 @@ const localClock = (timeZone: string) => {
       else if (part.type === 'hour') minutes += Number(part.value) * 60
       else if (part.type === 'minute') minutes += Number(part.value)
     }
-    return { weekday, minutes }
+    cachedMinute = minute
+    cached = { weekday, minutes }
+    return cached
   }
 }

@@ -43,6 +43,7 @@ const compileCondition = (text: string) => {
     return { text, test: (scope: Scope) => (resolvePath(scope, path) !== undefined) !== Boolean(negated) }
   }
   if (negated) throw new Error(`"${text}": use != instead of ! with a comparison`)
+  if (rawValue?.trimStart().startsWith('=')) throw new Error(`"${text}": compare with a single =`)
   const expected = unquote(rawValue ?? '')
   const compare = comparator(operator as Operator, expected, text)
   return {

@@ -219,7 +219,7 @@ const buildDecision = (action: CompiledAction, scope: Scope, defaults: DecisionD
             callerName: optional(options.callerName, scope),
             maxCallDuration: options.maxCallDuration ?? defaults.maxCallDuration,
             maxDialDuration: options.maxDialDuration ?? defaults.maxDialDuration,
-            failedLayer: optional(options.failedLayer ?? action.toLayer, scope),
+            failedLayer: optional(options.failedLayer, scope) ?? optional(action.toLayer, scope),
             record: options.record ?? defaults.record,
             customData: screenPop(action, scope),
           },

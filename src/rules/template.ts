@@ -18,18 +18,20 @@ const PATH = /^[A-Za-z_][\w-]*(\.[\w-]+)*$/
 export const compileTemplate = (source: string): Template => {
   const parts: (string | { path: string; fallback?: string })[] = []
   let last = 0
+  const literal = (text: string) => {
+    if (text.includes('{{') || text.includes('}}')) throw new Error(`unbalanced braces in "${source}"`)
+    return text
+  }
   for (const match of source.matchAll(PLACEHOLDER)) {
     const path = match[1] as string
     if (!PATH.test(path)) throw new Error(`"{{${path}}}" is not a field path (e.g. owner.extension)`)
     if (path.startsWith('call.') && !CALL_FIELDS.includes(path.slice(5) as (typeof CALL_FIELDS)[number]) && !path.startsWith('call.custom.')) {
       throw new Error(`"{{${path}}}": call has ${CALL_FIELDS.join(', ')}`)
     }
-    parts.push(source.slice(last, match.index), { path, fallback: match[2] })
+    parts.push(literal(source.slice(last, match.index)), { path, fallback: match[2] })
     last = (match.index ?? 0) + match[0].length
   }
-  parts.push(source.slice(last))
-  const rest = source.slice(last)
-  if (rest.includes('{{') || rest.includes('}}')) throw new Error(`unbalanced braces in "${source}"`)
+  parts.push(literal(source.slice(last)))
   const constant = parts.length === 1
   return {
     source,

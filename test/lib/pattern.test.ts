@@ -159,3 +159,9 @@ describe('compilePattern', () => {
     })
   })
 })
+
+describe('compilePattern edge cases', () => {
+  it('reports a backwards character range as a PatternError', () => {
+    expect(() => compilePattern('_[4-1]')).toThrow(PatternError)
+  })
+})

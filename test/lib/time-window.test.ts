@@ -204,3 +204,20 @@ describe('compileTimeWindow', () => {
     })
   })
 })
+
+describe('day lists people write by hand', () => {
+  const monday = new Date('2026-11-23T10:00:00Z')
+  const window = (days: string) => compileTimeWindow({ days, timeZone: 'UTC' })
+  it('ignores a trailing comma', () => {
+    expect(window('mon,')?.test(monday)).toBe(true)
+  })
+  it.each(['tues', 'tuesday', 'Tue'])('reads %s as Tuesday', (day) => {
+    expect(window(day)?.test(new Date('2026-11-24T10:00:00Z'))).toBe(true)
+  })
+  it.each(['monkey', 'mon-tue-wed', 'mo'])('refuses %s', (days) => {
+    expect(() => window(days)).toThrow()
+  })
+  it('checks the time zone even without a window', () => {
+    expect(() => compileTimeWindow({ timeZone: 'Mars/Base' })).toThrow('is not a time zone')
+  })
+})

@@ -207,3 +207,9 @@ describe('compileContactMatch', () => {
     })
   })
 })
+
+describe('compileContactMatch typos', () => {
+  it('refuses == instead of silently comparing with "= VIP"', () => {
+    expect(() => compileContactMatch('segment == VIP')).toThrow('single =')
+  })
+})

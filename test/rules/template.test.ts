@@ -209,3 +209,12 @@ describe('resolvePath', () => {
     expect(resolvePath(on, path)).toBeUndefined()
   })
 })
+
+describe('compileTemplate braces', () => {
+  it.each(['a }} {{name}}', 'x }}', '{{name}} {{'])('refuses unbalanced %j', (source) => {
+    expect(() => compileTemplate(source)).toThrow('unbalanced braces')
+  })
+  it('refuses a placeholder opened twice', () => {
+    expect(() => compileTemplate('{{ {{name}}')).toThrow('is not a field path')
+  })
+})
