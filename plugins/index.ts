@@ -1,8 +1,9 @@
 import type { CrmPlugin } from '../src/crm/plugin.ts'
+import { hubspot } from './hubspot.ts'
 import { localDirectory } from './local-directory.ts'
 
 /**
  * Every CRM plugin this build can use. Listed by hand on purpose: Workers has no filesystem to scan, and a
  * plugin should never run because a file happened to be lying around.
  */
-export const builtinPlugins: readonly CrmPlugin[] = [localDirectory()]
+export const builtinPlugins: readonly CrmPlugin[] = [localDirectory(), hubspot()]

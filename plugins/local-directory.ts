@@ -86,6 +86,8 @@ export const localDirectory = () =>
       }
 
       return {
+        // Lookups are a local index search; caching would only delay edits to the table.
+        cache: false,
         findByPhone: async (phone) => toContact(await byPhone.get({ phone })),
         findByPin: async (pin) => toContact(await byPin.get({ pin })),
       }

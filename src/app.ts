@@ -5,6 +5,7 @@ import { type Config, parseConfig } from './config.ts'
 import { createLookupService } from './crm/lookup-service.ts'
 import { createPluginChain } from './crm/plugin-chain.ts'
 import type { CrmPlugin } from './crm/plugin.ts'
+import { createCallLogOutbox } from './db/call-log-outbox.ts'
 import { createCallStateStore } from './db/call-state-store.ts'
 import type { Database } from './db/database.ts'
 import { createDecisionLog } from './db/decision-log.ts'
@@ -36,11 +37,29 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
   const rules = createRuleCache({ db, defaults: { timeZone: config.TIME_ZONE }, log, refreshMs: config.RULES_REFRESH_MS })
   const callState = createCallStateStore(db)
   const decisionLog = createDecisionLog({ db, log })
+  const callLogs = createCallLogOutbox({
+    db,
+    chain,
+    log,
+    delayMs: config.CALL_LOG_DELAY_SECONDS * 1000,
+    maxAttempts: config.CALL_LOG_MAX_ATTEMPTS,
+  })
   const router = createCallRouter({
     rules,
-    lookups: createLookupService(chain),
+    lookups: createLookupService({
+      chain,
+      cache: {
+        hitTtlMs: config.LOOKUP_CACHE_TTL_SECONDS * 1000,
+        missTtlMs: config.LOOKUP_CACHE_MISS_TTL_SECONDS * 1000,
+        errorTtlMs: config.LOOKUP_CACHE_ERROR_TTL_SECONDS * 1000,
+        staleMs: config.LOOKUP_CACHE_STALE_SECONDS * 1000,
+        maxEntries: config.LOOKUP_CACHE_SIZE,
+      },
+      breaker: { failures: config.LOOKUP_BREAKER_FAILURES, openMs: config.LOOKUP_BREAKER_OPEN_SECONDS * 1000 },
+    }),
     callState,
     decisionLog,
+    callLogs,
     defaults: {
       language: config.DEFAULT_LANGUAGE,
       maxCallDuration: config.DIAL_MAX_CALL_DURATION,
@@ -103,7 +122,7 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
       log.warn('webhook body too large', { provider: adapter.id, limit: MAX_WEBHOOK_BODY })
       return providerAnswer(adapter, 413)
     }
-    const { answer, recorded } = await router.route(adapter, request)
+    const { answer, recorded } = await router.route(adapter, request, (task) => defer(c, task))
     defer(c, recorded)
     return new Response(answer.body, { status: answer.status, headers: { 'content-type': answer.contentType } })
   }
@@ -121,6 +140,7 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
     log,
     rules,
     callState,
+    callLogs,
     /** Waits for decisions still being written (graceful shutdown). */
     async drain() {
       await Promise.allSettled([...background])

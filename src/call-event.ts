@@ -70,7 +70,9 @@ export interface LookupResult {
   contact?: Contact
   /** Why: a timeout, a plugin error, an unusable key. */
   reason?: string
-  /** Per plugin, in chain order. */
+  /** Set when the answer came from the lookup cache: `stale` answers are being refreshed in the background. */
+  cache?: 'fresh' | 'stale'
+  /** Per plugin, in chain order (empty when answered from the cache). */
   plugins: { plugin: string; outcome: LookupOutcome | 'skipped'; ms: number; reason?: string }[]
   ms: number
 }

@@ -1,24 +1,6 @@
 import * as v from 'valibot'
+import { envCountry, envFlag, envInteger as integer, envList, envText as text } from './lib/env-schema.ts'
 import type { LogLevel } from './logger.ts'
-
-const integer = (fallback: number, min = 0) =>
-  v.pipe(
-    v.optional(v.string(), String(fallback)),
-    v.transform(Number),
-    v.number('must be a number'),
-    v.integer('must be a whole number'),
-    v.minValue(min),
-  )
-
-const flag = (fallback: boolean) =>
-  v.pipe(
-    v.optional(v.string(), String(fallback)),
-    v.transform((text) => text.trim().toLowerCase()),
-    v.picklist(['true', 'false', '1', '0', 'yes', 'no'], 'must be true or false'),
-    v.transform((text) => ['true', '1', 'yes'].includes(text)),
-  )
-
-const text = (fallback: string) => v.pipe(v.optional(v.string(), fallback), v.trim())
 
 /** Every setting the core reads, from environment variables (Node) or Worker vars/secrets. */
 const EnvSchema = v.object({
@@ -26,15 +8,7 @@ const EnvSchema = v.object({
   /** When set, webhooks must carry it: /webhooks/voicenter/<secret>, ?token=<secret> or X-Webhook-Secret. */
   WEBHOOK_SECRET: v.optional(v.pipe(v.string(), v.trim(), v.minLength(16, 'must be at least 16 characters'))),
   /** CRM plugin ids in lookup order. */
-  CRM_PLUGINS: v.pipe(
-    text('local-directory'),
-    v.transform((list) =>
-      list
-        .split(',')
-        .map((id) => id.trim())
-        .filter(Boolean),
-    ),
-  ),
+  CRM_PLUGINS: envList('local-directory'),
   TIME_ZONE: v.pipe(
     text('UTC'),
     v.check((zone) => {
@@ -50,9 +24,21 @@ const EnvSchema = v.object({
   DEFAULT_LANGUAGE: text('EN'),
   DIAL_MAX_CALL_DURATION: integer(7200, 1),
   DIAL_MAX_DIAL_DURATION: integer(60, 1),
-  DIAL_RECORD: flag(false),
-  VOICENTER_DEFAULT_COUNTRY: v.pipe(text('IL'), v.toUpperCase(), v.regex(/^[A-Z]{2}$/, 'must be a two-letter country code')),
+  DIAL_RECORD: envFlag(false),
+  VOICENTER_DEFAULT_COUNTRY: envCountry('IL'),
   VOICENTER_LOOKUP_DEADLINE_MS: integer(1500, 50),
+  LOOKUP_CACHE_TTL_SECONDS: integer(300),
+  LOOKUP_CACHE_MISS_TTL_SECONDS: integer(15),
+  LOOKUP_CACHE_ERROR_TTL_SECONDS: integer(5),
+  LOOKUP_CACHE_STALE_SECONDS: integer(86_400),
+  LOOKUP_CACHE_SIZE: integer(10_000, 1),
+  LOOKUP_BREAKER_FAILURES: integer(5, 1),
+  LOOKUP_BREAKER_OPEN_SECONDS: integer(30, 1),
+  /** A call's CRM log waits this long for the call's later IVR steps, then goes out as one engagement. */
+  CALL_LOG_DELAY_SECONDS: integer(30),
+  CALL_LOG_MAX_ATTEMPTS: integer(12, 1),
+  /** How often the Node server sends due call logs. */
+  OUTBOX_INTERVAL_SECONDS: integer(5, 1),
   /** Forget per-call state after this long. */
   CALL_STATE_TTL_HOURS: integer(24, 1),
 })

@@ -1,10 +1,19 @@
+import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel'
+import { LRUCache } from 'lru-cache'
 import type { LookupKey, LookupResult } from '../call-event.ts'
+import { DeadlineError, withDeadline } from '../lib/deadline.ts'
+import { createTokenBucket, type TokenBucket } from '../lib/token-bucket.ts'
 import { errorMessage } from '../logger.ts'
-import type { CrmClient } from './plugin.ts'
+import { type CrmClient, RateLimitedError } from './plugin.ts'
 
 export interface ChainedClient {
   id: string
   client: CrmClient
+}
+
+export interface LookupOptions {
+  /** Runs work that outlives the answer (a stale entry's refresh); Workers pass waitUntil. */
+  background?: (task: Promise<unknown>) => void
 }
 
 export interface LookupService {
@@ -12,81 +21,201 @@ export interface LookupService {
    * Asks the plugins in chain order until one finds the contact, all within `deadlineMs`. Never throws:
    * a slow or failing CRM becomes an `error` outcome the rules can route on.
    */
-  lookup(key: LookupKey, value: string | undefined, deadlineMs: number): Promise<LookupResult>
+  lookup(key: LookupKey, value: string | undefined, deadlineMs: number, options?: LookupOptions): Promise<LookupResult>
 }
 
-export class DeadlineError extends Error {
-  constructor(ms: number) {
-    super(`no answer within ${ms} ms`)
-  }
+export interface LookupCacheOptions {
+  /** How long a found contact is served without asking the CRM. */
+  hitTtlMs: number
+  /** How long "not found" is believed; short, because CRM search indexes lag new records. */
+  missTtlMs: number
+  /** How long a failure is remembered, so an outage is not hammered by every call. */
+  errorTtlMs: number
+  /** How long an expired entry may still be served (at once, refreshed in the background). */
+  staleMs: number
+  maxEntries: number
 }
 
-export const createLookupService = (chain: ChainedClient[], clock: () => number = () => performance.now()): LookupService => ({
-  async lookup(key, value, deadlineMs) {
+export const DEFAULT_CACHE: LookupCacheOptions = {
+  hitTtlMs: 5 * 60_000,
+  missTtlMs: 15_000,
+  errorTtlMs: 5_000,
+  staleMs: 24 * 3_600_000,
+  maxEntries: 10_000,
+}
+
+export interface LookupServiceOptions {
+  chain: ChainedClient[]
+  cache?: Partial<LookupCacheOptions> | false
+  /** Consecutive failures that open a plugin's circuit, and how long it stays open. */
+  breaker?: { failures: number; openMs: number }
+  /** Milliseconds for timing (monotonic). */
+  clock?: () => number
+  /** Wall-clock milliseconds for cache ages. */
+  now?: () => number
+}
+
+/** A plugin the service decided not to ask (rate limit, open circuit, deadline): the answer is unknown. */
+class SkippedError extends Error {}
+
+interface CacheEntry {
+  result: LookupResult
+  freshUntil: number
+}
+
+interface GuardedClient extends ChainedClient {
+  bucket?: TokenBucket
+  pausedUntil: number
+  breaker: ReturnType<typeof circuitBreaker>
+}
+
+export const createLookupService = ({
+  chain,
+  cache: cacheOptions,
+  breaker = { failures: 5, openMs: 30_000 },
+  clock = () => performance.now(),
+  now = Date.now,
+}: LookupServiceOptions): LookupService => {
+  const guarded: GuardedClient[] = chain.map((entry) => ({
+    ...entry,
+    bucket: entry.client.rateLimit
+      ? createTokenBucket(entry.client.rateLimit.perSecond, entry.client.rateLimit.burst, clock)
+      : undefined,
+    pausedUntil: 0,
+    // A CRM that keeps failing is left alone for a while instead of costing every caller its deadline.
+    breaker: circuitBreaker(
+      handleWhen((error) => !(error instanceof RateLimitedError)),
+      { halfOpenAfter: breaker.openMs, breaker: new ConsecutiveBreaker(breaker.failures) },
+    ),
+  }))
+  const caching = cacheOptions !== false && chain.some((entry) => entry.client.cache !== false)
+  const settings = { ...DEFAULT_CACHE, ...(cacheOptions || {}) }
+  const cache = caching ? new LRUCache<string, CacheEntry>({ max: settings.maxEntries, ttl: settings.staleMs }) : undefined
+  const inFlight = new Map<string, Promise<LookupResult>>()
+
+  const runChain = async (key: LookupKey, value: string, deadlineMs: number): Promise<LookupResult> => {
     const started = clock()
     const result: LookupResult = { key, outcome: 'not_found', plugins: [], ms: 0 }
-    const finish = () => {
-      result.ms = round(clock() - started)
-      return result
-    }
-    if (!value) {
-      result.reason = key === 'pin' ? 'nothing typed' : 'caller id withheld or not a number'
-      return finish()
-    }
-    const errors: string[] = []
+    const unknown: string[] = []
     let expired = false
-    for (const { id, client } of chain) {
+    for (const entry of guarded) {
+      const { id, client } = entry
       const find = key === 'pin' ? client.findByPin?.bind(client) : client.findByPhone?.bind(client)
       if (!find) continue
       const remaining = deadlineMs - (clock() - started)
-      if (expired || remaining <= 0) {
-        expired = true
-        result.plugins.push({ plugin: id, outcome: 'skipped', ms: 0, reason: 'deadline reached' })
-        continue
-      }
-      const budget = Math.min(remaining, client.timeoutMs ?? remaining)
       const pluginStarted = clock()
+      const budget = Math.min(remaining, client.timeoutMs ?? remaining)
       try {
-        const contact = await withDeadline((signal) => find(value, { signal }), budget)
+        if (expired || remaining <= 0) {
+          expired = true
+          throw new SkippedError('deadline reached')
+        }
+        const contact = await ask(entry, () => withDeadline((signal) => find(value, { signal }), budget))
         const ms = round(clock() - pluginStarted)
         if (contact) {
           result.plugins.push({ plugin: id, outcome: 'found', ms })
           result.outcome = 'found'
           result.contact = contact
-          return finish()
+          break
         }
         result.plugins.push({ plugin: id, outcome: 'not_found', ms })
       } catch (error) {
         // Timer resolution can wake us a hair before the clock says the deadline passed.
         if (error instanceof DeadlineError && budget === remaining) expired = true
         const reason = errorMessage(error)
-        result.plugins.push({ plugin: id, outcome: 'error', ms: round(clock() - pluginStarted), reason })
-        errors.push(`${id}: ${reason}`)
+        const skipped = error instanceof SkippedError
+        result.plugins.push({ plugin: id, outcome: skipped ? 'skipped' : 'error', ms: round(clock() - pluginStarted), reason })
+        unknown.push(`${id}: ${reason}`)
       }
     }
     if (result.plugins.length === 0) result.reason = `no plugin can look up by ${key}`
-    // When a CRM failed we cannot say the caller is unknown: it may have held the record.
-    if (errors.length > 0) {
+    // When a CRM failed or was skipped we cannot say the caller is unknown: it may hold the record.
+    if (result.outcome !== 'found' && unknown.length > 0) {
       result.outcome = 'error'
-      result.reason = errors.join('; ')
+      result.reason = unknown.join('; ')
     }
-    return finish()
-  },
-})
+    result.ms = round(clock() - started)
+    return result
+  }
 
-/** Runs `task` with an AbortSignal and gives up at the deadline even if the task ignores the signal. */
-const withDeadline = <T>(task: (signal: AbortSignal) => Promise<T>, ms: number): Promise<T> => {
-  const controller = new AbortController()
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new DeadlineError(Math.round(ms))
-      controller.abort(error)
-      reject(error)
-    }, ms)
-  })
-  return Promise.race([task(controller.signal), deadline]).finally(() => clearTimeout(timer))
+  const ask = async <T>(entry: GuardedClient, call: () => Promise<T>): Promise<T> => {
+    const waitMs = entry.pausedUntil - now()
+    if (waitMs > 0) throw new SkippedError(`rate limited by the CRM, retrying in ${Math.ceil(waitMs / 1000)} s`)
+    if (entry.bucket && !entry.bucket.take()) {
+      throw new SkippedError(`over ${entry.client.rateLimit?.perSecond} lookups/s, the CRM's limit`)
+    }
+    try {
+      return await entry.breaker.execute(call)
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) throw new SkippedError('circuit open after repeated failures')
+      if (error instanceof RateLimitedError) entry.pausedUntil = now() + error.retryAfterMs
+      throw error
+    }
+  }
+
+  const store = (cacheKey: string, result: LookupResult, previous: CacheEntry | undefined) => {
+    if (!cache) return
+    const at = now()
+    if (result.outcome === 'error') {
+      // Keep serving what we knew; ask again after the error TTL, not on every call.
+      if (previous && previous.result.outcome !== 'error') {
+        cache.set(cacheKey, { result: previous.result, freshUntil: at + settings.errorTtlMs }, { noUpdateTTL: true })
+      } else {
+        cache.set(cacheKey, { result, freshUntil: at + settings.errorTtlMs })
+      }
+      return
+    }
+    const ttl = result.outcome === 'found' ? settings.hitTtlMs : settings.missTtlMs
+    cache.set(cacheKey, { result, freshUntil: at + ttl })
+  }
+
+  /** Concurrent lookups of one key share one CRM call; `joined` when another lookup started it. */
+  const shared = (cacheKey: string, run: () => Promise<LookupResult>) => {
+    const pending = inFlight.get(cacheKey)
+    if (pending) return { result: pending, joined: true }
+    const started = run().finally(() => inFlight.delete(cacheKey))
+    inFlight.set(cacheKey, started)
+    return { result: started, joined: false }
+  }
+
+  return {
+    async lookup(key, value, deadlineMs, options = {}) {
+      if (!value) {
+        return { key, outcome: 'not_found', plugins: [], ms: 0, reason: key === 'pin' ? 'nothing typed' : 'caller id withheld or not a number' }
+      }
+      const started = clock()
+      const cacheKey = `${key}:${value}`
+      const entry = cache?.get(cacheKey)
+      if (entry && entry.freshUntil > now()) return fromCache(entry, 'fresh', clock() - started)
+      const refresh = () =>
+        shared(cacheKey, async () => {
+          const result = await runChain(key, value, deadlineMs)
+          store(cacheKey, result, entry)
+          return result
+        })
+      if (entry) {
+        const task = refresh().result
+        if (options.background) options.background(task)
+        else task.catch(() => {})
+        return fromCache(entry, 'stale', clock() - started)
+      }
+      const flight = refresh()
+      if (!flight.joined) return flight.result
+      try {
+        // The chain keeps the deadline of the lookup that started it; one that joined keeps its own.
+        return await withDeadline(() => flight.result, deadlineMs)
+      } catch (error) {
+        return { key, outcome: 'error', plugins: [], ms: round(clock() - started), reason: errorMessage(error) }
+      }
+    },
+  }
 }
 
-const round = (ms: number) => Math.round(ms * 100) / 100
+const fromCache = (entry: CacheEntry, state: 'fresh' | 'stale', ms: number): LookupResult => ({
+  ...entry.result,
+  cache: state,
+  plugins: [],
+  ms: round(ms),
+})
 
+const round = (ms: number) => Math.round(ms * 100) / 100

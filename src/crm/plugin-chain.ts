@@ -54,7 +54,8 @@ export const createPluginChain = async ({
 export const configFromEnv = (prefix: string, env: Record<string, string | undefined>): Record<string, string> => {
   const config: Record<string, string> = {}
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith(prefix) || value === undefined) continue
+    // Empty means unset, as in most .env tooling.
+    if (!name.startsWith(prefix) || value === undefined || value === '') continue
     const key = name
       .slice(prefix.length)
       .toLowerCase()

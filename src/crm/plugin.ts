@@ -53,10 +53,23 @@ export interface CrmClient {
    * Without it a plugin may use all that is left of the provider's deadline.
    */
   timeoutMs?: number
+  /** Lookups per second the CRM allows this client (HubSpot search: 4); over it the plugin is skipped. */
+  rateLimit?: { perSecond: number; burst?: number }
+  /** False when caching would only hide edits (a local database). @default true */
+  cache?: boolean
   /** @param phone E.164 */
   findByPhone?(phone: string, options: LookupOptions): Promise<Contact | null>
   findByPin?(pin: string, options: LookupOptions): Promise<Contact | null>
   logCall?(entry: CallLogEntry): Promise<void>
+}
+
+/** Thrown by a plugin when the CRM answered 429: the lookup service leaves it alone until `retryAfterMs`. */
+export class RateLimitedError extends Error {
+  readonly retryAfterMs: number
+  constructor(message: string, retryAfterMs: number) {
+    super(message)
+    this.retryAfterMs = retryAfterMs
+  }
 }
 
 export interface PluginSetupContext<Config> {

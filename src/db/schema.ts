@@ -166,3 +166,30 @@ export type FallbackRow = typeof fallbacks.$inferSelect
 export type ContactRow = typeof contacts.$inferSelect
 export type OwnerRow = typeof owners.$inferSelect
 export type DecisionRow = typeof decisions.$inferInsert
+
+/**
+ * Work for the outside world that must not be lost when it is down (call logs to the CRM): written in the
+ * same database as the decisions, delivered after the answer, retried with backoff.
+ */
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    plugin: text('plugin').notNull(),
+    kind: text('kind').notNull(),
+    provider: text('provider').notNull(),
+    callId: text('call_id').notNull(),
+    /** JSON */
+    payload: text('payload').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** Epoch milliseconds. */
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    lastError: text('last_error'),
+    createdAt: text('created_at').notNull(),
+    deliveredAt: text('delivered_at'),
+  },
+  (table) => [
+    index('outbox_due').on(table.deliveredAt, table.nextAttemptAt),
+    index('outbox_call').on(table.plugin, table.kind, table.provider, table.callId),
+  ],
+)

@@ -35,3 +35,7 @@ export const toDialString = (number: string, homeCountry: string): string => {
   if (parsed.country === homeCountry.toUpperCase()) return parsed.formatNational().replace(/\D/g, '')
   return parsed.number
 }
+
+/** The digits a person dials inside the country, trunk prefix included: "0501234567" for +972501234567. */
+export const nationalDialForm = (e164: string): string | undefined =>
+  parsePhoneNumberFromString(e164)?.formatNational().replace(/\D/g, '')

@@ -1,5 +1,6 @@
-import type { CallEvent, LookupKey, LookupResult } from '../call-event.ts'
+import type { CallEvent, Decision, LookupKey, LookupResult } from '../call-event.ts'
 import type { LookupService } from '../crm/lookup-service.ts'
+import type { CallLogOutbox } from '../db/call-log-outbox.ts'
 import type { CallStateStore } from '../db/call-state-store.ts'
 import type { DecisionLog } from '../db/decision-log.ts'
 import { errorMessage, type Logger } from '../logger.ts'
@@ -20,6 +21,8 @@ export interface CallRouterOptions {
   lookups: LookupService
   callState: CallStateStore
   decisionLog: DecisionLog
+  /** Where call logs for the CRM go; absent = no call logging. */
+  callLogs?: CallLogOutbox
   defaults: DecisionDefaults
   log: Logger
   clock?: () => Date
@@ -38,48 +41,88 @@ const REQUEST_LOG_LIMIT = 4096
  * The path every webhook takes: parse → count the attempt → look the caller up → rules → render → log.
  * Whatever fails on the way, the provider still gets a valid answer (a fallback, or its own failover).
  */
-export const createCallRouter = ({ rules, lookups, callState, decisionLog, defaults, log, clock = () => new Date() }: CallRouterOptions) => {
-  const route = async (adapter: ProviderAdapter, request: ProviderRequest): Promise<RoutedCall> => {
-    const started = performance.now()
-    const at = clock()
-    const problems: string[] = []
-    let event: CallEvent | PartialCallEvent = { provider: adapter.id }
-    let attempt = 1
-    let results: Partial<Record<LookupKey, LookupResult>> = {}
-    let evaluation: Omit<Evaluation, 'trace'>
+export const createCallRouter = ({
+  rules,
+  lookups,
+  callState,
+  decisionLog,
+  callLogs,
+  defaults,
+  log,
+  clock = () => new Date(),
+}: CallRouterOptions) => {
+  interface Routing {
+    event: CallEvent | PartialCallEvent
+    attempt: number
+    results: Partial<Record<LookupKey, LookupResult>>
+    evaluation: Omit<Evaluation, 'trace'>
+    problems: string[]
+  }
 
+  /** Parse, count the attempt, look the caller up and pick the answer; failures become problems, not throws. */
+  const decide = async (
+    adapter: ProviderAdapter,
+    request: ProviderRequest,
+    at: Date,
+    background?: (task: Promise<unknown>) => void,
+  ): Promise<Routing> => {
+    const routing: Routing = {
+      event: { provider: adapter.id },
+      attempt: 1,
+      results: {},
+      evaluation: { decision: { action: 'provider_default' } },
+      problems: [],
+    }
+    const { problems } = routing
     try {
       const snapshot = await rules.current().catch((error: unknown) => {
         problems.push(`rules unavailable: ${errorMessage(error)}`)
         return EMPTY_SNAPSHOT
       })
       const parsed = adapter.parse(request)
-      if (parsed.ok) {
-        const call = parsed.event
-        event = call
-        if (countsAttempts(snapshot, call, at)) {
-          attempt = await callState.visit(call.provider, call.callId, call.layer ?? '').catch((error: unknown) => {
-            problems.push(`call state unavailable: ${errorMessage(error)}`)
-            return 1
-          })
-        }
-        const keys = plannedLookups(snapshot, call, at, attempt)
-        const found = await Promise.all(
-          keys.map((key) => lookups.lookup(key, key === 'pin' ? call.dtmf.replace(/\D/g, '') : call.caller, adapter.lookupDeadlineMs)),
-        )
-        results = Object.fromEntries(found.map((result) => [result.key, result]))
-        evaluation = evaluate(snapshot, { event: call, at, attempt, lookups: results }, defaults, adapter.check)
-      } else {
-        event = parsed.partial
+      if (!parsed.ok) {
+        routing.event = parsed.partial
         problems.push(parsed.reason)
-        evaluation = fallbackFor(snapshot, { event: asEvent(parsed.partial), at, attempt, lookups: {} }, defaults, adapter.check, parsed.reason)
+        const input = { event: asEvent(parsed.partial), at, attempt: 1, lookups: {} }
+        routing.evaluation = fallbackFor(snapshot, input, defaults, adapter.check, parsed.reason)
+        return routing
       }
+      const call = parsed.event
+      routing.event = call
+      if (countsAttempts(snapshot, call, at)) {
+        routing.attempt = await callState.visit(call.provider, call.callId, call.layer ?? '').catch((error: unknown) => {
+          problems.push(`call state unavailable: ${errorMessage(error)}`)
+          return 1
+        })
+      }
+      const keys = plannedLookups(snapshot, call, at, routing.attempt)
+      const found = await Promise.all(
+        keys.map((key) =>
+          lookups.lookup(key, key === 'pin' ? call.dtmf.replace(/\D/g, '') : call.caller, adapter.lookupDeadlineMs, { background }),
+        ),
+      )
+      routing.results = Object.fromEntries(found.map((result) => [result.key, result]))
+      routing.evaluation = evaluate(snapshot, { event: call, at, attempt: routing.attempt, lookups: routing.results }, defaults, adapter.check)
     } catch (error) {
       // A bug or a broken dependency: the caller still gets the provider's own failover.
       problems.push(`routing failed: ${errorMessage(error)}`)
       log.error('routing failed', { provider: adapter.id, error: errorMessage(error), stack: (error as Error).stack })
-      evaluation = { decision: { action: 'provider_default' } }
+      routing.evaluation = { decision: { action: 'provider_default' } }
     }
+    return routing
+  }
+
+  /** @param background runs work that must outlive the answer (waitUntil on Workers). */
+  const route = async (
+    adapter: ProviderAdapter,
+    request: ProviderRequest,
+    background?: (task: Promise<unknown>) => void,
+  ): Promise<RoutedCall> => {
+    const started = performance.now()
+    const at = clock()
+    const routing = await decide(adapter, request, at, background)
+    const { event, results, problems } = routing
+    let { evaluation } = routing
 
     let answer: ProviderAnswer
     try {
@@ -90,7 +133,6 @@ export const createCallRouter = ({ rules, lookups, callState, decisionLog, defau
       answer = adapter.render(evaluation.decision, event)
     }
 
-    const durationMs = Math.round((performance.now() - started) * 100) / 100
     const used = evaluation.lookupKey ? results[evaluation.lookupKey] : (results.caller ?? results.pin)
     const reason = [evaluation.reason, ...problems].filter(Boolean).join('; ') || undefined
     if (!evaluation.rule) {
@@ -106,7 +148,7 @@ export const createCallRouter = ({ rules, lookups, callState, decisionLog, defau
       caller: event.caller ?? event.callerRaw ?? null,
       dtmf: event.dtmf ?? null,
       layer: event.layer ?? null,
-      attempt,
+      attempt: routing.attempt,
       lookupKey: used?.key ?? null,
       lookupOutcome: used?.outcome ?? null,
       contactId: used?.contact ? `${used.contact.source}:${used.contact.id}` : null,
@@ -116,15 +158,42 @@ export const createCallRouter = ({ rules, lookups, callState, decisionLog, defau
       action: evaluation.decision.action,
       answer: answer.body,
       reason: reason ?? null,
-      durationMs,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
       request: requestText(request),
     })
-    return { answer, recorded }
+    const contact = used?.contact
+    const logged =
+      callLogs && contact && event.callId
+        ? callLogs
+            .enqueue({ event: event as CallEvent, contact, at, summary: summaryLine(at, event as CallEvent, evaluation) })
+            .catch((error: unknown) => log.error('call log not queued', { callId: event.callId, error: errorMessage(error) }))
+        : undefined
+    return { answer, recorded: logged ? Promise.all([recorded, logged]).then(() => {}) : recorded }
   }
   return { route }
 }
 
 export type CallRouter = ReturnType<typeof createCallRouter>
+
+/** One line of a call's CRM log: when, where in the IVR, which rule, what the caller was answered. */
+const summaryLine = (at: Date, event: CallEvent, evaluation: Omit<Evaluation, 'trace'>): string => {
+  const where = [`${event.provider} layer ${event.layer ?? '-'}`, event.dtmf ? `typed ${event.dtmf}` : ''].filter(Boolean).join(', ')
+  const why = evaluation.rule ? `rule "${evaluation.rule.name}"` : evaluation.fallback ? `fallback "${evaluation.fallback.name}"` : 'no rule'
+  return `${at.toISOString()} ${where}: ${why} → ${describe(evaluation.decision)}`
+}
+
+const describe = (decision: Decision): string => {
+  switch (decision.action) {
+    case 'go_to_layer':
+      return `layer ${decision.layer}`
+    case 'say':
+      return `announced ${decision.items.map((item) => `${item.type} ${item.value}`).join(', ')}, then layer ${decision.nextLayer}`
+    case 'dial':
+      return `dialled ${decision.targets.map((target) => `${target.type} ${target.value}`).join(', ')}`
+    case 'provider_default':
+      return "the provider's own failover"
+  }
+}
 
 const asEvent = (partial: PartialCallEvent): CallEvent => ({
   callId: '',

@@ -85,6 +85,10 @@ export const startNodeServer = async (options: NodeServerOptions = {}): Promise<
     10 * 60_000,
   )
   purgeTimer.unref()
+  const outboxTimer = setInterval(() => {
+    service.callLogs.deliverDue().catch((error: unknown) => log.warn('call log delivery run failed', { error: errorMessage(error) }))
+  }, service.config.OUTBOX_INTERVAL_SECONDS * 1000)
+  outboxTimer.unref()
   if (!service.config.WEBHOOK_SECRET) log.warn('WEBHOOK_SECRET is not set: webhooks are not authenticated')
   log.info('listening', { url: `http://${host}:${port}`, database: databasePath, plugins: service.config.CRM_PLUGINS })
   return {
@@ -94,6 +98,7 @@ export const startNodeServer = async (options: NodeServerOptions = {}): Promise<
     database,
     async close() {
       clearInterval(purgeTimer)
+      clearInterval(outboxTimer)
       await new Promise<void>((resolveClose) => server.close(() => resolveClose()))
       await service.drain()
       database.sqlite.close()

@@ -1,0 +1,156 @@
+import { and, asc, eq, isNull, lte, sql } from 'drizzle-orm'
+import type { CallEvent } from '../call-event.ts'
+import type { ChainedClient } from '../crm/lookup-service.ts'
+import { type CallLogEntry, type Contact, RateLimitedError } from '../crm/plugin.ts'
+import { withDeadline } from '../lib/deadline.ts'
+import { errorMessage, type Logger } from '../logger.ts'
+import type { Database } from './database.ts'
+import { outbox } from './schema.ts'
+
+const KIND = 'log_call'
+
+export interface CallLogOutbox {
+  /**
+   * Queues a call log for the CRM the contact came from. Decisions of one call made while its log is still
+   * waiting are added to the same log, so one call makes one engagement, not one per IVR layer.
+   */
+  enqueue(item: { event: CallEvent; contact: Contact; at: Date; summary: string }): Promise<void>
+  /** Delivers what is due; failures are retried later with backoff. */
+  deliverDue(limit?: number): Promise<{ delivered: number; failed: number }>
+}
+
+export interface CallLogOutboxOptions {
+  db: Database
+  chain: ChainedClient[]
+  log: Logger
+  /** How long a call's log waits for more decisions of the same call before it is sent. */
+  delayMs: number
+  /** Attempts before an entry is left for a person to look at. */
+  maxAttempts: number
+  /** Per delivery attempt. */
+  timeoutMs?: number
+  now?: () => number
+}
+
+interface Payload {
+  contact: Contact
+  from: string
+  to: string
+  at: string
+  summary: string
+}
+
+export const createCallLogOutbox = ({
+  db,
+  chain,
+  log,
+  delayMs,
+  maxAttempts,
+  timeoutMs = 10_000,
+  now = Date.now,
+}: CallLogOutboxOptions): CallLogOutbox => {
+  const loggers = new Map(chain.filter((entry) => entry.client.logCall).map((entry) => [entry.id, entry.client]))
+  const pendingForCall = db
+    .select({ id: outbox.id, payload: outbox.payload })
+    .from(outbox)
+    .where(
+      and(
+        eq(outbox.plugin, sql.placeholder('plugin')),
+        eq(outbox.kind, KIND),
+        eq(outbox.provider, sql.placeholder('provider')),
+        eq(outbox.callId, sql.placeholder('callId')),
+        isNull(outbox.deliveredAt),
+        eq(outbox.attempts, 0),
+      ),
+    )
+    .limit(1)
+    .prepare()
+  let delivering: Promise<{ delivered: number; failed: number }> | undefined
+
+  const deliver = async (limit: number) => {
+    const due = await db
+      .select()
+      .from(outbox)
+      .where(and(isNull(outbox.deliveredAt), lte(outbox.nextAttemptAt, now()), sql`${outbox.attempts} < ${maxAttempts}`))
+      .orderBy(asc(outbox.nextAttemptAt))
+      .limit(limit)
+      .all()
+    let delivered = 0
+    let failed = 0
+    for (const row of due) {
+      const client = loggers.get(row.plugin)
+      try {
+        if (!client?.logCall) throw new Error(`plugin "${row.plugin}" is not in CRM_PLUGINS or cannot log calls`)
+        const payload = JSON.parse(row.payload) as Payload
+        const entry: CallLogEntry = {
+          provider: row.provider,
+          callId: row.callId,
+          contact: payload.contact,
+          direction: 'inbound',
+          from: payload.from,
+          to: payload.to,
+          at: new Date(payload.at),
+          summary: payload.summary,
+        }
+        await withDeadline(() => (client.logCall as (entry: CallLogEntry) => Promise<void>)(entry), timeoutMs)
+        await db.update(outbox).set({ deliveredAt: new Date(now()).toISOString(), lastError: null }).where(eq(outbox.id, row.id)).run()
+        delivered++
+      } catch (error) {
+        failed++
+        const attempts = row.attempts + 1
+        const waitMs = error instanceof RateLimitedError ? error.retryAfterMs : backoffMs(attempts)
+        await db
+          .update(outbox)
+          .set({ attempts, nextAttemptAt: now() + waitMs, lastError: errorMessage(error) })
+          .where(eq(outbox.id, row.id))
+          .run()
+        const fields = { plugin: row.plugin, callId: row.callId, attempts, error: errorMessage(error) }
+        if (attempts >= maxAttempts) log.error('call log given up; it stays in the outbox table', fields)
+        else log.warn('call log delivery failed; will retry', { ...fields, retryInMs: waitMs })
+      }
+    }
+    return { delivered, failed }
+  }
+
+  return {
+    async enqueue({ event, contact, at, summary }) {
+      if (!loggers.has(contact.source)) return
+      const key = { plugin: contact.source, provider: event.provider, callId: event.callId }
+      const pending = await pendingForCall.get(key)
+      if (pending) {
+        const payload = JSON.parse(pending.payload) as Payload
+        payload.summary = `${payload.summary}\n${summary}`
+        payload.contact = contact
+        await db.update(outbox).set({ payload: JSON.stringify(payload) }).where(eq(outbox.id, pending.id)).run()
+        return
+      }
+      const payload: Payload = {
+        contact,
+        from: event.caller ?? event.callerRaw,
+        to: event.didE164 ?? event.did,
+        at: at.toISOString(),
+        summary,
+      }
+      await db
+        .insert(outbox)
+        .values({
+          ...key,
+          kind: KIND,
+          payload: JSON.stringify(payload),
+          nextAttemptAt: now() + delayMs,
+          createdAt: new Date(now()).toISOString(),
+        })
+        .run()
+    },
+    deliverDue(limit = 50) {
+      // One delivery run at a time: a slow CRM must not get the same entry twice.
+      delivering ??= deliver(limit).finally(() => {
+        delivering = undefined
+      })
+      return delivering
+    },
+  }
+}
+
+/** 5 s, 10 s, 20 s … up to an hour. */
+const backoffMs = (attempts: number) => Math.min(5_000 * 2 ** (attempts - 1), 3_600_000)

@@ -1,0 +1,22 @@
+export class DeadlineError extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`)
+  }
+}
+
+/**
+ * Runs `task` with an AbortSignal that fires at the deadline, and gives up at the deadline even when the
+ * task ignores the signal (some clients, @hubspot/api-client among them, cannot be aborted).
+ */
+export const withDeadline = <T>(task: (signal: AbortSignal) => Promise<T>, ms: number): Promise<T> => {
+  const controller = new AbortController()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new DeadlineError(Math.round(ms))
+      controller.abort(error)
+      reject(error)
+    }, ms)
+  })
+  return Promise.race([task(controller.signal), deadline]).finally(() => clearTimeout(timer))
+}
