@@ -141,9 +141,17 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
     rules,
     callState,
     callLogs,
-    /** Waits for decisions still being written (graceful shutdown). */
-    async drain() {
-      await Promise.allSettled([...background])
+    /**
+     * Graceful shutdown: waits for work started after answers (at most `timeoutMs`: a refresh stuck on a hung
+     * CRM must not hold the process), then writes the decisions still queued.
+     */
+    async drain(timeoutMs = 5_000) {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs)
+      })
+      await Promise.race([Promise.allSettled([...background]), timeout])
+      clearTimeout(timer)
       await decisionLog.flush()
     },
   }

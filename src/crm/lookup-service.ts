@@ -1,4 +1,4 @@
-import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel'
+import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel'
 import { LRUCache } from 'lru-cache'
 import type { LookupKey, LookupResult } from '../call-event.ts'
 import { DeadlineError, withDeadline } from '../lib/deadline.ts'
@@ -54,6 +54,8 @@ export interface LookupServiceOptions {
   /** Wall-clock milliseconds for cache ages. */
   now?: () => number
 }
+
+const CIRCUIT_OPEN = 'circuit open after repeated failures'
 
 /** A plugin the service decided not to ask (rate limit, open circuit, deadline): the answer is unknown. */
 class SkippedError extends Error {}
@@ -141,13 +143,15 @@ export const createLookupService = ({
   const ask = async <T>(entry: GuardedClient, call: () => Promise<T>): Promise<T> => {
     const waitMs = entry.pausedUntil - now()
     if (waitMs > 0) throw new SkippedError(`rate limited by the CRM, retrying in ${Math.ceil(waitMs / 1000)} s`)
+    // Checked before the rate limit, so an open circuit does not spend the CRM's request budget.
+    if (entry.breaker.state === CircuitState.Open) throw new SkippedError(CIRCUIT_OPEN)
     if (entry.bucket && !entry.bucket.take()) {
       throw new SkippedError(`over ${entry.client.rateLimit?.perSecond} lookups/s, the CRM's limit`)
     }
     try {
       return await entry.breaker.execute(call)
     } catch (error) {
-      if (error instanceof BrokenCircuitError) throw new SkippedError('circuit open after repeated failures')
+      if (error instanceof BrokenCircuitError) throw new SkippedError(CIRCUIT_OPEN)
       if (error instanceof RateLimitedError) entry.pausedUntil = now() + error.retryAfterMs
       throw error
     }
@@ -193,7 +197,8 @@ export const createLookupService = ({
           store(cacheKey, result, entry)
           return result
         })
-      if (entry) {
+      // A remembered failure is only worth serving while fresh: then it spares the CRM; stale, ask again.
+      if (entry && entry.result.outcome !== 'error') {
         const task = refresh().result
         if (options.background) options.background(task)
         else task.catch(() => {})

@@ -3,6 +3,10 @@
  * fresh SQLite file) in a child process, then measures a hello-world route of that same server as the
  * baseline and the Voicenter webhook, and prints both with their ratio.
  *
+ * Then HubSpot: a fake HubSpot on loopback answering after 200 ms, 1000 calls from 100 distinct callers
+ * (p50/p99 and how many searches reached HubSpot), and a hung HubSpot (the share of calls answered within
+ * the lookup deadline + 50 ms).
+ *
  * BENCH_SECONDS (default 5) and BENCH_CONNECTIONS (default 50) tune the run.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -11,6 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
+import { startFakeHubSpot } from '../helpers/fake-hubspot.ts'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
@@ -26,10 +31,10 @@ const SCENARIOS = [
   { CALLER_ID: '0539999999', LAYER_ID: '5', DTMF: '777' },
 ]
 
-const startServer = async (databasePath: string): Promise<{ url: string; child: ChildProcess }> => {
+const startServer = async (databasePath: string, env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess }> => {
   const child = spawn(process.execPath, [join(root, 'src/runtime/node.ts')], {
     cwd: root,
-    env: { ...process.env, DATABASE_PATH: databasePath, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    env: { ...process.env, DATABASE_PATH: databasePath, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   return new Promise((resolve, reject) => {
@@ -71,6 +76,103 @@ const load = async (route: string, options: autocannon.Options): Promise<Figures
   }
 }
 
+const stopServer = async (child: ChildProcess) => {
+  child.kill('SIGTERM')
+  await new Promise((resolve) => child.once('exit', resolve))
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
+
+/** Sends `bodies` with `concurrency` requests in flight and returns each answer's latency in ms. */
+const callAll = async (url: string, bodies: string[], concurrency: number): Promise<number[]> => {
+  const latencies: number[] = []
+  let next = 0
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++] as string
+        const started = performance.now()
+        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+        await response.arrayBuffer()
+        if (!response.ok) throw new Error(`HTTP ${response.status}`)
+        latencies.push(performance.now() - started)
+      }
+    }),
+  )
+  return latencies.sort((a, b) => a - b)
+}
+
+const CALLERS = Array.from({ length: 100 }, (_, index) => `+9725${String(10_000_000 + index).padStart(8, '0')}`)
+const hubspotCalls = (count: number, prefix: string) =>
+  Array.from({ length: count }, (_, index) =>
+    JSON.stringify({
+      METHOD: 'IVR_LAYER_INPUT',
+      DATA: {
+        DID: '0722776772',
+        CALLER_ID: `0${(CALLERS[(index * 37) % CALLERS.length] as string).slice(4)}`,
+        IVR_UNIQUE_ID: `${prefix}-${index}`,
+        DTMF: '0',
+        LAYER_ID: '1',
+      },
+    }),
+  )
+
+const benchHubSpot = async () => {
+  const fake = await startFakeHubSpot({
+    contacts: CALLERS.map((phone, index) => ({
+      id: String(1000 + index),
+      properties: { firstname: 'Caller', lastname: String(index), phone, hubspot_owner_id: '1042' },
+      updatedAt: '2026-11-01T00:00:00.000Z',
+    })),
+    owners: [{ id: '1042', email: 'john@example.com', firstName: 'John', lastName: 'Doe' }],
+  })
+  const env = (extra: Record<string, string> = {}) => ({
+    CRM_PLUGINS: 'hubspot,local-directory',
+    HUBSPOT_ACCESS_TOKEN: fake.token,
+    HUBSPOT_BASE_URL: fake.url,
+    ...extra,
+  })
+  const rows: string[] = []
+  try {
+    for (const [label, extra] of [
+      ['HubSpot limit 4 searches/s', {}],
+      ['search limit lifted (cache and singleflight only)', { HUBSPOT_SEARCHES_PER_SECOND: '100000' }],
+    ] as const) {
+      fake.reset()
+      fake.latencyMs = 200
+      const run = await startServer(join(directory, `hubspot-${rows.length}.db`), env(extra))
+      try {
+        const started = performance.now()
+        const latencies = await callAll(`${run.url}/webhooks/voicenter`, hubspotCalls(1000, `hs${rows.length}`), 50)
+        const seconds = (performance.now() - started) / 1000
+        rows.push(
+          `| 1000 calls, 100 callers, HubSpot +200 ms, ${label} | ${Math.round(percentile(latencies, 50))} | ${Math.round(percentile(latencies, 99))} | ${fake.counts.search} searches, ${fake.counts.owners} owner reads in ${seconds.toFixed(1)} s |`,
+        )
+      } finally {
+        await stopServer(run.child)
+      }
+    }
+    fake.reset()
+    fake.mode.search = 'hang'
+    const deadline = 1500
+    const hung = await startServer(join(directory, 'hubspot-hung.db'), env({ CRM_PLUGINS: 'hubspot', VOICENTER_LOOKUP_DEADLINE_MS: String(deadline) }))
+    try {
+      const latencies = await callAll(`${hung.url}/webhooks/voicenter`, hubspotCalls(200, 'hung'), 50)
+      const within = latencies.filter((ms) => ms <= deadline + 50).length
+      rows.push(
+        `| 200 calls, HubSpot hung, deadline ${deadline} ms | ${Math.round(percentile(latencies, 50))} | ${Math.round(percentile(latencies, 99))} | ${((within / latencies.length) * 100).toFixed(1)} % answered within ${deadline + 50} ms (max ${Math.round(latencies.at(-1) ?? 0)} ms), ${fake.counts.search} searches sent |`,
+      )
+    } finally {
+      await stopServer(hung.child)
+    }
+  } finally {
+    await fake.close()
+  }
+  console.log('\n| HubSpot scenario | p50 ms | p99 ms | HubSpot traffic |')
+  console.log('|---|---:|---:|---|')
+  for (const row of rows) console.log(row)
+}
+
 const directory = mkdtempSync(join(tmpdir(), 'ivr-bench-'))
 const { url, child } = await startServer(join(directory, 'bench.db'))
 try {
@@ -106,8 +208,9 @@ try {
   console.log(`\nVoicenter / hello: ${(voicenter.requestsPerSecond / hello.requestsPerSecond).toFixed(3)} of the throughput, ` +
     `p50 ×${(voicenter.p50 / Math.max(hello.p50, 0.001)).toFixed(1)}, p99 ×${(voicenter.p99 / Math.max(hello.p99, 0.001)).toFixed(1)}`)
   if (rows.some((row) => row.errors > 0)) process.exitCode = 1
+  await stopServer(child)
+  await benchHubSpot()
 } finally {
-  child.kill('SIGTERM')
-  await new Promise((resolve) => child.once('exit', resolve))
+  if (child.exitCode === null) await stopServer(child)
   rmSync(directory, { recursive: true, force: true })
 }

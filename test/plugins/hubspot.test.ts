@@ -1,0 +1,214 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { hubspot } from '../../plugins/hubspot.ts'
+import { createPluginChain, PluginConfigError } from '../../src/crm/plugin-chain.ts'
+import { type CrmClient, RateLimitedError } from '../../src/crm/plugin.ts'
+import { seedDemoData } from '../../src/db/demo-seed.ts'
+import { openDatabase } from '../../src/runtime/node.ts'
+import { HUBSPOT_CONTACTS, HUBSPOT_OWNERS } from '../fixtures/hubspot/portal.ts'
+import { type FakeHubSpot, startFakeHubSpot } from '../helpers/fake-hubspot.ts'
+import { recordingLogger } from '../helpers/test-server.ts'
+import { testCrmPluginContract } from './plugin-contract.ts'
+
+const openPlugin = async (fake: FakeHubSpot, env: Record<string, string> = {}) => {
+  const directory = mkdtempSync(join(tmpdir(), 'hubspot-'))
+  const database = openDatabase(join(directory, 'test.db'))
+  await seedDemoData(database.db)
+  const { log, entries } = recordingLogger()
+  const [entry] = await createPluginChain({
+    available: [hubspot()],
+    enabled: ['hubspot'],
+    env: {
+      HUBSPOT_ACCESS_TOKEN: fake.token,
+      HUBSPOT_BASE_URL: fake.url,
+      HUBSPOT_PIN_PROPERTY: 'account_number',
+      HUBSPOT_SEGMENT_PROPERTY: 'segment',
+      ...env,
+    },
+    db: database.db,
+    log,
+  })
+  return {
+    client: entry?.client as CrmClient,
+    database,
+    logs: entries,
+    close: async () => {
+      database.sqlite.close()
+      rmSync(directory, { recursive: true, force: true })
+    },
+  }
+}
+
+const options = () => ({ signal: new AbortController().signal })
+
+describe('hubspot', () => {
+  let fake: FakeHubSpot
+  beforeAll(async () => {
+    fake = await startFakeHubSpot({ contacts: HUBSPOT_CONTACTS, owners: HUBSPOT_OWNERS })
+  })
+  afterAll(() => fake.close())
+
+  testCrmPluginContract({
+    pluginId: 'hubspot',
+    setup: () => openPlugin(fake),
+    known: { phone: '+972501234567', pin: '12345678', name: 'Dana Levi' },
+    unknown: { phone: '+972539999999', pin: '999' },
+  })
+
+  describe('lookups against the HubSpot API', () => {
+    let client: CrmClient
+    let close: () => Promise<void>
+    beforeAll(async () => {
+      ;({ client, close } = await openPlugin(fake))
+    })
+    afterAll(() => close())
+    beforeEach(() => fake.reset())
+
+    it('finds a number typed in local format, with the owner from the owner map and no owners API call', async () => {
+      expect(await client.findByPhone?.('+972501234567', options())).toEqual({
+        id: '101',
+        source: 'hubspot',
+        name: 'Dana Levi',
+        company: 'Acme Ltd',
+        segment: 'VIP',
+        tags: [],
+        fields: { company: 'Acme Ltd', email: 'dana@acme.example' },
+        updatedAt: '2026-10-01T10:00:00.000Z',
+        owner: { id: '1042', name: 'John Doe', email: 'john@example.com', extension: '101', phone: '+972541000101', layer: '22' },
+      })
+      expect(fake.counts.owners).toBe(0)
+    })
+
+    it('searches every form HubSpot stores, with the bearer token, in one search request', async () => {
+      await client.findByPhone?.('+972501234567', options())
+      expect(fake.counts.search).toBe(1)
+      const [request] = fake.requests
+      expect(request?.authorization).toBe(`Bearer ${fake.token}`)
+      const groups = (request?.body as { filterGroups: { filters: { propertyName: string; value: string }[] }[] }).filterGroups
+      expect(groups.map((group) => group.filters.map((filter) => `${filter.propertyName}=${filter.value}`))).toEqual([
+        ['hs_searchable_calculated_phone_number=501234567'],
+        ['hs_searchable_calculated_mobile_number=501234567'],
+        ['phone=+972501234567'],
+        ['mobilephone=+972501234567'],
+        ['phone=0501234567'],
+      ])
+    })
+
+    it('finds a mobile number, and asks the owners API (once) for an owner missing from the map', async () => {
+      const first = await client.findByPhone?.('+972771112233', options())
+      expect(first).toMatchObject({ id: '102', name: 'Moshe Cohen', owner: { id: '1099', name: 'Rachel Green', email: 'rachel@example.com' } })
+      expect(first?.owner?.extension).toBeUndefined()
+      await client.findByPhone?.('+972541112233', options())
+      expect(fake.counts.owners).toBe(1)
+    })
+
+    it('several matches: the most recently modified wins', async () => {
+      expect(await client.findByPhone?.('+972531111111', options())).toMatchObject({ id: '104', name: 'New Switchboard' })
+      fake.contacts.push({ id: '106', properties: { firstname: 'Newest', lastname: 'Desk', phone: '053-111-1111' }, updatedAt: '2026-11-20T00:00:00.000Z' })
+      try {
+        expect(await client.findByPhone?.('+972531111111', options())).toMatchObject({ id: '106', name: 'Newest Desk' })
+      } finally {
+        fake.contacts.pop()
+      }
+    })
+
+    it('re-verifies matches: a foreign number with the same national digits is not the caller', async () => {
+      const found = await client.findByPhone?.('+972501234567', options())
+      expect(found?.id).toBe('101')
+      expect(await client.findByPhone?.('+4915112345678', options())).toBeNull()
+    })
+
+    it('finds by PIN with the input cleaned', async () => {
+      expect(await client.findByPin?.(' 1234 5678# ', options())).toMatchObject({ id: '101' })
+      const body = fake.requests[0]?.body as { filterGroups: { filters: { propertyName: string; value: string }[] }[] }
+      expect(body.filterGroups).toEqual([{ filters: [{ propertyName: 'account_number', operator: 'EQ', value: '12345678' }] }])
+      expect(await client.findByPin?.('#*', options())).toBeNull()
+      expect(fake.counts.search).toBe(1)
+    })
+
+    it('a failing owners API still returns the contact', async () => {
+      const { client: fresh, logs: freshLogs, close: closeFresh } = await openPlugin(fake)
+      try {
+        fake.mode.owners = 'error500'
+        const found = await fresh.findByPhone?.('+972771112233', options())
+        expect(found).toMatchObject({ id: '102', owner: { id: '1099' } })
+        expect(found?.owner?.name).toBeUndefined()
+        expect(freshLogs).toContainEqual(
+          expect.objectContaining({ level: 'warn', message: 'HubSpot owner lookup failed' }),
+        )
+      } finally {
+        await closeFresh()
+      }
+    })
+
+    it('a 429 becomes a RateLimitedError with the server-given wait', async () => {
+      fake.mode.search = 'rateLimited'
+      const error = await client.findByPhone?.('+972501234567', options()).catch((caught: unknown) => caught)
+      expect(error).toBeInstanceOf(RateLimitedError)
+      expect((error as RateLimitedError).retryAfterMs).toBe(1000)
+    })
+
+    it('a 500 becomes an error that says what failed and never carries the token', async () => {
+      fake.mode.search = 'error500'
+      const error = (await client.findByPhone?.('+972501234567', options()).catch((caught: unknown) => caught)) as Error
+      expect(error.message).toBe('HubSpot contact search: HTTP 500 INTERNAL_ERROR')
+      expect(error.message).not.toContain(fake.token)
+    })
+
+    it('declares its timeout and HubSpot search rate limit to the lookup service', () => {
+      expect(client.timeoutMs).toBe(1200)
+      expect(client.rateLimit).toEqual({ perSecond: 4 })
+    })
+
+    it('logs a call as an engagement associated with the contact', async () => {
+      const contact = await client.findByPhone?.('+972501234567', options())
+      await client.logCall?.({
+        provider: 'voicenter',
+        callId: 'c-1',
+        contact: contact!,
+        direction: 'inbound',
+        from: '+972501234567',
+        to: '+972722776772',
+        at: new Date('2026-11-23T08:00:00Z'),
+        summary: 'rule "VIP" → dialled extension 101',
+      })
+      expect(fake.calls).toHaveLength(1)
+      expect(fake.calls[0]?.properties).toEqual({
+        hs_timestamp: '2026-11-23T08:00:00.000Z',
+        hs_call_title: 'Inbound call routed by the IVR',
+        hs_call_direction: 'INBOUND',
+        hs_call_status: 'COMPLETED',
+        hs_call_from_number: '+972501234567',
+        hs_call_to_number: '+972722776772',
+        hs_call_body: 'rule "VIP" → dialled extension 101',
+        hubspot_owner_id: '1042',
+      })
+      expect(fake.calls[0]?.associations).toEqual([
+        { to: { id: '101' }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 194 }] },
+      ])
+    })
+  })
+
+  describe('configuration', () => {
+    it('needs a token', async () => {
+      await expect(
+        createPluginChain({ available: [hubspot()], enabled: ['hubspot'], env: {}, db: {} as never, log: recordingLogger().log }),
+      ).rejects.toThrow(PluginConfigError)
+      await expect(
+        createPluginChain({ available: [hubspot()], enabled: ['hubspot'], env: {}, db: {} as never, log: recordingLogger().log }),
+      ).rejects.toThrow('HUBSPOT_ACCESS_TOKEN')
+    })
+
+    it('without a PIN property there is no PIN lookup; logging can be switched off', async () => {
+      const { client, close } = await openPlugin(fake, { HUBSPOT_PIN_PROPERTY: '', HUBSPOT_LOG_CALLS: 'false' })
+      try {
+        expect(client.findByPin).toBeUndefined()
+        expect(client.logCall).toBeUndefined()
+      } finally {
+        await close()
+      }
+    })
+  })
+})
