@@ -44,9 +44,26 @@ export type Decision =
       language: string
       customData: Record<string, string>
     }
+  /** Ask for digits at an IVR step: a Voicenter layer that collects them, or a prompt we speak and collect. */
+  | {
+      action: 'collect'
+      /** The step (Voicenter layer) the digits will come back from. */
+      layer: string
+      prompt: SayItem[]
+      maxDigits?: number
+      /** How long to wait for digits before the no-input path. */
+      timeoutSeconds: number
+      language: string
+      customData: Record<string, string>
+    }
+  /** Say goodbye and end the call. */
+  | { action: 'hangup'; items: SayItem[]; language: string }
   | {
       action: 'dial'
       targets: DialTarget[]
+      /** Said before dialling, where the provider can. */
+      announce: SayItem[]
+      language: string
       callerId?: string
       callerName?: string
       maxCallDuration: number

@@ -107,6 +107,11 @@ export const voicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500 }: Vo
         }
         return layerProblem('to_layer', decision.nextLayer) ?? layerProblem('failed_layer', decision.failedLayer)
       }
+      case 'collect':
+        // The layer plays its own prompt and collects the digits (MiniExternalDTMFLen).
+        return layerProblem('to_layer', decision.layer)
+      case 'hangup':
+        return 'action: Voicenter cannot hang up from an external layer (send the caller to a layer that does)'
       case 'dial':
         if (decision.targets.some((target) => target.value === '')) return 'dial: empty target'
         if (decision.failedLayer === undefined) return 'options.failed_layer: Voicenter DIAL needs NEXT_VO_ID'
@@ -127,6 +132,8 @@ export const voicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500 }: Vo
           ...(decision.callerName ? { CALLER_NAME: decision.callerName } : {}),
           CUSTOM_DATA: customData(decision.customData),
         })
+      case 'collect':
+        return json({ STATUS: 0, ACTION: 'GO_TO_LAYER', LAYER: Number(decision.layer), CUSTOM_DATA: customData(decision.customData) })
       case 'say':
         return json({
           STATUS: 0,
@@ -152,6 +159,7 @@ export const voicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500 }: Vo
           })),
           CUSTOM_DATA: customData(decision.customData),
         })
+      case 'hangup':
       case 'provider_default':
         // STATUS 1 sends the call to the layer's MiniExternalDefaultMethodData.
         return json({ STATUS: 1, ACTION: 'GO_TO_LAYER' })

@@ -190,6 +190,10 @@ const describe = (decision: Decision): string => {
       return `announced ${decision.items.map((item) => `${item.type} ${item.value}`).join(', ')}, then layer ${decision.nextLayer}`
     case 'dial':
       return `dialled ${decision.targets.map((target) => `${target.type} ${target.value}`).join(', ')}`
+    case 'collect':
+      return `asked for digits at step ${decision.layer}`
+    case 'hangup':
+      return 'hung up'
     case 'provider_default':
       return "the provider's own failover"
   }

@@ -10,6 +10,8 @@ import { compileTemplate, type Template } from './template.ts'
 
 export interface CompiledAction {
   action: DecisionAction
+  /** The same answer with a provider's own columns (options.providers), e.g. a phone to dial on Routee. */
+  byProvider: Record<string, CompiledAction>
   toLayer?: Template
   say: { type: SayItemType; value: Template }[]
   dial: { type: 'phone' | 'extension'; value: Template }[]
@@ -26,6 +28,9 @@ export interface CompiledOptions {
   record?: boolean
   customData?: Record<string, Template>
   screenPop: boolean
+  maxDigits?: number
+  timeoutSeconds?: number
+  voice?: 'female' | 'male'
 }
 
 export interface CompiledRule {
@@ -67,6 +72,10 @@ const ACTION_ALIASES: Record<string, DecisionAction> = {
   dial: 'dial',
   provider_default: 'provider_default',
   default: 'provider_default',
+  collect: 'collect',
+  ask: 'collect',
+  hangup: 'hangup',
+  hang_up: 'hangup',
 }
 
 const SAY_TYPES: Record<string, SayItemType> = {
@@ -119,6 +128,22 @@ const OptionsSchema = v.strictObject({
   record: v.optional(v.boolean('must be true or false')),
   custom_data: v.optional(v.record(v.string(), templateSchema)),
   screen_pop: v.optional(v.boolean('must be true or false')),
+  max_digits: v.optional(v.pipe(v.number('must be a number'), v.integer(), v.minValue(1), v.maxValue(30))),
+  timeout: v.optional(durationSchema),
+  voice: v.optional(v.picklist(['female', 'male'], 'must be female or male')),
+  /** Per provider, columns that replace the row's: {"routee": {"dial": "phone:{{owner.phone}}"}}. */
+  providers: v.optional(
+    v.record(
+      v.string(),
+      v.strictObject({
+        action: v.optional(v.string()),
+        to_layer: v.optional(v.union([v.string(), v.number()])),
+        say: v.optional(v.string()),
+        dial: v.optional(v.string()),
+        language: v.optional(v.string()),
+      }),
+    ),
+  ),
 })
 
 const splitList = (text: string): string[] =>
@@ -132,7 +157,7 @@ const ActionColumns = v.object({
     v.string(),
     v.transform((text): string => ACTION_ALIASES[text.trim().toLowerCase()] ?? text),
     v.picklist(
-      ['go_to_layer', 'say', 'dial', 'provider_default'] as const,
+      ['go_to_layer', 'say', 'dial', 'collect', 'hangup', 'provider_default'] as const,
       `must be one of ${Object.keys(ACTION_ALIASES).join(', ')}`,
     ),
   ),
@@ -273,16 +298,35 @@ export const compileFallback = (row: FallbackRow): Compiled<CompiledFallback> =>
 
 type ActionRow = Pick<RuleRow, 'action' | 'toLayer' | 'say' | 'dial' | 'language' | 'options'>
 
-const compileAction = (row: ActionRow): Compiled<CompiledAction> => {
+const compileAction = (row: ActionRow, provider?: string): Compiled<CompiledAction> => {
   const parsed = v.safeParse(ActionColumns, row)
-  if (!parsed.success) return { ok: false, reason: formatIssues(parsed.issues) }
+  if (!parsed.success) return { ok: false, reason: prefixed(provider, formatIssues(parsed.issues)) }
   const { action, toLayer, say, dial, language, options } = parsed.output
   const missing = requiredColumn(action, { toLayer, say, dial })
-  if (missing) return { ok: false, reason: missing }
+  if (missing) return { ok: false, reason: prefixed(provider, missing) }
+  const byProvider: Record<string, CompiledAction> = {}
+  if (!provider) {
+    for (const [id, columns] of Object.entries(options?.providers ?? {})) {
+      const override = compileAction(
+        {
+          ...row,
+          ...(columns.action !== undefined ? { action: columns.action } : {}),
+          ...(columns.to_layer !== undefined ? { toLayer: String(columns.to_layer) } : {}),
+          ...(columns.say !== undefined ? { say: columns.say } : {}),
+          ...(columns.dial !== undefined ? { dial: columns.dial } : {}),
+          ...(columns.language !== undefined ? { language: columns.language } : {}),
+        },
+        id.toLowerCase(),
+      )
+      if (!override.ok) return override
+      byProvider[id.toLowerCase()] = override.value
+    }
+  }
   return {
     ok: true,
     value: {
       action: action,
+      byProvider,
       toLayer,
       say: say ?? [],
       dial: dial ?? [],
@@ -296,10 +340,15 @@ const compileAction = (row: ActionRow): Compiled<CompiledAction> => {
         record: options?.record,
         customData: options?.custom_data,
         screenPop: options?.screen_pop ?? true,
+        maxDigits: options?.max_digits,
+        timeoutSeconds: options?.timeout,
+        voice: options?.voice,
       },
     },
   }
 }
+
+const prefixed = (provider: string | undefined, reason: string) => (provider ? `options.providers.${provider}: ${reason}` : reason)
 
 const requiredColumn = (
   action: DecisionAction,
@@ -309,6 +358,7 @@ const requiredColumn = (
   if (action === 'say' && !columns.say?.length) return 'say: say needs what to announce (e.g. number:{{fields.balance}})'
   if (action === 'say' && !columns.toLayer) return 'to_layer: say needs the layer to continue to'
   if (action === 'dial' && !columns.dial?.length) return 'dial: dial needs targets (e.g. extension:{{owner.extension}})'
+  if (action === 'collect' && !columns.toLayer) return 'to_layer: collect needs the step (layer) the digits come back from'
   return undefined
 }
 

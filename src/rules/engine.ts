@@ -181,9 +181,17 @@ const contactFor = (rule: CompiledRule, input: EvaluationInput): Contact | undef
 
 type Built = { decision: Decision } | { reason: string }
 
-const buildDecision = (action: CompiledAction, scope: Scope, defaults: DecisionDefaults): Built => {
+/** A rule's answer in the words of the provider at hand: its options.providers columns when it has them. */
+const forProvider = (action: CompiledAction, provider: string): CompiledAction => action.byProvider[provider] ?? action
+
+const DEFAULT_COLLECT_TIMEOUT_SECONDS = 10
+
+const buildDecision = (general: CompiledAction, scope: Scope, defaults: DecisionDefaults): Built => {
+  const action = forProvider(general, scope.call.provider)
   try {
     const { options } = action
+    const language = action.language ?? defaults.language
+    const items = () => action.say.map((item) => sayItem(item.type, required(item.value, scope, 'say')))
     switch (action.action) {
       case 'provider_default':
         return { decision: { action: 'provider_default' } }
@@ -200,13 +208,27 @@ const buildDecision = (action: CompiledAction, scope: Scope, defaults: DecisionD
         return {
           decision: {
             action: 'say',
-            items: action.say.map((item) => sayItem(item.type, required(item.value, scope, 'say'))),
+            items: items(),
             nextLayer: required(action.toLayer, scope, 'to_layer'),
             failedLayer: optional(options.failedLayer, scope),
-            language: action.language ?? defaults.language,
+            language,
             customData: screenPop(action, scope),
           },
         }
+      case 'collect':
+        return {
+          decision: {
+            action: 'collect',
+            layer: required(action.toLayer, scope, 'to_layer'),
+            prompt: items(),
+            maxDigits: options.maxDigits,
+            timeoutSeconds: options.timeoutSeconds ?? DEFAULT_COLLECT_TIMEOUT_SECONDS,
+            language,
+            customData: screenPop(action, scope),
+          },
+        }
+      case 'hangup':
+        return { decision: { action: 'hangup', items: items(), language } }
       case 'dial':
         return {
           decision: {
@@ -215,6 +237,8 @@ const buildDecision = (action: CompiledAction, scope: Scope, defaults: DecisionD
               type: target.type,
               value: required(target.value, scope, 'dial').replace(/[\s()-]/g, ''),
             })),
+            announce: items(),
+            language,
             callerId: optional(options.callerId, scope),
             callerName: optional(options.callerName, scope),
             maxCallDuration: options.maxCallDuration ?? defaults.maxCallDuration,

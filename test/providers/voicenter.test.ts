@@ -177,6 +177,8 @@ describe('voicenter render', () => {
         { type: 'phone', value: '+4915112345678' },
         { type: 'extension', value: '101' },
       ],
+      announce: [],
+      language: 'EN',
       callerId: '0722776772',
       callerName: 'Voicenter',
       maxCallDuration: 1800,
@@ -207,6 +209,8 @@ describe('voicenter render', () => {
     const body = rendered({
       action: 'dial',
       targets: [{ type: 'extension', value: '100' }],
+      announce: [],
+      language: 'EN',
       maxCallDuration: 7200,
       maxDialDuration: 30,
       failedLayer: '20',
@@ -231,7 +235,16 @@ describe('voicenter check', () => {
     ['a fraction', { action: 'say', items: [{ type: 'number', value: '1.5' }], nextLayer: '1', language: 'EN', customData: {} }, 'whole numbers'],
     [
       'a dial without a failure layer',
-      { action: 'dial', targets: [{ type: 'extension', value: '1' }], maxCallDuration: 1, maxDialDuration: 1, record: false, customData: {} },
+      {
+        action: 'dial',
+        targets: [{ type: 'extension', value: '1' }],
+        announce: [],
+        language: 'EN',
+        maxCallDuration: 1,
+        maxDialDuration: 1,
+        record: false,
+        customData: {},
+      },
       'NEXT_VO_ID',
     ],
   ])('%s', (_, decision, problem) => {

@@ -212,7 +212,7 @@ describe('compileRule', () => {
 
   describe('invalid rows', () => {
     it.each<[string, Partial<RuleRow>, string | RegExp]>([
-      ['an unknown action', { action: 'hangup' }, 'action: must be one of go_to_layer, goto, layer, say, say_digits, dial, provider_default, default'],
+      ['an unknown action', { action: 'transfer' }, 'action: must be one of go_to_layer, goto, layer, say, say_digits, dial, provider_default, default, collect, ask, hangup, hang_up'],
       ['go_to_layer without to_layer', { action: 'go_to_layer', toLayer: null }, 'to_layer: go_to_layer needs the layer to go to'],
       ['go_to_layer with a blank to_layer', { action: 'goto', toLayer: '  ' }, 'to_layer: go_to_layer needs the layer to go to'],
       ['say without items', { action: 'say', say: null }, 'say: say needs what to announce (e.g. number:{{fields.balance}})'],
@@ -260,12 +260,12 @@ describe('compileRule', () => {
     })
 
     it('lists every problem, conditions first', () => {
-      const compiled = compileRule(ruleRow({ action: 'hangup', attempt: 'lots', days: 'funday' }), DEFAULTS)
+      const compiled = compileRule(ruleRow({ action: 'transfer', attempt: 'lots', days: 'funday' }), DEFAULTS)
       expect(compiled).toEqual({
         ok: false,
         reason:
           'attempt: "lots" is not a count condition (use 3, <3, >=3 or 1-2); ' +
-          'action: must be one of go_to_layer, goto, layer, say, say_digits, dial, provider_default, default; ' +
+          'action: must be one of go_to_layer, goto, layer, say, say_digits, dial, provider_default, default, collect, ask, hangup, hang_up; ' +
           'time window: "funday" is not a day (use mon, tue, ... or mon-fri)',
       })
     })
@@ -312,7 +312,7 @@ describe('compileFallback', () => {
   })
 
   it.each<[string, Partial<FallbackRow>, string | RegExp]>([
-    ['an unknown action', { action: 'hangup' }, /^action: must be one of /],
+    ['an unknown action', { action: 'transfer' }, /^action: must be one of /],
     ['go_to_layer without to_layer', { toLayer: null }, 'to_layer: go_to_layer needs the layer to go to'],
     ['say without items', { action: 'say', say: '' }, 'say: say needs what to announce (e.g. number:{{fields.balance}})'],
     ['a bad did', { did: '_[12' }, 'did: unclosed [ in "_[12"'],

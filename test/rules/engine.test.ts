@@ -220,6 +220,8 @@ describe('evaluate', () => {
       expect(result.decision).toEqual({
         action: 'dial',
         targets: [{ type: 'extension', value: '101' }],
+        announce: [],
+        language: 'EN',
         maxCallDuration: 3600,
         maxDialDuration: 45,
         record: false,
@@ -246,6 +248,8 @@ describe('evaluate', () => {
           { type: 'phone', value: '+972501111111' },
           { type: 'extension', value: '102' },
         ],
+        announce: [],
+        language: 'EN',
         callerId: '0722776772',
         callerName: 'VIP Dana Levi',
         maxCallDuration: 600,
@@ -423,7 +427,7 @@ describe('evaluate', () => {
   describe('screen pop', () => {
     const customData = (columns: Partial<RuleRow>, lookups: EvaluationInput['lookups']) => {
       const decision = run([rule(columns)], { lookups }).decision
-      if (decision.action === 'provider_default') throw new Error('expected custom data')
+      if (decision.action === 'provider_default' || decision.action === 'hangup') throw new Error('expected custom data')
       return decision.customData
     }
 
