@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import * as v from 'valibot'
 import type { Context } from 'hono'
 import { timingSafeEqual } from 'hono/utils/buffer'
 import { type Config, parseConfig } from './config.ts'
@@ -9,8 +10,11 @@ import { createCallLogOutbox } from './db/call-log-outbox.ts'
 import { createCallStateStore } from './db/call-state-store.ts'
 import type { Database } from './db/database.ts'
 import { createDecisionLog } from './db/decision-log.ts'
-import { createLogger, type Logger } from './logger.ts'
+import { toE164 } from './lib/phone.ts'
+import { createLogger, errorMessage, type Logger } from './logger.ts'
 import type { ProviderAdapter, ProviderRequest } from './providers/provider.ts'
+import { createRouteeClient } from './providers/routee-client.ts'
+import { routee } from './providers/routee.ts'
 import { voicenter } from './providers/voicenter.ts'
 import { createCallRouter } from './routing/call-router.ts'
 import { createRuleCache } from './rules/rule-cache.ts'
@@ -28,6 +32,14 @@ export interface AppOptions {
 }
 
 const MAX_WEBHOOK_BODY = 64 * 1024
+
+const OutboundCall = v.object({
+  to: v.pipe(v.string('must be a phone number'), v.trim(), v.nonEmpty('must be a phone number')),
+  from: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
+  prompt: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty(), v.maxLength(500))),
+})
+
+const randomSecret = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (byte) => byte.toString(16).padStart(2, '0')).join('')
 
 /** Builds the whole service over a database; runtime-neutral (Node and Workers entries call it). */
 export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch: fetchImpl }: AppOptions) => {
@@ -69,12 +81,39 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
     log,
     clock,
   })
+  const stateSecret = config.ROUTEE_STATE_SECRET ?? config.WEBHOOK_SECRET ?? randomSecret()
+  if (!config.ROUTEE_STATE_SECRET && !config.WEBHOOK_SECRET) {
+    log.warn('ROUTEE_STATE_SECRET is not set: Routee calls in progress will not survive a restart')
+  }
+  const routeeAdapter = routee({
+    stateSecret,
+    publicUrl: config.PUBLIC_URL,
+    webhookSecret: config.WEBHOOK_SECRET,
+    entryStep: config.ROUTEE_ENTRY_STEP,
+    defaultCountry: config.ROUTEE_DEFAULT_COUNTRY,
+    lookupDeadlineMs: config.ROUTEE_LOOKUP_DEADLINE_MS,
+    language: config.ROUTEE_LANGUAGE,
+    voice: config.ROUTEE_VOICE,
+    callerId: config.ROUTEE_CALLER_ID,
+    sorryText: config.ROUTEE_SORRY_TEXT,
+  })
   const adapters: Record<string, ProviderAdapter> = {
     voicenter: voicenter({
       defaultCountry: config.VOICENTER_DEFAULT_COUNTRY,
       lookupDeadlineMs: config.VOICENTER_LOOKUP_DEADLINE_MS,
     }),
+    routee: routeeAdapter,
   }
+  const routeeClient =
+    config.ROUTEE_APP_ID && config.ROUTEE_APP_SECRET
+      ? createRouteeClient({
+          applicationId: config.ROUTEE_APP_ID,
+          applicationSecret: config.ROUTEE_APP_SECRET,
+          authUrl: config.ROUTEE_AUTH_URL,
+          apiUrl: config.ROUTEE_API_URL,
+          fetch: fetchImpl,
+        })
+      : undefined
   const background = new Set<Promise<unknown>>()
   let hasExecutionContext: boolean | undefined
   const defer = (c: Context, task: Promise<unknown>) => {
@@ -91,10 +130,12 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
     background.add(task)
     void task.finally(() => background.delete(task))
   }
-  const providerAnswer = (adapter: ProviderAdapter, status: number) => {
-    const answer = adapter.render({ action: 'provider_default' }, { provider: adapter.id })
+  const providerAnswer = async (adapter: ProviderAdapter, status: number) => {
+    const answer = await adapter.render({ action: 'provider_default' }, { provider: adapter.id })
     return new Response(answer.body, { status, headers: { 'content-type': answer.contentType } })
   }
+  const webhookUrl = (origin: string, provider: string) =>
+    `${(config.PUBLIC_URL ?? origin).replace(/\/+$/, '')}/webhooks/${provider}${config.WEBHOOK_SECRET ? `/${encodeURIComponent(config.WEBHOOK_SECRET)}` : ''}`
 
   const app = new Hono()
   app.get('/healthz', (c) => c.text('ok'))
@@ -122,11 +163,55 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
       log.warn('webhook body too large', { provider: adapter.id, limit: MAX_WEBHOOK_BODY })
       return providerAnswer(adapter, 413)
     }
+    if (adapter.id === 'routee') {
+      const status = routeeAdapter.parseStatus(request)
+      if (status) {
+        defer(c, router.recordStatus(adapter.id, status, request))
+        return c.json({})
+      }
+    }
     const { answer, recorded } = await router.route(adapter, request, (task) => defer(c, task))
     defer(c, recorded)
     return new Response(answer.body, { status: answer.status, headers: { 'content-type': answer.contentType } })
   }
   app.on(['GET', 'POST'], ['/webhooks/:provider', '/webhooks/:provider/:secret'], webhook)
+
+  // Outbound PIN verification: Routee calls the number and plays the PIN prompt.
+  app.post('/admin/routee/calls', async (c) => {
+    if (!config.ADMIN_TOKEN) return c.json({ error: { code: 'DISABLED', message: 'set ADMIN_TOKEN to use /admin' } }, 404)
+    const given = /^Bearer (.+)$/i.exec(c.req.header('authorization') ?? '')?.[1]
+    if (!given || !(await timingSafeEqual(given, config.ADMIN_TOKEN))) {
+      return c.json({ error: { code: 'UNAUTHORIZED', message: 'a valid bearer token is required' } }, 401)
+    }
+    if (!routeeClient) {
+      return c.json({ error: { code: 'NOT_CONFIGURED', message: 'set ROUTEE_APP_ID and ROUTEE_APP_SECRET' } }, 503)
+    }
+    const parsed = v.safeParse(OutboundCall, await c.req.json().catch(() => undefined))
+    if (!parsed.success) {
+      const message = parsed.issues.map((issue) => `${issue.path?.map((item) => String(item.key)).join('.') ?? 'body'}: ${issue.message}`)
+      return c.json({ error: { code: 'BAD_REQUEST', message: message.join('; ') } }, 400)
+    }
+    const to = toE164(parsed.output.to, config.ROUTEE_DEFAULT_COUNTRY)
+    if (!to) return c.json({ error: { code: 'BAD_REQUEST', message: 'to: is not a phone number' } }, 400)
+    const from = parsed.output.from ?? config.ROUTEE_CALLER_ID
+    if (!from) return c.json({ error: { code: 'BAD_REQUEST', message: 'from: give it, or set ROUTEE_CALLER_ID' } }, 400)
+    const base = webhookUrl(new URL(c.req.url).origin, 'routee').replace(/\/webhooks\/routee.*$/, '')
+    const prompt = [{ type: 'text' as const, value: parsed.output.prompt ?? config.ROUTEE_PIN_PROMPT }]
+    const dialPlan = await routeeAdapter.promptPlan(base, config.ROUTEE_PIN_STEP, prompt, to, from)
+    try {
+      const started = await routeeClient.startConversation({
+        from,
+        to: { phone: to },
+        dialPlan,
+        callback: { url: webhookUrl(new URL(c.req.url).origin, 'routee'), strategy: 'OnChange' },
+      })
+      log.info('Routee verification call started', { trackingId: started.trackingId })
+      return c.json({ trackingId: started.trackingId ?? null, to, from }, 202)
+    } catch (error) {
+      log.error('Routee verification call failed', { error: errorMessage(error) })
+      return c.json({ error: { code: 'ROUTEE_ERROR', message: errorMessage(error) } }, 502)
+    }
+  })
 
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, 404))
   app.onError((error, c) => {
@@ -166,18 +251,19 @@ export type RouterService = Awaited<ReturnType<typeof createApp>>
  */
 const readRequest = async (c: Context): Promise<ProviderRequest | undefined> => {
   const query = c.req.query()
-  if (c.req.method === 'GET' || c.req.method === 'HEAD') return { method: c.req.method, query, body: undefined }
+  if (c.req.method === 'GET' || c.req.method === 'HEAD') return { method: c.req.method, query, body: undefined, origin: new URL(c.req.url).origin }
   if (Number(c.req.header('content-length') ?? 0) > MAX_WEBHOOK_BODY) return undefined
   const text = await c.req.text()
   if (text.length > MAX_WEBHOOK_BODY) return undefined
-  if (text.trim() === '') return { method: c.req.method, query, body: undefined }
+  const origin = new URL(c.req.url).origin
+  if (text.trim() === '') return { method: c.req.method, query, body: undefined, origin }
   const type = c.req.header('content-type') ?? ''
   if (type.includes('application/x-www-form-urlencoded')) {
-    return { method: c.req.method, query, body: Object.fromEntries(new URLSearchParams(text)) }
+    return { method: c.req.method, query, body: Object.fromEntries(new URLSearchParams(text)), origin }
   }
   try {
-    return { method: c.req.method, query, body: JSON.parse(text) }
+    return { method: c.req.method, query, body: JSON.parse(text), origin }
   } catch {
-    return { method: c.req.method, query, body: text }
+    return { method: c.req.method, query, body: text, origin }
   }
 }

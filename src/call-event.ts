@@ -1,6 +1,6 @@
 import type { Contact } from './crm/plugin.ts'
 
-export const PROVIDER_IDS = ['voicenter'] as const
+export const PROVIDER_IDS = ['voicenter', 'routee'] as const
 export type ProviderId = (typeof PROVIDER_IDS)[number]
 
 /** One webhook request, whatever provider sent it. */
@@ -18,6 +18,8 @@ export interface CallEvent {
   /** Where in the provider's IVR the request comes from (Voicenter layer id). */
   layer?: string
   previousLayer?: string
+  /** Requests at this step so far, this one included, when the provider carries the count (Routee state). */
+  attempt?: number
   /** Provider data echoed back to us (Voicenter CUSTOM_DATA). */
   customData?: Record<string, string>
 }

@@ -39,6 +39,25 @@ const EnvSchema = v.object({
   CALL_LOG_MAX_ATTEMPTS: integer(12, 1),
   /** How often the Node server sends due call logs. */
   OUTBOX_INTERVAL_SECONDS: integer(5, 1),
+  /** Where providers reach this service (https://ivr.example.com); used in URLs we hand out. */
+  PUBLIC_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL such as https://ivr.example.com'))),
+  /** Bearer token for /admin endpoints; without it they are off. */
+  ADMIN_TOKEN: v.optional(v.pipe(v.string(), v.trim(), v.minLength(16, 'must be at least 16 characters'))),
+  /** Signs the state in Routee eventUrls; defaults to WEBHOOK_SECRET. */
+  ROUTEE_STATE_SECRET: v.optional(v.pipe(v.string(), v.trim(), v.minLength(16, 'must be at least 16 characters'))),
+  ROUTEE_DEFAULT_COUNTRY: envCountry('GR'),
+  ROUTEE_LOOKUP_DEADLINE_MS: integer(1500, 50),
+  ROUTEE_ENTRY_STEP: text('1'),
+  ROUTEE_PIN_STEP: text('5'),
+  ROUTEE_PIN_PROMPT: text('Please enter your account number and then press the pound key.'),
+  ROUTEE_LANGUAGE: text('en-GB'),
+  ROUTEE_VOICE: v.optional(v.picklist(['female', 'male']), 'female'),
+  ROUTEE_CALLER_ID: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
+  ROUTEE_SORRY_TEXT: text('Sorry, we cannot take your call right now. Please try again later.'),
+  ROUTEE_APP_ID: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
+  ROUTEE_APP_SECRET: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
+  ROUTEE_AUTH_URL: v.pipe(text('https://auth.routee.net'), v.url()),
+  ROUTEE_API_URL: v.pipe(text('https://connect.routee.net'), v.url()),
   /** Forget per-call state after this long. */
   CALL_STATE_TTL_HOURS: integer(24, 1),
 })

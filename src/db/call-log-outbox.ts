@@ -15,6 +15,8 @@ export interface CallLogOutbox {
    * waiting are added to the same log, so one call makes one engagement, not one per IVR layer.
    */
   enqueue(item: { event: CallEvent; contact: Contact; at: Date; summary: string }): Promise<void>
+  /** Adds how the call ended to its log, if the log has not gone out yet. */
+  annotate(provider: string, callId: string, outcome: { status: string; durationMs?: number }): Promise<void>
   /** Delivers what is due; failures are retried later with backoff. */
   deliverDue(limit?: number): Promise<{ delivered: number; failed: number }>
 }
@@ -38,6 +40,8 @@ interface Payload {
   to: string
   at: string
   summary: string
+  status?: string
+  durationMs?: number
 }
 
 export const createCallLogOutbox = ({
@@ -90,7 +94,9 @@ export const createCallLogOutbox = ({
           from: payload.from,
           to: payload.to,
           at: new Date(payload.at),
-          summary: payload.summary,
+          summary: payload.status ? `${payload.summary}\nCall ended: ${payload.status}` : payload.summary,
+          durationMs: payload.durationMs,
+          status: payload.status,
         }
         await withDeadline(() => (client.logCall as (entry: CallLogEntry) => Promise<void>)(entry), timeoutMs)
         await db.update(outbox).set({ deliveredAt: new Date(now()).toISOString(), lastError: null }).where(eq(outbox.id, row.id)).run()
@@ -141,6 +147,17 @@ export const createCallLogOutbox = ({
           createdAt: new Date(now()).toISOString(),
         })
         .run()
+    },
+    async annotate(provider, callId, outcome) {
+      const pending = await db
+        .select({ id: outbox.id, payload: outbox.payload })
+        .from(outbox)
+        .where(and(eq(outbox.kind, KIND), eq(outbox.provider, provider), eq(outbox.callId, callId), isNull(outbox.deliveredAt)))
+        .all()
+      for (const row of pending) {
+        const payload = { ...(JSON.parse(row.payload) as Payload), ...outcome }
+        await db.update(outbox).set({ payload: JSON.stringify(payload) }).where(eq(outbox.id, row.id)).run()
+      }
     },
     deliverDue(limit = 50) {
       // One delivery run at a time: a slow CRM must not get the same entry twice.

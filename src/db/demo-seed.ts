@@ -45,6 +45,10 @@ const DEMO_CONTACTS: (typeof contacts.$inferInsert)[] = [
   },
 ]
 
+/** Routee dials phone numbers, not Voicenter extensions: the demo's reception desk. */
+const RECEPTION = '+972722776700'
+const routee = (columns: Record<string, string>) => JSON.stringify({ providers: { routee: columns } })
+
 type RuleInsert = typeof rules.$inferInsert
 const DEMO_RULES: RuleInsert[] = [
   {
@@ -56,6 +60,7 @@ const DEMO_RULES: RuleInsert[] = [
     timeZone: 'Asia/Jerusalem',
     action: 'go_to_layer',
     toLayer: '30',
+    options: routee({ action: 'hangup', say: 'text:We are closed on Saturdays. Please call again tomorrow.' }),
   },
   {
     name: 'VIP callers ring their account manager',
@@ -65,7 +70,13 @@ const DEMO_RULES: RuleInsert[] = [
     contactMatch: 'segment = VIP; owner.extension',
     action: 'dial',
     dial: 'extension:{{owner.extension}}',
-    options: JSON.stringify({ caller_name: '{{name}}', record: true, max_dial_duration: 30, failed_layer: 20 }),
+    options: JSON.stringify({
+      caller_name: '{{name}}',
+      record: true,
+      max_dial_duration: 30,
+      failed_layer: 20,
+      providers: { routee: { dial: 'phone:{{owner.phone}}', say: 'text:Hello {{name}}, connecting you to {{owner.name}}.' } },
+    }),
   },
   {
     name: "Known callers go to their account manager's layer",
@@ -75,15 +86,19 @@ const DEMO_RULES: RuleInsert[] = [
     contactMatch: 'owner.layer',
     action: 'go_to_layer',
     toLayer: '{{owner.layer}}',
-    options: JSON.stringify({ caller_name: '{{name}}' }),
+    options: JSON.stringify({
+      caller_name: '{{name}}',
+      providers: { routee: { action: 'dial', dial: 'phone:{{owner.phone}}', say: 'text:Connecting you to {{owner.name}}.' } },
+    }),
   },
   {
     name: 'Unknown callers are asked for their account number',
     priority: 30,
     fromLayer: '1',
     lookup: 'not_found',
-    action: 'go_to_layer',
+    action: 'collect',
     toLayer: '5',
+    say: 'text:Please enter your account number and then press the pound key.',
   },
   {
     name: 'Account number with a balance due: announce it',
@@ -97,7 +112,16 @@ const DEMO_RULES: RuleInsert[] = [
     say: 'recording:your_balance_is.mp3, number:{{fields.balance}}, recording:due_on.mp3, date:{{fields.due_date}}',
     toLayer: '12',
     language: 'EN',
-    options: JSON.stringify({ failed_layer: 12 }),
+    options: JSON.stringify({
+      failed_layer: 12,
+      providers: {
+        routee: {
+          action: 'dial',
+          say: 'text:Your balance is {{fields.balance}}, due on {{fields.due_date}}. Connecting you to {{owner.name}}.',
+          dial: 'phone:{{owner.phone}}',
+        },
+      },
+    }),
   },
   {
     name: 'Account number found: to the representatives',
@@ -108,7 +132,12 @@ const DEMO_RULES: RuleInsert[] = [
     lookup: 'found',
     action: 'go_to_layer',
     toLayer: '12',
-    options: JSON.stringify({ caller_name: '{{name}}' }),
+    options: JSON.stringify({
+      caller_name: '{{name}}',
+      providers: {
+        routee: { action: 'dial', say: 'text:Thank you, {{name}}. Connecting you to {{owner.name}}.', dial: 'phone:{{owner.phone}}' },
+      },
+    }),
   },
   {
     name: 'No or wrong account number: ask again (twice)',
@@ -117,8 +146,9 @@ const DEMO_RULES: RuleInsert[] = [
     identifyBy: 'pin',
     lookup: 'not_found',
     attempt: '<3',
-    action: 'go_to_layer',
+    action: 'collect',
     toLayer: '5',
+    say: 'text:Sorry, that account number was not found. Please enter it again and then press the pound key.',
   },
   {
     name: 'Third failed account number: a person takes the call',
@@ -128,18 +158,27 @@ const DEMO_RULES: RuleInsert[] = [
     attempt: '>=3',
     action: 'dial',
     dial: 'extension:100',
-    options: JSON.stringify({ caller_name: 'Unidentified caller', failed_layer: 20 }),
+    options: JSON.stringify({
+      caller_name: 'Unidentified caller',
+      failed_layer: 20,
+      providers: { routee: { dial: `phone:${RECEPTION}`, say: 'text:Let me connect you to our team.' } },
+    }),
   },
 ]
 
 const DEMO_FALLBACKS: (typeof fallbacks.$inferInsert)[] = [
-  { name: 'Everything else: operators', action: 'go_to_layer', toLayer: '20' },
+  {
+    name: 'Everything else: operators',
+    action: 'go_to_layer',
+    toLayer: '20',
+    options: routee({ action: 'dial', dial: `phone:${RECEPTION}`, say: 'text:Connecting you to our team.' }),
+  },
   {
     name: 'Account number layer: reception',
     fromLayer: '5',
     action: 'dial',
     dial: 'extension:100',
-    options: JSON.stringify({ failed_layer: 20 }),
+    options: JSON.stringify({ failed_layer: 20, providers: { routee: { dial: `phone:${RECEPTION}` } } }),
   },
 ]
 

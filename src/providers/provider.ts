@@ -1,9 +1,11 @@
-import type { CallEvent, Decision, ProviderId } from '../call-event.ts'
+import type { CallEvent, Decision, DecisionAction, ProviderId } from '../call-event.ts'
 import type { RenderCheck } from '../rules/engine.ts'
 
 /** A provider's webhook request, already read from HTTP. */
 export interface ProviderRequest {
   method: string
+  /** Scheme, host and port the request came in on, for URLs the answer points back at. */
+  origin?: string
   query: Record<string, string>
   /** Parsed JSON or form fields; the raw text when it could not be parsed; undefined when empty. */
   body: unknown
@@ -21,6 +23,12 @@ export type PartialCallEvent = Partial<CallEvent> & { provider: ProviderId }
 
 export type ParseResult = { ok: true; event: CallEvent } | { ok: false; reason: string; partial: PartialCallEvent }
 
+export interface RenderExtras {
+  origin?: string
+  /** For a collect answer: what happens when the caller types nothing (where the provider must say it up front). */
+  noInput?: Decision
+}
+
 /**
  * One telephony provider: reads its request into a CallEvent and writes a Decision in its format.
  * Adapters do no I/O; the router does lookups, rules and logging for all of them.
@@ -29,8 +37,12 @@ export interface ProviderAdapter {
   id: ProviderId
   /** How long the CRM may take before the rules see a timeout, inside the provider's own deadline. */
   lookupDeadlineMs: number
-  parse(request: ProviderRequest): ParseResult
+  /** The answers it can give at all; `rules:check` reports rules whose answer is not among them. */
+  supports: readonly DecisionAction[]
+  /** Whether a collect answer must carry its no-input path (Routee posts nothing without digits). */
+  needsNoInputPath?: boolean
+  parse(request: ProviderRequest): ParseResult | Promise<ParseResult>
   /** Refuses decisions this provider cannot carry out, so the next rule is tried. */
   check: RenderCheck
-  render(decision: Decision, event: Partial<CallEvent>): ProviderAnswer
+  render(decision: Decision, event: Partial<CallEvent>, extras?: RenderExtras): ProviderAnswer | Promise<ProviderAnswer>
 }

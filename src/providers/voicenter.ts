@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import type { CallEvent, Decision, SayItem } from '../call-event.ts'
 import { toDialString, toE164 } from '../lib/phone.ts'
-import type { ParseResult, PartialCallEvent, ProviderAdapter, ProviderAnswer } from './provider.ts'
+import type { ParseResult, PartialCallEvent, ProviderAdapter, ProviderAnswer, ProviderRequest } from './provider.ts'
 
 /**
  * Voicenter External Layer API ("mini external IVR"): a layer POSTs `IVR_LAYER_INPUT` and runs the
@@ -58,7 +58,7 @@ const LayerRequest = v.object({
   ),
 }, 'must be a JSON object with METHOD and DATA')
 
-export const voicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500 }: VoicenterOptions = {}): ProviderAdapter => {
+export const voicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500 }: VoicenterOptions = {}) => {
   const country = defaultCountry.toUpperCase()
   // A service has few DIDs and sees them on every request: parse each once.
   const didCache = new Map<string, string | undefined>()
@@ -70,7 +70,7 @@ export const voicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500 }: Vo
     return didCache.get(did)
   }
 
-  const parse = (request: { query: Record<string, string>; body: unknown }): ParseResult => {
+  const parse = (request: ProviderRequest): ParseResult => {
     const input = requestObject(request)
     const parsed = v.safeParse(LayerRequest, input)
     if (!parsed.success) {
@@ -166,7 +166,14 @@ export const voicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500 }: Vo
     }
   }
 
-  return { id: PROVIDER, lookupDeadlineMs, parse, check, render }
+  return {
+    id: PROVIDER,
+    lookupDeadlineMs,
+    supports: ['go_to_layer', 'say', 'dial', 'collect', 'provider_default'],
+    parse,
+    check,
+    render,
+  } satisfies ProviderAdapter
 }
 
 const json = (body: unknown): ProviderAnswer => ({

@@ -34,6 +34,7 @@ export interface RoutedCall {
   recorded: Promise<void>
 }
 
+const NOTHING_TYPED: LookupResult = { key: 'pin', outcome: 'not_found', reason: 'nothing typed', plugins: [], ms: 0 }
 const EMPTY_SNAPSHOT: RuleSnapshot = { revision: -1, rules: [], fallbacks: [], invalid: [] }
 const REQUEST_LOG_LIMIT = 4096
 
@@ -56,6 +57,8 @@ export const createCallRouter = ({
     attempt: number
     results: Partial<Record<LookupKey, LookupResult>>
     evaluation: Omit<Evaluation, 'trace'>
+    /** For a collect answer on a provider that needs it: the answer when nothing is typed. */
+    noInput?: Decision
     problems: string[]
   }
 
@@ -79,7 +82,7 @@ export const createCallRouter = ({
         problems.push(`rules unavailable: ${errorMessage(error)}`)
         return EMPTY_SNAPSHOT
       })
-      const parsed = adapter.parse(request)
+      const parsed = await adapter.parse(request)
       if (!parsed.ok) {
         routing.event = parsed.partial
         problems.push(parsed.reason)
@@ -89,7 +92,8 @@ export const createCallRouter = ({
       }
       const call = parsed.event
       routing.event = call
-      if (countsAttempts(snapshot, call, at)) {
+      if (call.attempt !== undefined) routing.attempt = call.attempt
+      else if (countsAttempts(snapshot, call, at)) {
         routing.attempt = await callState.visit(call.provider, call.callId, call.layer ?? '').catch((error: unknown) => {
           problems.push(`call state unavailable: ${errorMessage(error)}`)
           return 1
@@ -103,6 +107,14 @@ export const createCallRouter = ({
       )
       routing.results = Object.fromEntries(found.map((result) => [result.key, result]))
       routing.evaluation = evaluate(snapshot, { event: call, at, attempt: routing.attempt, lookups: routing.results }, defaults, adapter.check)
+      const { decision } = routing.evaluation
+      if (decision.action === 'collect' && adapter.needsNoInputPath) {
+        // What the rules would answer if the caller typed nothing at the step being asked for.
+        const silent: CallEvent = { ...call, layer: decision.layer, dtmf: '' }
+        const attempt = decision.layer === call.layer ? routing.attempt + 1 : 1
+        const lookupsWithoutPin = { ...routing.results, pin: NOTHING_TYPED }
+        routing.noInput = evaluate(snapshot, { event: silent, at, attempt, lookups: lookupsWithoutPin }, defaults, adapter.check).decision
+      }
     } catch (error) {
       // A bug or a broken dependency: the caller still gets the provider's own failover.
       problems.push(`routing failed: ${errorMessage(error)}`)
@@ -126,11 +138,11 @@ export const createCallRouter = ({
 
     let answer: ProviderAnswer
     try {
-      answer = adapter.render(evaluation.decision, event)
+      answer = await adapter.render(evaluation.decision, event, { origin: request.origin, noInput: routing.noInput })
     } catch (error) {
       problems.push(`render failed: ${errorMessage(error)}`)
       evaluation = { decision: { action: 'provider_default' } }
-      answer = adapter.render(evaluation.decision, event)
+      answer = await adapter.render(evaluation.decision, event, { origin: request.origin })
     }
 
     const used = evaluation.lookupKey ? results[evaluation.lookupKey] : (results.caller ?? results.pin)
@@ -170,7 +182,33 @@ export const createCallRouter = ({
         : undefined
     return { answer, recorded: logged ? Promise.all([recorded, logged]).then(() => {}) : recorded }
   }
-  return { route }
+  /** A provider's call-status callback: into the decision log, and onto the call's pending CRM log. */
+  const recordStatus = async (
+    provider: string,
+    status: { callId: string; status: string; final: boolean; durationMs?: number; from?: string; to?: string },
+    request: ProviderRequest,
+  ) => {
+    await Promise.all([
+      decisionLog.record({
+        at: clock().toISOString(),
+        provider,
+        callId: status.callId,
+        caller: status.from ?? null,
+        did: status.to ?? null,
+        action: `status:${status.status}`,
+        answer: '{}',
+        durationMs: status.durationMs ?? null,
+        request: requestText(request),
+      }),
+      status.final && callLogs
+        ? callLogs.annotate(provider, status.callId, { status: status.status, durationMs: status.durationMs }).catch((error: unknown) => {
+            log.warn('call status not added to the call log', { callId: status.callId, error: errorMessage(error) })
+          })
+        : undefined,
+    ])
+  }
+
+  return { route, recordStatus }
 }
 
 export type CallRouter = ReturnType<typeof createCallRouter>

@@ -87,6 +87,8 @@ const SAY_TYPES: Record<string, SayItemType> = {
   text: 'text',
 }
 
+const SAY_ITEM_BOUNDARY = /,(?=\s*[A-Za-z_]+\s*:)/
+
 const LOOKUP_OUTCOMES: readonly LookupOutcome[] = ['found', 'not_found', 'error']
 
 /** A column whose text compiles to something; the compiler's error becomes the column's issue. */
@@ -162,8 +164,13 @@ const ActionColumns = v.object({
     ),
   ),
   toLayer: compiledColumn(compileTemplate),
+  // Items are split only at a comma that starts a new typed item, so spoken text may contain commas.
   say: compiledColumn((text) =>
-    splitList(text).map((item) => {
+    text
+      .split(SAY_ITEM_BOUNDARY)
+      .map((item) => item.trim())
+      .filter((item) => item.replace(/,/g, '').trim() !== '')
+      .map((item) => {
       const separator = item.indexOf(':')
       const type = SAY_TYPES[item.slice(0, separator).trim().toLowerCase()]
       if (separator < 0 || !type) {
