@@ -10,6 +10,7 @@ import { createCallLogOutbox } from './db/call-log-outbox.ts'
 import { createCallStateStore } from './db/call-state-store.ts'
 import type { Database } from './db/database.ts'
 import { createDecisionLog } from './db/decision-log.ts'
+import { describeIssues } from './lib/issues.ts'
 import { toE164 } from './lib/phone.ts'
 import { createLogger, errorMessage, type Logger } from './logger.ts'
 import type { ProviderAdapter, ProviderRequest } from './providers/provider.ts'
@@ -33,11 +34,14 @@ export interface AppOptions {
 
 const MAX_WEBHOOK_BODY = 64 * 1024
 
-const OutboundCall = v.object({
+const OutboundCall = v.object(
+  {
   to: v.pipe(v.string('must be a phone number'), v.trim(), v.nonEmpty('must be a phone number')),
   from: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
   prompt: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty(), v.maxLength(500))),
-})
+  },
+  'the body must be a JSON object such as {"to": "+306911111111"}',
+)
 
 const randomSecret = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (byte) => byte.toString(16).padStart(2, '0')).join('')
 
@@ -187,10 +191,7 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
       return c.json({ error: { code: 'NOT_CONFIGURED', message: 'set ROUTEE_APP_ID and ROUTEE_APP_SECRET' } }, 503)
     }
     const parsed = v.safeParse(OutboundCall, await c.req.json().catch(() => undefined))
-    if (!parsed.success) {
-      const message = parsed.issues.map((issue) => `${issue.path?.map((item) => String(item.key)).join('.') ?? 'body'}: ${issue.message}`)
-      return c.json({ error: { code: 'BAD_REQUEST', message: message.join('; ') } }, 400)
-    }
+    if (!parsed.success) return c.json({ error: { code: 'BAD_REQUEST', message: describeIssues(parsed.issues) } }, 400)
     const to = toE164(parsed.output.to, config.ROUTEE_DEFAULT_COUNTRY)
     if (!to) return c.json({ error: { code: 'BAD_REQUEST', message: 'to: is not a phone number' } }, 400)
     const from = parsed.output.from ?? config.ROUTEE_CALLER_ID

@@ -85,8 +85,12 @@ export const createRouteeClient = ({
     const run = queue.then(async () => {
       const wait = lastCallAt + minIntervalMs - now()
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
-      lastCallAt = now()
-      return call()
+      try {
+        return await call()
+      } finally {
+        // Counted from the end of the call: a slow answer never lets the next request in too early.
+        lastCallAt = now()
+      }
     })
     queue = run.catch(() => {})
     return run

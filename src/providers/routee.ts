@@ -150,7 +150,9 @@ export const routee = (options: RouteeOptions) => {
 
   const readState = async (token: string): Promise<State | undefined> => {
     try {
-      const payload = await verify(token, stateSecret, 'HS256')
+      // Expiry is checked against our clock, not hono's, so it follows the same time as signing.
+      const payload = await verify(token, stateSecret, { alg: 'HS256', exp: false })
+      if (typeof payload.exp !== 'number' || payload.exp * 1000 <= now()) return undefined
       const parsed = v.safeParse(StatePayload, payload)
       return parsed.success ? parsed.output : undefined
     } catch {
@@ -229,12 +231,14 @@ export const routee = (options: RouteeOptions) => {
       }
       case 'dial': {
         const target = decision.targets.find((candidate) => candidate.type === 'phone' && candidate.value.startsWith('+'))
-        if (!target) return sorry()
+        // DIAL needs a sender: the rule's, ROUTEE_CALLER_ID, or the number called (unknown in a broken request).
+        const from = decision.callerId || callerId || event.didE164 || event.did
+        if (!target || !from) return [...sayVerbs(decision.announce, decision.language), ...sorry()]
         return [
           ...sayVerbs(decision.announce, decision.language),
           {
             type: 'DIAL',
-            from: decision.callerId ?? callerId ?? event.didE164 ?? event.did ?? '',
+            from,
             to: { phone: target.value },
             hangupDelay: decision.maxDialDuration,
             maxDuration: decision.maxCallDuration,
