@@ -15,6 +15,7 @@ import { toE164 } from './lib/phone.ts'
 import { createLogger, errorMessage, type Logger } from './logger.ts'
 import type { ProviderAdapter, ProviderRequest } from './providers/provider.ts'
 import { createRouteeClient } from './providers/routee-client.ts'
+import { startPinCall } from './providers/routee-pin-call.ts'
 import { routee } from './providers/routee.ts'
 import { voicenter } from './providers/voicenter.ts'
 import { createCallRouter } from './routing/call-router.ts'
@@ -138,8 +139,7 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
     const answer = await adapter.render({ action: 'provider_default' }, { provider: adapter.id })
     return new Response(answer.body, { status, headers: { 'content-type': answer.contentType } })
   }
-  const webhookUrl = (origin: string, provider: string) =>
-    `${(config.PUBLIC_URL ?? origin).replace(/\/+$/, '')}/webhooks/${provider}${config.WEBHOOK_SECRET ? `/${encodeURIComponent(config.WEBHOOK_SECRET)}` : ''}`
+
 
   const app = new Hono()
   app.get('/healthz', (c) => c.text('ok'))
@@ -196,18 +196,17 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
     if (!to) return c.json({ error: { code: 'BAD_REQUEST', message: 'to: is not a phone number' } }, 400)
     const from = parsed.output.from ?? config.ROUTEE_CALLER_ID
     if (!from) return c.json({ error: { code: 'BAD_REQUEST', message: 'from: give it, or set ROUTEE_CALLER_ID' } }, 400)
-    const base = webhookUrl(new URL(c.req.url).origin, 'routee').replace(/\/webhooks\/routee.*$/, '')
-    const prompt = [{ type: 'text' as const, value: parsed.output.prompt ?? config.ROUTEE_PIN_PROMPT }]
-    const dialPlan = await routeeAdapter.promptPlan(base, config.ROUTEE_PIN_STEP, prompt, to, from)
     try {
-      const started = await routeeClient.startConversation({
+      const started = await startPinCall(routeeClient, routeeAdapter, {
+        to,
         from,
-        to: { phone: to },
-        dialPlan,
-        callback: { url: webhookUrl(new URL(c.req.url).origin, 'routee'), strategy: 'OnChange' },
+        prompt: parsed.output.prompt ?? config.ROUTEE_PIN_PROMPT,
+        baseUrl: config.PUBLIC_URL ?? new URL(c.req.url).origin,
+        step: config.ROUTEE_PIN_STEP,
+        webhookSecret: config.WEBHOOK_SECRET,
       })
       log.info('Routee verification call started', { trackingId: started.trackingId })
-      return c.json({ trackingId: started.trackingId ?? null, to, from }, 202)
+      return c.json(started, 202)
     } catch (error) {
       log.error('Routee verification call failed', { error: errorMessage(error) })
       return c.json({ error: { code: 'ROUTEE_ERROR', message: errorMessage(error) } }, 502)

@@ -2,6 +2,7 @@ import { sign, verify } from 'hono/utils/jwt/jwt'
 import * as v from 'valibot'
 import type { CallEvent, Decision, SayItem } from '../call-event.ts'
 import { toE164 } from '../lib/phone.ts'
+import { PROVIDER_CAPABILITIES } from './capabilities.ts'
 import type { ParseResult, PartialCallEvent, ProviderAdapter, ProviderAnswer, ProviderRequest, RenderExtras } from './provider.ts'
 
 /**
@@ -287,7 +288,7 @@ export const routee = (options: RouteeOptions) => {
   const adapter: ProviderAdapter = {
     id: PROVIDER,
     lookupDeadlineMs,
-    supports: ['collect', 'dial', 'hangup', 'provider_default'],
+    supports: PROVIDER_CAPABILITIES.routee.actions,
     needsNoInputPath: true,
     parse,
     check,

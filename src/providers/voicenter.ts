@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import type { CallEvent, Decision, SayItem } from '../call-event.ts'
 import { toDialString, toE164 } from '../lib/phone.ts'
+import { PROVIDER_CAPABILITIES } from './capabilities.ts'
 import type { ParseResult, PartialCallEvent, ProviderAdapter, ProviderAnswer, ProviderRequest } from './provider.ts'
 
 /**
@@ -169,7 +170,7 @@ export const voicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500 }: Vo
   return {
     id: PROVIDER,
     lookupDeadlineMs,
-    supports: ['go_to_layer', 'say', 'dial', 'collect', 'provider_default'],
+    supports: PROVIDER_CAPABILITIES.voicenter.actions,
     parse,
     check,
     render,

@@ -148,3 +148,32 @@ describe('POST /admin/routee/calls', () => {
     expect(fake.conversations.length).toBe(before)
   })
 })
+
+describe('npm run routee:call', () => {
+  it('asks the running service to start the call and prints its answer', async () => {
+    const { execFile } = await import('node:child_process')
+    const { promisify } = await import('node:util')
+    const fake = await startFakeRoutee()
+    const server = await startTestServer({
+      env: {
+        ADMIN_TOKEN: 'cli-admin-token-0123456789',
+        ROUTEE_APP_ID: fake.applicationId,
+        ROUTEE_APP_SECRET: fake.applicationSecret,
+        ROUTEE_AUTH_URL: fake.url,
+        ROUTEE_API_URL: fake.url,
+        ROUTEE_CALLER_ID: '+302111234567',
+      },
+    })
+    try {
+      const cli = new URL('../../src/runtime/routee-call.ts', import.meta.url).pathname
+      const { stdout } = await promisify(execFile)(process.execPath, [cli, '--to', '+306911111111', '--url', server.url], {
+        env: { ...process.env, ADMIN_TOKEN: 'cli-admin-token-0123456789' },
+      })
+      expect(JSON.parse(stdout)).toEqual({ trackingId: 'tracking-1', to: '+306911111111', from: '+302111234567' })
+      expect(fake.conversations).toHaveLength(1)
+    } finally {
+      await server.close()
+      await fake.close()
+    }
+  })
+})

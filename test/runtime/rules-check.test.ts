@@ -38,6 +38,25 @@ describe('npm run rules:check', () => {
     expect(result.stdout).toContain('8 rules and 2 fallbacks in use, 0 invalid')
   })
 
+  it('reports rules that cannot be answered on a provider they match, and exits 1', async () => {
+    const { sqlite } = openDatabase(databasePath)
+    sqlite.exec(`
+      INSERT INTO rules (name, action, to_layer) VALUES ('layer only', 'go_to_layer', '3');
+      INSERT INTO rules (name, provider, action, to_layer) VALUES ('voicenter only', 'voicenter', 'go_to_layer', '3');
+      INSERT INTO rules (name, action, dial, options) VALUES ('extension', 'dial', 'extension:1', '{"failed_layer": 2}');
+    `)
+    sqlite.close()
+    const result = await check(databasePath)
+    expect(result.code).toBe(1)
+    expect(result.stdout).toContain('rules #9 "layer only" cannot answer on routee: routee has no go_to_layer (give the row options.providers.routee)')
+    expect(result.stdout).not.toContain('"voicenter only" cannot answer')
+    expect(result.stdout).toContain('rules #11 "extension" cannot answer on routee: routee dials phone targets only')
+    const fixed = openDatabase(databasePath)
+    fixed.sqlite.exec(`DELETE FROM rules WHERE id >= 9`)
+    fixed.sqlite.close()
+    expect((await check(databasePath)).code).toBe(0)
+  })
+
   it('lists every invalid row with its reason and exits 1', async () => {
     const { sqlite } = openDatabase(databasePath)
     sqlite.exec(`
@@ -49,8 +68,8 @@ describe('npm run rules:check', () => {
     const result = await check(databasePath)
     expect(result.code).toBe(1)
     expect(result.stdout).toContain('3 invalid')
-    expect(result.stdout).toMatch(/rules #9 "bad regex": dtmf: invalid regular expression/)
-    expect(result.stdout).toMatch(/rules #10 "bad day": time window: "funday" is not a day/)
+    expect(result.stdout).toMatch(/rules #\d+ "bad regex": dtmf: invalid regular expression/)
+    expect(result.stdout).toMatch(/rules #\d+ "bad day": time window: "funday" is not a day/)
     expect(result.stdout).toMatch(/fallbacks #3 "no layer": to_layer: go_to_layer needs the layer/)
     const json = JSON.parse((await check(databasePath, '--json')).stdout)
     expect(json.invalid).toHaveLength(3)

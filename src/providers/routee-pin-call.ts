@@ -1,0 +1,33 @@
+import type { SayItem } from '../call-event.ts'
+import type { RouteeAdapter } from './routee.ts'
+import type { RouteeClient } from './routee-client.ts'
+
+export interface PinCallInput {
+  /** E.164 */
+  to: string
+  from: string
+  prompt: string
+  /** Where Routee reaches this service: https://ivr.example.com */
+  baseUrl: string
+  /** The step the digits come back to (rules match it as from_layer). */
+  step: string
+  webhookSecret?: string
+}
+
+/**
+ * Calls a number through Routee with the PIN prompt; the digits come back to our COLLECT endpoint and go
+ * through the rules like an inbound call's, and call statuses to our status callback.
+ */
+export const startPinCall = async (client: RouteeClient, adapter: RouteeAdapter, input: PinCallInput) => {
+  const base = input.baseUrl.replace(/\/+$/, '')
+  const prompt: SayItem[] = [{ type: 'text', value: input.prompt }]
+  const dialPlan = await adapter.promptPlan(base, input.step, prompt, input.to, input.from)
+  const callbackUrl = `${base}/webhooks/routee${input.webhookSecret ? `/${encodeURIComponent(input.webhookSecret)}` : ''}`
+  const started = await client.startConversation({
+    from: input.from,
+    to: { phone: input.to },
+    dialPlan,
+    callback: { url: callbackUrl, strategy: 'OnChange' },
+  })
+  return { trackingId: started.trackingId ?? null, to: input.to, from: input.from }
+}
