@@ -1,4 +1,4 @@
-import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel'
+import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel'
 import { LRUCache } from 'lru-cache'
 import type { LookupKey, LookupResult } from '../call-event.ts'
 import { DeadlineError, withDeadline } from '../lib/deadline.ts'
@@ -62,12 +62,15 @@ class SkippedError extends Error {}
 
 interface CacheEntry {
   result: LookupResult
+  storedAt: number
   freshUntil: number
 }
 
 interface GuardedClient extends ChainedClient {
   bucket?: TokenBucket
   pausedUntil: number
+  /** While the circuit is open (monotonic ms); cockatiel only notices the half-open time on a call. */
+  openUntil: number
   breaker: ReturnType<typeof circuitBreaker>
 }
 
@@ -78,18 +81,25 @@ export const createLookupService = ({
   clock = () => performance.now(),
   now = Date.now,
 }: LookupServiceOptions): LookupService => {
-  const guarded: GuardedClient[] = chain.map((entry) => ({
-    ...entry,
-    bucket: entry.client.rateLimit
-      ? createTokenBucket(entry.client.rateLimit.perSecond, entry.client.rateLimit.burst, clock)
-      : undefined,
-    pausedUntil: 0,
-    // A CRM that keeps failing is left alone for a while instead of costing every caller its deadline.
-    breaker: circuitBreaker(
-      handleWhen((error) => !(error instanceof RateLimitedError)),
-      { halfOpenAfter: breaker.openMs, breaker: new ConsecutiveBreaker(breaker.failures) },
-    ),
-  }))
+  const guarded: GuardedClient[] = chain.map((entry) => {
+    const guard: GuardedClient = {
+      ...entry,
+      bucket: entry.client.rateLimit
+        ? createTokenBucket(entry.client.rateLimit.perSecond, entry.client.rateLimit.burst, clock)
+        : undefined,
+      pausedUntil: 0,
+      openUntil: 0,
+      // A CRM that keeps failing is left alone for a while instead of costing every caller its deadline.
+      breaker: circuitBreaker(
+        handleWhen((error) => !(error instanceof RateLimitedError)),
+        { halfOpenAfter: breaker.openMs, breaker: new ConsecutiveBreaker(breaker.failures) },
+      ),
+    }
+    guard.breaker.onBreak(() => {
+      guard.openUntil = clock() + breaker.openMs
+    })
+    return guard
+  })
   const caching = cacheOptions !== false && chain.some((entry) => entry.client.cache !== false)
   const settings = { ...DEFAULT_CACHE, ...(cacheOptions || {}) }
   const cache = caching ? new LRUCache<string, CacheEntry>({ max: settings.maxEntries, ttl: settings.staleMs }) : undefined
@@ -144,7 +154,7 @@ export const createLookupService = ({
     const waitMs = entry.pausedUntil - now()
     if (waitMs > 0) throw new SkippedError(`rate limited by the CRM, retrying in ${Math.ceil(waitMs / 1000)} s`)
     // Checked before the rate limit, so an open circuit does not spend the CRM's request budget.
-    if (entry.breaker.state === CircuitState.Open) throw new SkippedError(CIRCUIT_OPEN)
+    if (entry.openUntil > clock()) throw new SkippedError(CIRCUIT_OPEN)
     if (entry.bucket && !entry.bucket.take()) {
       throw new SkippedError(`over ${entry.client.rateLimit?.perSecond} lookups/s, the CRM's limit`)
     }
@@ -163,14 +173,14 @@ export const createLookupService = ({
     if (result.outcome === 'error') {
       // Keep serving what we knew; ask again after the error TTL, not on every call.
       if (previous && previous.result.outcome !== 'error') {
-        cache.set(cacheKey, { result: previous.result, freshUntil: at + settings.errorTtlMs }, { noUpdateTTL: true })
+        cache.set(cacheKey, { ...previous, freshUntil: at + settings.errorTtlMs }, { noUpdateTTL: true })
       } else {
-        cache.set(cacheKey, { result, freshUntil: at + settings.errorTtlMs })
+        cache.set(cacheKey, { result, storedAt: at, freshUntil: at + settings.errorTtlMs })
       }
       return
     }
     const ttl = result.outcome === 'found' ? settings.hitTtlMs : settings.missTtlMs
-    cache.set(cacheKey, { result, freshUntil: at + ttl })
+    cache.set(cacheKey, { result, storedAt: at, freshUntil: at + ttl })
   }
 
   /** Concurrent lookups of one key share one CRM call; `joined` when another lookup started it. */
@@ -189,7 +199,9 @@ export const createLookupService = ({
       }
       const started = clock()
       const cacheKey = `${key}:${value}`
-      const entry = cache?.get(cacheKey)
+      const cachedEntry = cache?.get(cacheKey)
+      // lru-cache ages entries on its own clock; the stale horizon is checked on ours as well.
+      const entry = cachedEntry && now() - cachedEntry.storedAt < settings.staleMs ? cachedEntry : undefined
       if (entry && entry.freshUntil > now()) return fromCache(entry, 'fresh', clock() - started)
       const refresh = () =>
         shared(cacheKey, async () => {
