@@ -1,10 +1,36 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
 import { defineConfig } from 'vitest/config'
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    // Real HTTP servers and SQLite files per test file; two cores, so keep workers few.
-    maxWorkers: 2,
-    testTimeout: 20_000,
-  },
+// Two runtimes, one suite: Node (real HTTP server, better-sqlite3 files) and workerd (D1), the latter
+// through @cloudflare/vitest-plugin, which runs test files inside the Workers runtime.
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations('./migrations')
+  return {
+    test: {
+      // Real HTTP servers and SQLite files per test file; two cores, so keep workers few.
+      maxWorkers: 2,
+      testTimeout: 20_000,
+      projects: [
+        {
+          extends: true,
+          test: { name: 'node', include: ['test/**/*.test.ts'], exclude: ['test/workers/**'] },
+        },
+        {
+          extends: true,
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: './wrangler.toml' },
+              miniflare: { bindings: { TEST_MIGRATIONS: migrations, SEED_DEMO: 'false' } },
+            }),
+          ],
+          test: {
+            name: 'workers',
+            include: ['test/workers/**/*.test.ts'],
+            setupFiles: ['./test/workers/apply-migrations.ts'],
+            globalSetup: ['./test/workers/global-setup.ts'],
+          },
+        },
+      ],
+    },
+  }
 })

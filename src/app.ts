@@ -31,6 +31,8 @@ export interface AppOptions {
   /** The time rules are evaluated at (tests pin it). */
   clock?: () => Date
   fetch?: typeof fetch
+  /** Decision rows per INSERT: D1 allows 100 bound values per statement, so 4 there. @default 16 */
+  decisionBatchSize?: number
 }
 
 const MAX_WEBHOOK_BODY = 64 * 1024
@@ -47,13 +49,13 @@ const OutboundCall = v.object(
 const randomSecret = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (byte) => byte.toString(16).padStart(2, '0')).join('')
 
 /** Builds the whole service over a database; runtime-neutral (Node and Workers entries call it). */
-export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch: fetchImpl }: AppOptions) => {
+export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch: fetchImpl, decisionBatchSize }: AppOptions) => {
   const config: Config = parseConfig(env)
   const log = givenLog ?? createLogger(config.LOG_LEVEL)
   const chain = await createPluginChain({ available: plugins, enabled: config.CRM_PLUGINS, env, db, log, fetch: fetchImpl })
   const rules = createRuleCache({ db, defaults: { timeZone: config.TIME_ZONE }, log, refreshMs: config.RULES_REFRESH_MS })
   const callState = createCallStateStore(db)
-  const decisionLog = createDecisionLog({ db, log })
+  const decisionLog = createDecisionLog({ db, log, batchSize: decisionBatchSize })
   const callLogs = createCallLogOutbox({
     db,
     chain,

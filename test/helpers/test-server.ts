@@ -6,8 +6,9 @@ import type { CrmPlugin } from '../../src/crm/plugin.ts'
 import type { Logger } from '../../src/logger.ts'
 import { type NodeServer, startNodeServer } from '../../src/runtime/node.ts'
 
-/** A Monday, 10:00 in Israel: inside every demo business-hours window. */
-export const MONDAY_MORNING = new Date('2026-11-23T08:00:00Z')
+import { MONDAY_MORNING } from './clock.ts'
+
+export { MONDAY_MORNING }
 
 export interface LogEntry {
   level: string

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestServer, type TestServer } from '../helpers/test-server.ts'
+import type { ServiceHarness, StartHarness } from '../helpers/harness.ts'
 
 export interface ContractRequest {
   name: string
@@ -23,21 +23,17 @@ export interface ProviderContract {
  * every malformed one with a valid fallback, refuse unauthenticated calls in its own format, and log
  * one decision per request.
  */
-export const testProviderContract = (contract: ProviderContract) => {
+export const testProviderContract = (contract: ProviderContract, start: StartHarness) => {
   describe(`${contract.provider}: provider contract`, () => {
-    let server: TestServer
+    let server: ServiceHarness
     const path = `/webhooks/${contract.provider}`
     beforeAll(async () => {
-      server = await startTestServer()
+      server = await start()
     })
     afterAll(() => server.close())
 
     const send = async (body: unknown, contentType = 'application/json', target = path) => {
-      const response = await fetch(server.url + target, {
-        method: 'POST',
-        headers: { 'content-type': contentType },
-        body: typeof body === 'string' ? body : JSON.stringify(body),
-      })
+      const response = await server.post(target, body, { 'content-type': contentType })
       const text = await response.text()
       return { status: response.status, text, json: JSON.parse(text) as unknown }
     }
@@ -64,21 +60,19 @@ export const testProviderContract = (contract: ProviderContract) => {
 
     it('logs one decision per request', async () => {
       await server.settle()
-      const side = server.openSideConnection()
-      const before = (side.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n
+      const before = await server.countDecisions()
       for (const request of contract.requests) await send(request.body, request.contentType)
       await send('not json at all')
       await server.settle()
-      const after = (side.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n
-      expect(after - before).toBe(contract.requests.length + 1)
+      expect((await server.countDecisions()) - before).toBe(contract.requests.length + 1)
     })
   })
 
   describe(`${contract.provider}: webhook secret`, () => {
     const secret = 'a-long-webhook-secret-0123456789'
-    let server: TestServer
+    let server: ServiceHarness
     beforeAll(async () => {
-      server = await startTestServer({ env: { WEBHOOK_SECRET: secret } })
+      server = await start({ WEBHOOK_SECRET: secret })
     })
     afterAll(() => server.close())
     const request = () => contract.requests[0]?.body

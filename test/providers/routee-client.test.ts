@@ -121,7 +121,7 @@ describe('POST /admin/routee/calls', () => {
     const sent = fake.conversations.at(-1)?.body as { dialPlan: { verbs: { eventUrl?: string }[] } }
     const url = new URL(sent.dialPlan.verbs[1]?.eventUrl as string)
     const answer = await server.post(url.pathname + url.search, { messageId: 'm', conversationTrackingId: 'tracking-x', collectedTones: '1,2,3,4,5,6,7,8' })
-    expect((await answer.json()).verbs.at(-1)).toMatchObject({ type: 'DIAL', to: { phone: '+972541000101' } })
+    expect(((await answer.json()) as { verbs: unknown[] }).verbs.at(-1)).toMatchObject({ type: 'DIAL', to: { phone: '+972541000101' } })
   })
 
   it.each([
@@ -144,7 +144,7 @@ describe('POST /admin/routee/calls', () => {
     const before = fake.conversations.length
     const response = await call(body)
     expect(response.status).toBe(400)
-    expect((await response.json()).error.message).toBe(message)
+    expect(((await response.json()) as { error: { message: string } }).error.message).toBe(message)
     expect(fake.conversations.length).toBe(before)
   })
 })

@@ -1,19 +1,5 @@
-import caseExample from '../fixtures/voicenter/case-example.json' with { type: 'json' }
-import layerInput from '../fixtures/voicenter/layer-input.json' with { type: 'json' }
+import { startNodeHarness } from '../helpers/node-harness.ts'
+import { voicenterContract } from './voicenter-contract.ts'
 import { testProviderContract } from './provider-contract.ts'
-import { isVoicenterAnswer } from './voicenter-answer.ts'
 
-testProviderContract({
-  provider: 'voicenter',
-  requests: [
-    { name: 'request example', body: layerInput },
-    { name: 'case example (ID typed)', body: caseExample },
-    {
-      name: 'form-encoded fields',
-      body: new URLSearchParams({ ...layerInput.DATA, METHOD: 'IVR_LAYER_INPUT' }).toString(),
-      contentType: 'application/x-www-form-urlencoded',
-    },
-  ],
-  isValidAnswer: isVoicenterAnswer,
-  isProviderDefault: (body) => (body as { STATUS?: number }).STATUS === 1,
-})
+testProviderContract(voicenterContract, startNodeHarness)

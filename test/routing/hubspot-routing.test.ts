@@ -54,7 +54,7 @@ describe('routing with HubSpot', () => {
     server = await withHubSpot(fake)
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, index) =>
-        server.post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '1', IVR_UNIQUE_ID: `burst-${index}` })).then((response) => response.json()),
+        server.post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '1', IVR_UNIQUE_ID: `burst-${index}` })).then((response) => response.json() as Promise<{ ACTION: string }>),
       ),
     )
     expect(answers.every((answer) => answer.ACTION === 'DIAL')).toBe(true)
