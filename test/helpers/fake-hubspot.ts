@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { readBody } from './read-body.ts'
 import type { Socket } from 'node:net'
 import { parsePhoneNumberFromString } from 'libphonenumber-js'
 
@@ -44,7 +45,6 @@ interface Filter {
   value?: string
 }
 
-const COMPUTED = ['hs_searchable_calculated_phone_number', 'hs_searchable_calculated_mobile_number', 'hs_calculated_phone_number']
 
 export const startFakeHubSpot = async (
   options: { token?: string; contacts?: FakeContact[]; owners?: FakeOwner[] } = {},
@@ -240,13 +240,6 @@ const matchFilter = (properties: Record<string, string | null>, filter: Filter):
     filter.value ?? '',
   )
 
-const readBody = (request: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    request.on('data', (chunk: Buffer) => chunks.push(chunk))
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    request.on('error', reject)
-  })
 
 const send = (response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
   if (response.headersSent) return

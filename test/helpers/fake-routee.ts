@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { readBody } from './read-body.ts'
 
 /**
  * A fake Routee on 127.0.0.1: the OAuth token endpoint and POST /voice/conversation, with Routee's
@@ -63,10 +64,3 @@ export const startFakeRoutee = async (): Promise<FakeRoutee> => {
   return fake
 }
 
-const readBody = (request: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    request.on('data', (chunk: Buffer) => chunks.push(chunk))
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    request.on('error', reject)
-  })

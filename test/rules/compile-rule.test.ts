@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import type { CallEvent } from '../../src/call-event.ts'
 import type { FallbackRow, RuleRow } from '../../src/db/schema.ts'
 import { compileFallback, compileRule } from '../../src/rules/compile-rule.ts'
 import type { Scope } from '../../src/rules/scope.ts'
 import { DEFAULTS, fallback, fallbackRow, rule, ruleRow } from './rows.ts'
+import { sampleCall } from '../helpers/sample-call.ts'
 
-const call: CallEvent = {
-  provider: 'voicenter',
-  callId: 'call-1',
-  did: '0722776772',
-  didE164: '+972722776772',
-  callerRaw: '0501234567',
-  caller: '+972501234567',
-  dtmf: '',
-  layer: '5',
-}
+const call = sampleCall()
 const scope: Scope = {
   call,
   attempt: 1,

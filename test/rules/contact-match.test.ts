@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import type { CallEvent } from '../../src/call-event.ts'
 import type { Contact } from '../../src/crm/plugin.ts'
 import { compileContactMatch } from '../../src/rules/contact-match.ts'
 import type { Scope } from '../../src/rules/scope.ts'
+import { sampleCall } from '../helpers/sample-call.ts'
 
-const call: CallEvent = {
-  provider: 'voicenter',
-  callId: 'call-1',
-  did: '0722776772',
-  callerRaw: '0501234567',
-  caller: '+972501234567',
-  dtmf: '',
-  layer: '5',
-}
+const call = sampleCall()
 
 const contact: Contact = {
   id: 'c-1',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { CallEvent, Decision, LookupKey, LookupResult } from '../../src/call-event.ts'
 import type { Contact } from '../../src/crm/plugin.ts'
-import type { FallbackRow, RuleRow } from '../../src/db/schema.ts'
+import type { RuleRow } from '../../src/db/schema.ts'
 import type { CompiledFallback, CompiledRule } from '../../src/rules/compile-rule.ts'
 import {
   type DecisionDefaults,
@@ -13,6 +13,7 @@ import {
   type RuleSnapshot,
 } from '../../src/rules/engine.ts'
 import { fallback, rule } from './rows.ts'
+import { sampleCall } from '../helpers/sample-call.ts'
 
 const MONDAY_NOON = new Date('2026-11-23T12:00:00Z')
 const SATURDAY_NOON = new Date('2026-11-21T12:00:00Z')
@@ -22,17 +23,7 @@ const OTHER_PROVIDER = 'routee' as unknown as CallEvent['provider']
 const DECISION_DEFAULTS: DecisionDefaults = { language: 'EN', maxCallDuration: 3600, maxDialDuration: 45, record: false }
 const accept: RenderCheck = () => undefined
 
-const event = (overrides: Partial<CallEvent> = {}): CallEvent => ({
-  provider: 'voicenter',
-  callId: 'call-1',
-  did: '0722776772',
-  didE164: '+972722776772',
-  callerRaw: '0501234567',
-  caller: '+972501234567',
-  dtmf: '',
-  layer: '5',
-  ...overrides,
-})
+const event = sampleCall
 
 const DANA: Contact = {
   id: 'c-1',

@@ -3,19 +3,9 @@ import type { CallEvent } from '../../src/call-event.ts'
 import type { Contact } from '../../src/crm/plugin.ts'
 import { resolvePath, type Scope } from '../../src/rules/scope.ts'
 import { compileTemplate } from '../../src/rules/template.ts'
+import { sampleCall } from '../helpers/sample-call.ts'
 
-const call: CallEvent = {
-  provider: 'voicenter',
-  callId: 'call-1',
-  did: '0722776772',
-  didE164: '+972722776772',
-  callerRaw: '0501234567',
-  caller: '+972501234567',
-  dtmf: '1234',
-  layer: '5',
-  previousLayer: '3',
-  customData: { ticket: 'T-9' },
-}
+const call = sampleCall({ dtmf: '1234', previousLayer: '3', customData: { ticket: 'T-9' } })
 
 const contact: Contact = {
   id: 'c-1',
