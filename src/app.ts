@@ -6,6 +6,7 @@ import { type Config, parseConfig } from './config.ts'
 import { createLookupService } from './crm/lookup-service.ts'
 import { createPluginChain } from './crm/plugin-chain.ts'
 import type { CrmPlugin } from './crm/plugin.ts'
+import { createAdminApi } from './admin/admin-api.ts'
 import { createCallLogOutbox } from './db/call-log-outbox.ts'
 import { createCallStateStore } from './db/call-state-store.ts'
 import type { Database } from './db/database.ts'
@@ -182,13 +183,9 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
   }
   app.on(['GET', 'POST'], ['/webhooks/:provider', '/webhooks/:provider/:secret'], webhook)
 
+  const admin = createAdminApi({ db, config, log, router, adapters })
   // Outbound PIN verification: Routee calls the number and plays the PIN prompt.
-  app.post('/admin/routee/calls', async (c) => {
-    if (!config.ADMIN_TOKEN) return c.json({ error: { code: 'DISABLED', message: 'set ADMIN_TOKEN to use /admin' } }, 404)
-    const given = /^Bearer (.+)$/i.exec(c.req.header('authorization') ?? '')?.[1]
-    if (!given || !(await timingSafeEqual(given, config.ADMIN_TOKEN))) {
-      return c.json({ error: { code: 'UNAUTHORIZED', message: 'a valid bearer token is required' } }, 401)
-    }
+  admin.post('/routee/calls', async (c) => {
     if (!routeeClient) {
       return c.json({ error: { code: 'NOT_CONFIGURED', message: 'set ROUTEE_APP_ID and ROUTEE_APP_SECRET' } }, 503)
     }
@@ -214,6 +211,9 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
       return c.json({ error: { code: 'ROUTEE_ERROR', message: errorMessage(error) } }, 502)
     }
   })
+
+  app.route('/admin', admin)
+  if (!config.ADMIN_TOKEN) log.info('ADMIN_TOKEN is not set: the admin API is off')
 
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, 404))
   app.onError((error, c) => {

@@ -56,7 +56,7 @@ export const createCallRouter = ({
     event: CallEvent | PartialCallEvent
     attempt: number
     results: Partial<Record<LookupKey, LookupResult>>
-    evaluation: Omit<Evaluation, 'trace'>
+    evaluation: Omit<Evaluation, 'trace'> & { trace?: Evaluation['trace'] }
     /** For a collect answer on a provider that needs it: the answer when nothing is typed. */
     noInput?: Decision
     problems: string[]
@@ -68,6 +68,8 @@ export const createCallRouter = ({
     request: ProviderRequest,
     at: Date,
     background?: (task: Promise<unknown>) => void,
+    /** A simulation: the attempt is given, and nothing is written. */
+    simulatedAttempt?: number,
   ): Promise<Routing> => {
     const routing: Routing = {
       event: { provider: adapter.id },
@@ -92,7 +94,8 @@ export const createCallRouter = ({
       }
       const call = parsed.event
       routing.event = call
-      if (call.attempt !== undefined) routing.attempt = call.attempt
+      if (simulatedAttempt !== undefined) routing.attempt = simulatedAttempt
+      else if (call.attempt !== undefined) routing.attempt = call.attempt
       else if (countsAttempts(snapshot, call, at)) {
         routing.attempt = await callState.visit(call.provider, call.callId, call.layer ?? '').catch((error: unknown) => {
           problems.push(`call state unavailable: ${errorMessage(error)}`)
@@ -208,7 +211,40 @@ export const createCallRouter = ({
     ])
   }
 
-  return { route, recordStatus }
+  /**
+   * The live pipeline without its side effects: no call state, no decision log, no CRM call log. Shows the
+   * normalised call, each lookup per plugin, every rule considered and why, and the exact answer.
+   */
+  const simulate = async (adapter: ProviderAdapter, request: ProviderRequest, at: Date, attempt = 1) => {
+    const routing = await decide(adapter, request, at, undefined, attempt)
+    const { evaluation } = routing
+    let answer: ProviderAnswer
+    try {
+      answer = await adapter.render(evaluation.decision, routing.event, { origin: request.origin, noInput: routing.noInput })
+    } catch (error) {
+      routing.problems.push(`render failed: ${errorMessage(error)}`)
+      answer = await adapter.render({ action: 'provider_default' }, routing.event, { origin: request.origin })
+    }
+    let body: unknown = answer.body
+    try {
+      body = JSON.parse(answer.body)
+    } catch {
+      // XML and other formats are shown as text.
+    }
+    return {
+      call: routing.event,
+      attempt: routing.attempt,
+      lookups: routing.results,
+      rules: evaluation.trace ?? [],
+      rule: evaluation.rule ?? null,
+      fallback: evaluation.fallback ?? null,
+      reason: [evaluation.reason, ...routing.problems].filter(Boolean).join('; ') || null,
+      decision: evaluation.decision,
+      answer: { status: answer.status, contentType: answer.contentType, body },
+    }
+  }
+
+  return { route, recordStatus, simulate }
 }
 
 export type CallRouter = ReturnType<typeof createCallRouter>

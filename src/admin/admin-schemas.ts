@@ -1,0 +1,71 @@
+import * as v from 'valibot'
+
+/** Admin API bodies: the tables' SQL column names, strict, so a typo in a field name is a 400, not ignored. */
+const Text = v.nullable(v.pipe(v.string(), v.maxLength(2000)))
+const TextOrNumber = v.nullable(v.pipe(v.union([v.string(), v.number()], 'must be text or a number'), v.transform(String)))
+const Flag = v.pipe(v.union([v.boolean(), v.picklist([0, 1])], 'must be true or false'), v.transform((value) => (value ? 1 : 0)))
+const Options = v.nullable(v.union([v.record(v.string(), v.unknown()), v.string()], 'must be a JSON object'))
+
+const actionColumns = {
+  action: v.pipe(v.string('is required'), v.nonEmpty('is required')),
+  to_layer: v.optional(TextOrNumber),
+  say: v.optional(Text),
+  dial: v.optional(Text),
+  language: v.optional(Text),
+  options: v.optional(Options),
+  note: v.optional(Text),
+}
+
+export const RuleBody = v.strictObject({
+  name: v.optional(v.pipe(v.string(), v.maxLength(200))),
+  priority: v.optional(v.pipe(v.number('must be a number'), v.integer('must be a whole number'))),
+  enabled: v.optional(Flag),
+  provider: v.optional(Text),
+  did: v.optional(Text),
+  caller: v.optional(Text),
+  from_layer: v.optional(TextOrNumber),
+  dtmf: v.optional(Text),
+  identify_by: v.optional(v.picklist(['caller', 'pin', 'none'], 'must be caller, pin or none')),
+  lookup: v.optional(Text),
+  contact_match: v.optional(Text),
+  attempt: v.optional(Text),
+  days: v.optional(Text),
+  time_from: v.optional(Text),
+  time_to: v.optional(Text),
+  time_zone: v.optional(Text),
+  ...actionColumns,
+})
+export const RulePatch = v.partial(RuleBody)
+
+export const FallbackBody = v.strictObject({
+  name: v.optional(v.pipe(v.string(), v.maxLength(200))),
+  enabled: v.optional(Flag),
+  provider: v.optional(Text),
+  did: v.optional(Text),
+  from_layer: v.optional(TextOrNumber),
+  ...actionColumns,
+})
+export const FallbackPatch = v.partial(FallbackBody)
+
+export const OwnerBody = v.strictObject({
+  crm_owner_id: v.optional(TextOrNumber),
+  email: v.optional(v.nullable(v.pipe(v.string(), v.email('must be an e-mail address')))),
+  name: v.optional(Text),
+  extension: v.optional(TextOrNumber),
+  phone: v.optional(v.nullable(v.pipe(v.string(), v.regex(/^\+\d{6,15}$/, 'must be E.164, e.g. +972501234567')))),
+  layer: v.optional(TextOrNumber),
+})
+export const OwnerPatch = v.partial(OwnerBody)
+
+export const ContactBody = v.strictObject({
+  name: v.pipe(v.string('is required'), v.nonEmpty('is required'), v.maxLength(200)),
+  company: v.optional(Text),
+  phone: v.optional(Text),
+  mobile: v.optional(Text),
+  pin: v.optional(v.nullable(v.pipe(v.string(), v.regex(/^[0-9A-Za-z-]{1,32}$/, 'must be letters, digits or dashes')))),
+  segment: v.optional(Text),
+  tags: v.optional(v.union([v.array(v.string()), v.string()], 'must be a list of tags')),
+  owner_email: v.optional(v.nullable(v.pipe(v.string(), v.email('must be an e-mail address')))),
+  fields: v.optional(v.record(v.string(), v.pipe(v.union([v.string(), v.number(), v.boolean()]), v.transform(String)))),
+})
+export const ContactPatch = v.partial(ContactBody)
