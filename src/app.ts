@@ -6,7 +6,7 @@ import { type Config, parseConfig } from './config.ts'
 import { createLookupService } from './crm/lookup-service.ts'
 import { createPluginChain } from './crm/plugin-chain.ts'
 import type { CrmPlugin } from './crm/plugin.ts'
-import { createAdminApi } from './admin/admin-api.ts'
+import { createAdminApi, runSimulation, type SimulationInput } from './admin/admin-api.ts'
 import { createCallLogOutbox } from './db/call-log-outbox.ts'
 import { createCallStateStore } from './db/call-state-store.ts'
 import type { Database } from './db/database.ts'
@@ -228,6 +228,8 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
     rules,
     callState,
     callLogs,
+    /** The pipeline without side effects (simulator). */
+    simulate: (input: SimulationInput) => runSimulation(router, adapters, input),
     /**
      * Graceful shutdown: waits for work started after answers (at most `timeoutMs`: a refresh stuck on a hung
      * CRM must not hold the process), then writes the decisions still queued.

@@ -193,38 +193,9 @@ export const createAdminApi = ({ db, config, log, router, adapters }: AdminApiOp
   })
 
   // The simulator: the live pipeline without side effects (no call state, no decision log, no CRM logging).
-  const Simulation = v.object({
-    provider: v.picklist(Object.keys(adapters), `must be one of ${Object.keys(adapters).join(', ')}`),
-    /** The provider's own request body; or the fields below, which become a Voicenter-style request. */
-    request: v.optional(v.unknown()),
-    did: v.optional(v.string()),
-    caller: v.optional(v.string()),
-    dtmf: v.optional(v.string()),
-    layer: v.optional(v.string()),
-    attempt: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
-    at: v.optional(v.pipe(v.string(), v.isoTimestamp('must be an ISO time such as 2026-11-22T10:00:00Z'))),
-  })
-  admin.post('/simulate', documented('simulator', 'Run a call through the rules without side effects', Simulation), json(Simulation), async (c) => {
-    const input = c.req.valid('json') as v.InferOutput<typeof Simulation>
-    const adapter = adapters[input.provider] as ProviderAdapter
-    const body =
-      input.request ??
-      (input.provider === 'voicenter'
-        ? {
-            METHOD: 'IVR_LAYER_INPUT',
-            DATA: {
-              DID: input.did ?? '',
-              CALLER_ID: input.caller ?? '',
-              IVR_UNIQUE_ID: 'simulated',
-              DTMF: input.dtmf || '0',
-              LAYER_ID: input.layer ?? '',
-            },
-          }
-        : { messageId: 'simulated', conversationTrackingId: 'simulated', from: input.caller ?? '', to: input.did ?? '' })
-    const at = input.at ? new Date(input.at) : new Date()
-    const result = await router.simulate(adapter, { method: 'POST', query: {}, body, origin: new URL(c.req.url).origin }, at, input.attempt)
-    return c.json(result)
-  })
+  admin.post('/simulate', documented('simulator', 'Run a call through the rules without side effects', Simulation), json(Simulation), async (c) =>
+    c.json(await runSimulation(router, adapters, c.req.valid('json') as SimulationInput, new URL(c.req.url).origin)),
+  )
 
   // Decision log: recent calls with filters, one call's trace, retention.
   const DecisionQuery = v.object({
@@ -295,6 +266,38 @@ export const createAdminApi = ({ db, config, log, router, adapters }: AdminApiOp
   admin.get('/docs', Scalar({ url: '/admin/openapi.json', pageTitle: 'ivr-crm-router admin API' }))
 
   return admin
+}
+
+export const Simulation = v.object({
+  provider: v.picklist(['voicenter', 'routee'], 'must be voicenter or routee'),
+  /** The provider's own request body; or the fields below, which become a request in its format. */
+  request: v.optional(v.unknown()),
+  did: v.optional(v.string()),
+  caller: v.optional(v.string()),
+  dtmf: v.optional(v.string()),
+  layer: v.optional(v.string()),
+  attempt: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  at: v.optional(v.pipe(v.string(), v.isoTimestamp('must be an ISO time such as 2026-11-22T10:00:00Z'))),
+})
+export type SimulationInput = v.InferOutput<typeof Simulation>
+
+/** Used by POST /admin/simulate and `npm run simulate`. */
+export const runSimulation = async (
+  router: CallRouter,
+  adapters: Record<string, ProviderAdapter>,
+  input: SimulationInput,
+  origin = 'http://localhost',
+) => {
+  const adapter = adapters[input.provider] as ProviderAdapter
+  const body =
+    input.request ??
+    (input.provider === 'voicenter'
+      ? {
+          METHOD: 'IVR_LAYER_INPUT',
+          DATA: { DID: input.did ?? '', CALLER_ID: input.caller ?? '', IVR_UNIQUE_ID: 'simulated', DTMF: input.dtmf || '0', LAYER_ID: input.layer ?? '' },
+        }
+      : { messageId: 'simulated', conversationTrackingId: 'simulated', from: input.caller ?? '', to: input.did ?? '' })
+  return router.simulate(adapter, { method: 'POST', query: {}, body, origin }, input.at ? new Date(input.at) : new Date(), input.attempt)
 }
 
 /** Deletes decisions older than `days`; returns how many. */

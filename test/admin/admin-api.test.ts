@@ -1,0 +1,228 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { maskPhone } from '../../src/admin/admin-api.ts'
+import { startTestServer, type TestServer, voicenterRequest } from '../helpers/test-server.ts'
+
+const TOKEN = 'admin-token-0123456789abcdef'
+
+describe('admin API', () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startTestServer({ env: { ADMIN_TOKEN: TOKEN } })
+  })
+  afterAll(() => server.close())
+
+  const call = async (method: string, path: string, body?: unknown, token: string | null = TOKEN) => {
+    const response = await fetch(`${server.url}/admin${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await response.text()
+    return { status: response.status, body: text ? JSON.parse(text) : undefined }
+  }
+  const count = (table: string) => (server.openSideConnection().prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
+
+  describe('auth', () => {
+    it.each([
+      ['no token', null],
+      ['a wrong token', 'wrong-token-wrong-token-wrong'],
+      ['a token that is a prefix', TOKEN.slice(0, -1)],
+    ])('refuses %s with 401', async (_, token) => {
+      expect((await call('GET', '/rules', undefined, token)).status).toBe(401)
+    })
+
+    it('is off without ADMIN_TOKEN', async () => {
+      const plain = await startTestServer()
+      try {
+        const response = await fetch(`${plain.url}/admin/rules`, { headers: { authorization: `Bearer ${TOKEN}` } })
+        expect(response.status).toBe(404)
+        expect(plain.logs.some((entry) => entry.message === 'ADMIN_TOKEN is not set: the admin API is off')).toBe(true)
+      } finally {
+        await plain.close()
+      }
+    })
+  })
+
+  describe('rules', () => {
+    it('create, get, list, patch and delete round-trip, and the live service uses the new rule', async () => {
+      const created = await call('POST', '/rules', {
+        name: 'Layer 9 to 40',
+        priority: 1,
+        from_layer: 9,
+        identify_by: 'none',
+        action: 'go_to_layer',
+        to_layer: 40,
+        options: { caller_name: 'Layer nine' },
+      })
+      expect(created.status).toBe(201)
+      expect(created.body).toMatchObject({ name: 'Layer 9 to 40', from_layer: '9', to_layer: '40', enabled: 1, options: { caller_name: 'Layer nine' } })
+      const id = created.body.id as number
+      expect((await call('GET', `/rules/${id}`)).body).toEqual(created.body)
+      const list = await call('GET', '/rules')
+      expect(list.body.find((rule: { id: number }) => rule.id === id)).toMatchObject({ problem: null })
+
+      const answer = async () => (await server.post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '9' }))).json()
+      expect(await answer()).toMatchObject({ LAYER: 40, CALLER_NAME: 'Layer nine' })
+      expect((await call('PATCH', `/rules/${id}`, { to_layer: '41' })).body).toMatchObject({ to_layer: '41', name: 'Layer 9 to 40' })
+      expect(await answer()).toMatchObject({ LAYER: 41 })
+      expect((await call('DELETE', `/rules/${id}`)).status).toBe(204)
+      expect((await call('GET', `/rules/${id}`)).status).toBe(404)
+      expect(await answer()).toMatchObject({ LAYER: 20 })
+    })
+
+    it.each([
+      [{ name: 'no action' }, 'action: is required'],
+      [{ action: 'go_to_layer', to_layer: 3, acton: 'x' }, 'acton: is not a field here'],
+      [{ action: 'go_to_lair', to_layer: 3 }, 'action: must be one of go_to_layer'],
+      [{ action: 'go_to_layer' }, 'to_layer: go_to_layer needs the layer to go to'],
+      [{ action: 'go_to_layer', to_layer: 3, dtmf: '/[/' }, 'dtmf: invalid regular expression'],
+      [{ action: 'go_to_layer', to_layer: 3, priority: 'high' }, 'priority: must be a number'],
+      [{ action: 'go_to_layer', to_layer: 3, options: { recrod: true } }, 'options: recrod'],
+    ])('refuses %j with a 400 that names the field, and changes nothing', async (body, message) => {
+      const before = count('rules')
+      const response = await call('POST', '/rules', body)
+      expect(response.status).toBe(400)
+      expect(response.body.error.message).toContain(message)
+      expect(count('rules')).toBe(before)
+    })
+
+    it('a patch that would break a rule is refused and the rule stays as it was', async () => {
+      const before = (await call('GET', '/rules/2')).body
+      const response = await call('PATCH', '/rules/2', { dial: 'ext101' })
+      expect(response.status).toBe(400)
+      expect(response.body.error.message).toBe('dial: "ext101" must start with phone: or extension:')
+      expect((await call('GET', '/rules/2')).body).toEqual(before)
+    })
+
+    it('bad ids are 400, missing ones 404', async () => {
+      expect((await call('GET', '/rules/abc')).status).toBe(400)
+      expect((await call('PATCH', '/rules/9999', { name: 'x' })).status).toBe(404)
+      expect((await call('DELETE', '/rules/9999')).status).toBe(404)
+    })
+  })
+
+  describe('owners, contacts and fallbacks', () => {
+    it('an owner needs an id or an e-mail, and an E.164 phone', async () => {
+      expect((await call('POST', '/owners', { name: 'Nobody' })).body.error.message).toBe(
+        'crm_owner_id or email: give at least one, to match the CRM owner',
+      )
+      expect((await call('POST', '/owners', { email: 'x@example.com', phone: '050' })).body.error.message).toBe(
+        'phone: must be E.164, e.g. +972501234567',
+      )
+      const created = await call('POST', '/owners', { crm_owner_id: 77, email: 'new@example.com', extension: 107 })
+      expect(created).toMatchObject({ status: 201, body: { crm_owner_id: '77', extension: '107' } })
+    })
+
+    it('contacts are stored with E.164 numbers and found by the next call', async () => {
+      const created = await call('POST', '/contacts', {
+        name: 'Yael Bar',
+        phone: '052-555-1234',
+        segment: 'VIP',
+        tags: ['new'],
+        owner_email: 'john@example.com',
+        fields: { balance: 5 },
+      })
+      expect(created).toMatchObject({ status: 201, body: { phone: '+972525551234', tags: ['new'], fields: { balance: '5' } } })
+      const answer = await (await server.post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '1', CALLER_ID: '0525551234' }))).json()
+      expect(answer).toMatchObject({ ACTION: 'DIAL', CALLER_NAME: 'Yael Bar' })
+      expect((await call('POST', '/contacts', { phone: '+972' })).body.error.message).toBe('name: is required')
+    })
+
+    it('fallbacks are checked like rules', async () => {
+      const response = await call('POST', '/fallbacks', { action: 'dial', dial: 'extension:1' })
+      expect(response.status).toBe(201)
+      expect((await call('POST', '/fallbacks', { action: 'say' })).body.error.message).toContain('say: say needs what to announce')
+    })
+  })
+
+  describe('simulator', () => {
+    it('answers exactly what the live endpoint answers, with the trace and no side effects', async () => {
+      const decisionsBefore = count('decisions')
+      const simulated = await call('POST', '/simulate', {
+        provider: 'voicenter',
+        did: '0722776772',
+        caller: '0501234567',
+        dtmf: '12345678',
+        layer: '5',
+        at: '2026-11-23T08:00:00Z',
+      })
+      expect(simulated.status).toBe(200)
+      await server.settle()
+      expect(count('decisions')).toBe(decisionsBefore)
+      const live = await (await server.post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '5', DTMF: '12345678' }))).json()
+      expect(simulated.body.answer.body).toEqual(live)
+      expect(simulated.body.call).toMatchObject({ caller: '+972501234567', dtmf: '12345678', layer: '5' })
+      expect(simulated.body.lookups.pin).toMatchObject({ outcome: 'found', plugins: [{ plugin: 'local-directory', outcome: 'found' }] })
+      expect(simulated.body.rules.at(-1)).toEqual({ ruleId: 6, name: 'Account number found: to the representatives', matched: true })
+      expect(simulated.body.rules[4]).toEqual({
+        ruleId: 5,
+        name: 'Account number with a balance due: announce it',
+        matched: false,
+        reason: 'contact_match: fields.balance > 0',
+      })
+    })
+
+    it('simulates a Routee call and a time of day', async () => {
+      const saturday = await call('POST', '/simulate', { provider: 'routee', caller: '+972501234567', did: '+302111234567', at: '2026-11-28T09:00:00Z' })
+      expect(saturday.body.rule.name).toBe('Closed on Saturday: voicemail')
+      expect(saturday.body.answer.body.verbs[0].message.text).toBe('We are closed on Saturdays. Please call again tomorrow.')
+    })
+
+    it('refuses an unknown provider', async () => {
+      expect((await call('POST', '/simulate', { provider: 'skype' })).body.error.message).toBe('provider: must be voicenter or routee')
+    })
+  })
+
+  describe('decision log', () => {
+    it('filters by caller, rule and outcome; masks numbers unless asked; shows one call in order', async () => {
+      await server.post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '5', DTMF: '999', IVR_UNIQUE_ID: 'log-a', CALLER_ID: '0539876543' }))
+      await server.post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '5', DTMF: '12345678', IVR_UNIQUE_ID: 'log-a', CALLER_ID: '0539876543' }))
+      await server.settle()
+      const byCaller = (await call('GET', '/decisions?caller=0539876543')).body
+      expect(byCaller.map((row: { call_id: string }) => row.call_id)).toEqual(['log-a', 'log-a'])
+      expect(byCaller[0].caller).toBe('+972•••••••43')
+      expect(byCaller[0].request).toBeUndefined()
+      expect((await call('GET', '/decisions?caller=0539876543&unmask=true')).body[0].caller).toBe('+972539876543')
+      expect((await call('GET', '/decisions?call=log-a&outcome=not_found')).body).toHaveLength(1)
+      expect((await call('GET', '/decisions?rule=6&call=log-a')).body).toHaveLength(1)
+      expect((await call('GET', '/decisions?from=2100-01-01T00:00:00Z')).body).toEqual([])
+      expect((await call('GET', '/decisions?limit=0')).status).toBe(400)
+      const trace = (await call('GET', '/calls/voicenter/log-a')).body
+      expect(trace.map((row: { attempt: number }) => row.attempt)).toEqual([1, 2])
+      expect(trace[1].answer).toMatchObject({ ACTION: 'GO_TO_LAYER', LAYER: 12 })
+    })
+
+    it('purges decisions older than N days', async () => {
+      const side = server.openSideConnection()
+      side.prepare(`INSERT INTO decisions (at, provider, call_id) VALUES ('2020-01-01T00:00:00Z', 'voicenter', 'ancient')`).run()
+      expect((await call('POST', '/decisions/purge', { older_than_days: 30 })).body).toEqual({ deleted: 1 })
+      expect((await call('POST', '/decisions/purge', { older_than_days: 0 })).status).toBe(400)
+    })
+
+    it('masks phone numbers keeping the country code and the last two digits', () => {
+      expect(maskPhone('+972501234567')).toBe('+972•••••••67')
+      expect(maskPhone(null)).toBeNull()
+    })
+  })
+
+  describe('OpenAPI', () => {
+    it('documents every admin route from the valibot schemas, without a token', async () => {
+      const response = await fetch(`${server.url}/admin/openapi.json`)
+      expect(response.status).toBe(200)
+      const document = (await response.json()) as {
+        openapi: string
+        paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { required?: string[]; properties?: object } }> } }>>
+      }
+      expect(document.openapi).toBe('3.1.0')
+      for (const path of ['/rules', '/rules/{id}', '/owners', '/contacts', '/fallbacks', '/simulate', '/decisions', '/decisions/purge']) {
+        expect(document.paths[path], path).toBeDefined()
+      }
+      const ruleBody = document.paths['/rules']?.post?.requestBody?.content['application/json']?.schema
+      expect(ruleBody?.required).toEqual(['action'])
+      expect(Object.keys(ruleBody?.properties ?? {})).toContain('contact_match')
+      const docs = await fetch(`${server.url}/admin/docs`)
+      expect(docs.status).toBe(200)
+      expect(await docs.text()).toContain('/admin/openapi.json')
+    })
+  })
+})
