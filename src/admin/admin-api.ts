@@ -8,14 +8,26 @@ import { timingSafeEqual } from 'hono/utils/buffer'
 import * as v from 'valibot'
 import type { Config } from '../config.ts'
 import type { Database } from '../db/database.ts'
-import { contacts, decisions, fallbacks, owners, rules } from '../db/schema.ts'
+import { contacts, decisions, fallbacks, menuKeys, owners, rules } from '../db/schema.ts'
 import { describeIssues } from '../lib/issues.ts'
 import { toE164 } from '../lib/phone.ts'
 import type { Logger } from '../logger.ts'
 import type { ProviderAdapter } from '../providers/provider.ts'
 import type { CallRouter } from '../routing/call-router.ts'
 import { compileFallback, compileRule } from '../rules/compile-rule.ts'
-import { ContactBody, ContactPatch, FallbackBody, FallbackPatch, OwnerBody, OwnerPatch, RuleBody, RulePatch } from './admin-schemas.ts'
+import { menuKeyRule } from '../rules/menu-key.ts'
+import {
+  ContactBody,
+  ContactPatch,
+  FallbackBody,
+  FallbackPatch,
+  MenuKeyBody,
+  MenuKeyPatch,
+  OwnerBody,
+  OwnerPatch,
+  RuleBody,
+  RulePatch,
+} from './admin-schemas.ts'
 
 export interface AdminApiOptions {
   db: Database
@@ -154,6 +166,21 @@ export const createAdminApi = ({ db, config, log, router, adapters }: AdminApiOp
     fromRow: rowToColumns,
     check: (row) => {
       const compiled = compileFallback(row)
+      return compiled.ok ? undefined : compiled.reason
+    },
+  })
+  crud<typeof menuKeys.$inferSelect>({
+    path: '/menu-keys',
+    tag: 'menu keys',
+    table: menuKeys,
+    body: MenuKeyBody,
+    patch: MenuKeyPatch,
+    toRow: columnsToRow,
+    fromRow: rowToColumns,
+    check: (row) => {
+      const rule = menuKeyRule(row)
+      if ('reason' in rule) return rule.reason
+      const compiled = compileRule(rule.row, { timeZone })
       return compiled.ok ? undefined : compiled.reason
     },
   })
@@ -352,4 +379,10 @@ const rowToColumns = (row: Record<string, unknown>) => {
 }
 
 const defaultsOf = (table: SQLiteTable): Record<string, unknown> =>
-  table === rules ? { name: '', priority: 100, enabled: 1, identifyBy: 'caller' } : table === fallbacks ? { name: '', enabled: 1 } : {}
+  table === rules
+    ? { name: '', priority: 100, enabled: 1, identifyBy: 'caller' }
+    : table === fallbacks
+      ? { name: '', enabled: 1 }
+      : table === menuKeys
+        ? { priority: 1000, enabled: 1, say: null }
+        : {}

@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { MENU_ACTIONS, MENU_KEYS } from '../rules/menu-key.ts'
 
 /** Admin API bodies: the tables' SQL column names, strict, so a typo in a field name is a 400, not ignored. */
 const Text = v.nullable(v.pipe(v.string(), v.maxLength(2000)))
@@ -69,3 +70,14 @@ export const ContactBody = v.strictObject({
   fields: v.optional(v.record(v.string(), v.pipe(v.union([v.string(), v.number(), v.boolean()]), v.transform(String)))),
 })
 export const ContactPatch = v.partial(ContactBody)
+
+export const MenuKeyBody = v.strictObject({
+  layer: v.pipe(v.union([v.string(), v.number()], 'is required'), v.transform(String), v.nonEmpty('is required')),
+  key: v.picklist(MENU_KEYS, `must be one of ${MENU_KEYS.join(', ')}`),
+  action: v.picklist(MENU_ACTIONS, `must be one of ${MENU_ACTIONS.join(', ')}`),
+  target: v.optional(TextOrNumber),
+  say: v.optional(Text),
+  priority: v.optional(v.pipe(v.number('must be a number'), v.integer('must be a whole number'))),
+  enabled: v.optional(Flag),
+})
+export const MenuKeyPatch = v.partial(MenuKeyBody)

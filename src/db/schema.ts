@@ -193,3 +193,29 @@ export const outbox = sqliteTable(
     index('outbox_call').on(table.plugin, table.kind, table.provider, table.callId),
   ],
 )
+
+/**
+ * Key-press menus in the style of Stringee's IVR node keys: at a layer (node), a key 0-9, *, #, EMPTY_KEY
+ * (nothing typed before the timeout) or INVALID_KEY (a key with no row) leads to an action. Each row
+ * becomes a rule when rules are loaded.
+ */
+export const menuKeys = sqliteTable(
+  'menu_keys',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    layer: text('layer').notNull(),
+    key: text('key').notNull(),
+    /** go_to_layer, queue, extension, phone, hangup */
+    action: text('action').notNull(),
+    /** The layer, queue, extension or phone number. */
+    target: text('target'),
+    /** Said first, where the provider can (text:…, recording:…). */
+    say: text('say'),
+    /** Where menu rules sit among the rules (lower runs first). */
+    priority: integer('priority').notNull().default(1000),
+    enabled: integer('enabled').notNull().default(1),
+  },
+  (table) => [index('menu_keys_layer').on(table.layer, table.key)],
+)
+
+export type MenuKeyRow = typeof menuKeys.$inferSelect

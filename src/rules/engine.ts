@@ -13,7 +13,7 @@ export interface RuleSnapshot {
 }
 
 export interface InvalidRow {
-  table: 'rules' | 'fallbacks'
+  table: 'rules' | 'fallbacks' | 'menu_keys'
   id: number
   name: string
   reason: string

@@ -1,18 +1,20 @@
 import { asc, eq } from 'drizzle-orm'
 import type { Database } from '../db/database.ts'
-import { fallbacks, revisions, rules } from '../db/schema.ts'
+import { fallbacks, menuKeys, revisions, rules } from '../db/schema.ts'
 import { errorMessage, type Logger } from '../logger.ts'
 import { type CompileDefaults, compileFallback, compileRule } from './compile-rule.ts'
+import { menuKeyRule } from './menu-key.ts'
 import type { InvalidRow, RuleSnapshot } from './engine.ts'
 
 export const ROUTING_REVISION = 'routing'
 
 /** Reads and compiles every enabled rule and fallback; invalid rows are listed, not thrown. */
 export const loadRuleSnapshot = async (db: Database, defaults: CompileDefaults): Promise<RuleSnapshot> => {
-  const [revisionRow, ruleRows, fallbackRows] = await Promise.all([
+  const [revisionRow, ruleRows, fallbackRows, menuRows] = await Promise.all([
     db.select({ value: revisions.value }).from(revisions).where(eq(revisions.name, ROUTING_REVISION)).get(),
     db.select().from(rules).orderBy(asc(rules.priority), asc(rules.id)).all(),
     db.select().from(fallbacks).orderBy(asc(fallbacks.id)).all(),
+    db.select().from(menuKeys).orderBy(asc(menuKeys.layer), asc(menuKeys.id)).all(),
   ])
   const snapshot: RuleSnapshot = { revision: revisionRow?.value ?? 0, rules: [], fallbacks: [], invalid: [] }
   const invalid = (table: InvalidRow['table'], row: { id: number; name: string }, reason: string) =>
@@ -23,6 +25,15 @@ export const loadRuleSnapshot = async (db: Database, defaults: CompileDefaults):
     if (compiled.ok) snapshot.rules.push(compiled.value)
     else invalid('rules', row, compiled.reason)
   }
+  for (const key of menuRows) {
+    if (!isEnabled(key.enabled)) continue
+    const rule = menuKeyRule(key)
+    const compiled = 'row' in rule ? compileRule(rule.row, defaults) : { ok: false as const, reason: rule.reason }
+    if (compiled.ok) snapshot.rules.push(compiled.value)
+    else invalid('menu_keys', { id: key.id, name: `menu ${key.layer} key ${key.key}` }, compiled.reason)
+  }
+  // Menu keys have priorities of their own: keep the one order the engine walks.
+  snapshot.rules.sort((a, b) => a.priority - b.priority || Math.abs(a.id) - Math.abs(b.id))
   for (const row of fallbackRows) {
     if (!isEnabled(row.enabled)) continue
     const compiled = compileFallback(row)

@@ -226,3 +226,51 @@ describe('admin API', () => {
     })
   })
 })
+
+describe('key-press menus', () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startTestServer({ env: { ADMIN_TOKEN: TOKEN } })
+  })
+  afterAll(() => server.close())
+
+  const post = (path: string, body: unknown) =>
+    fetch(`${server.url}/admin${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+  const press = async (dtmf: string) =>
+    (await server.post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '7', DTMF: dtmf }))).json()
+
+  it('keys, EMPTY_KEY and INVALID_KEY each lead to their action', async () => {
+    for (const key of [
+      { layer: 7, key: '1', action: 'go_to_layer', target: 31 },
+      { layer: 7, key: '2', action: 'queue', target: 32 },
+      { layer: 7, key: '3', action: 'extension', target: 103 },
+      { layer: 7, key: '#', action: 'phone', target: '+972541234567' },
+      { layer: 7, key: 'EMPTY_KEY', action: 'go_to_layer', target: 7 },
+      { layer: 7, key: 'INVALID_KEY', action: 'go_to_layer', target: 8 },
+    ]) {
+      expect((await post('/menu-keys', key)).status).toBe(201)
+    }
+    expect(await press('1')).toMatchObject({ ACTION: 'GO_TO_LAYER', LAYER: 31 })
+    expect(await press('2')).toMatchObject({ ACTION: 'GO_TO_LAYER', LAYER: 32 })
+    expect(await press('3')).toMatchObject({ ACTION: 'DIAL', TARGETS: [{ TYPE: 'EXTENSION', TARGET: '103' }], NEXT_VO_ID: 7 })
+    expect(await press('#')).toMatchObject({ ACTION: 'DIAL', TARGETS: [{ TYPE: 'PHONE', TARGET: '0541234567' }] })
+    expect(await press('0')).toMatchObject({ ACTION: 'GO_TO_LAYER', LAYER: 7 })
+    expect(await press('9')).toMatchObject({ ACTION: 'GO_TO_LAYER', LAYER: 8 })
+  })
+
+  it('refuses keys and actions Stringee-style menus do not have, and targets that are missing', async () => {
+    expect(((await (await post('/menu-keys', { layer: 7, key: '10', action: 'hangup' })).json()) as { error: { message: string } }).error.message).toContain(
+      'key: must be one of 0, 1',
+    )
+    expect(((await (await post('/menu-keys', { layer: 7, key: '4', action: 'voicemail' })).json()) as { error: { message: string } }).error.message).toContain(
+      'action: must be one of go_to_layer',
+    )
+    expect(((await (await post('/menu-keys', { layer: 7, key: '4', action: 'extension' })).json()) as { error: { message: string } }).error.message).toBe(
+      'target: extension needs a target',
+    )
+  })
+})
