@@ -14,6 +14,7 @@ import { createDecisionLog } from './db/decision-log.ts'
 import { describeIssues } from './lib/issues.ts'
 import { toE164 } from './lib/phone.ts'
 import { createLogger, errorMessage, type Logger } from './logger.ts'
+import { createMetrics } from './metrics.ts'
 import type { ProviderAdapter, ProviderRequest } from './providers/provider.ts'
 import { createRouteeClient } from './providers/routee-client.ts'
 import { startPinCall } from './providers/routee-pin-call.ts'
@@ -34,6 +35,8 @@ export interface AppOptions {
   fetch?: typeof fetch
   /** Decision rows per INSERT: D1 allows 100 bound values per statement, so 4 there. @default 16 */
   decisionBatchSize?: number
+  /** Serve GET /metrics (Prometheus) behind ADMIN_TOKEN; on for the Node server, whose process keeps counts. */
+  metrics?: boolean
 }
 
 const MAX_WEBHOOK_BODY = 64 * 1024
@@ -50,13 +53,14 @@ const OutboundCall = v.object(
 const randomSecret = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (byte) => byte.toString(16).padStart(2, '0')).join('')
 
 /** Builds the whole service over a database; runtime-neutral (Node and Workers entries call it). */
-export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch: fetchImpl, decisionBatchSize }: AppOptions) => {
+export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch: fetchImpl, decisionBatchSize, metrics: withMetrics }: AppOptions) => {
   const config: Config = parseConfig(env)
   const log = givenLog ?? createLogger(config.LOG_LEVEL)
   const chain = await createPluginChain({ available: plugins, enabled: config.CRM_PLUGINS, env, db, log, fetch: fetchImpl })
   const rules = createRuleCache({ db, defaults: { timeZone: config.TIME_ZONE }, log, refreshMs: config.RULES_REFRESH_MS })
   const callState = createCallStateStore(db)
   const decisionLog = createDecisionLog({ db, log, batchSize: decisionBatchSize })
+  const metrics = withMetrics ? createMetrics() : undefined
   const callLogs = createCallLogOutbox({
     db,
     chain,
@@ -80,6 +84,7 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
     callState,
     decisionLog,
     callLogs,
+    metrics,
     defaults: {
       language: config.DEFAULT_LANGUAGE,
       maxCallDuration: config.DIAL_MAX_CALL_DURATION,
@@ -213,6 +218,15 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
   })
 
   app.route('/admin', admin)
+  if (metrics) {
+    app.get('/metrics', async (c) => {
+      const given = /^Bearer (.+)$/i.exec(c.req.header('authorization') ?? '')?.[1]
+      if (!config.ADMIN_TOKEN || !given || !(await timingSafeEqual(given, config.ADMIN_TOKEN))) {
+        return c.json({ error: { code: 'UNAUTHORIZED', message: 'a valid bearer token (ADMIN_TOKEN) is required' } }, 401)
+      }
+      return c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+    })
+  }
   if (!config.ADMIN_TOKEN) log.info('ADMIN_TOKEN is not set: the admin API is off')
 
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, 404))

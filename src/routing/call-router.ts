@@ -1,6 +1,7 @@
 import type { CallEvent, Decision, LookupKey, LookupResult } from '../call-event.ts'
 import type { LookupService } from '../crm/lookup-service.ts'
 import type { CallLogOutbox } from '../db/call-log-outbox.ts'
+import type { Metrics } from '../metrics.ts'
 import type { CallStateStore } from '../db/call-state-store.ts'
 import type { DecisionLog } from '../db/decision-log.ts'
 import { errorMessage, type Logger } from '../logger.ts'
@@ -23,6 +24,7 @@ export interface CallRouterOptions {
   decisionLog: DecisionLog
   /** Where call logs for the CRM go; absent = no call logging. */
   callLogs?: CallLogOutbox
+  metrics?: Metrics
   defaults: DecisionDefaults
   log: Logger
   clock?: () => Date
@@ -48,6 +50,7 @@ export const createCallRouter = ({
   callState,
   decisionLog,
   callLogs,
+  metrics,
   defaults,
   log,
   clock = () => new Date(),
@@ -176,6 +179,7 @@ export const createCallRouter = ({
       durationMs: Math.round((performance.now() - started) * 100) / 100,
       request: requestText(request),
     })
+    if (metrics) observe(metrics, adapter.id, evaluation, Object.values(results), performance.now() - started)
     const contact = used?.contact
     const logged =
       callLogs && contact && event.callId
@@ -248,6 +252,30 @@ export const createCallRouter = ({
 }
 
 export type CallRouter = ReturnType<typeof createCallRouter>
+
+const observe = (metrics: Metrics, provider: string, evaluation: Omit<Evaluation, 'trace'>, lookups: LookupResult[], ms: number) => {
+  metrics.requests({ provider })
+  metrics.requestSeconds({ provider }, ms / 1000)
+  const rule = evaluation.rule?.name ?? (evaluation.fallback ? `fallback: ${evaluation.fallback.name}` : 'none')
+  metrics.decisions({ provider, rule, action: evaluation.decision.action })
+  if (!evaluation.rule) metrics.fallbacks({ provider })
+  for (const result of lookups) {
+    metrics.lookups({ key: result.key, outcome: result.outcome, cache: result.cache ?? 'none' })
+    metrics.lookupSeconds({ key: result.key }, result.ms / 1000)
+    for (const plugin of result.plugins) {
+      if (plugin.outcome !== 'error' && plugin.outcome !== 'skipped') continue
+      const reason = plugin.reason ?? ''
+      const kind = /rate limit|429|lookups\/s/.test(reason)
+        ? 'rate_limited'
+        : reason.startsWith('circuit open')
+          ? 'circuit_open'
+          : /no answer within|deadline/.test(reason)
+            ? 'timeout'
+            : 'error'
+      metrics.crmErrors({ plugin: plugin.plugin, kind })
+    }
+  }
+}
 
 /** One line of a call's CRM log: when, where in the IVR, which rule, what the caller was answered. */
 const summaryLine = (at: Date, event: CallEvent, evaluation: Omit<Evaluation, 'trace'>): string => {

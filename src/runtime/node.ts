@@ -67,6 +67,7 @@ export const startNodeServer = async (options: NodeServerOptions = {}): Promise<
     plugins: options.plugins ?? builtinPlugins,
     log,
     clock: options.clock,
+    metrics: true,
   })
   const host = options.host ?? env.HOST ?? '127.0.0.1'
   const server: ServerType = await new Promise((resolveServer) => {
