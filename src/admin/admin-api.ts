@@ -241,7 +241,7 @@ export const createAdminApi = ({ db, config, log, router, adapters }: AdminApiOp
   const query = validator('query', DecisionQuery, (result, c) => {
     if (!result.success) return badRequest(c, describeIssues(result.error as never))
   })
-  admin.get('/decisions', describeRoute({ tags: ['decisions'], summary: 'Recent decisions, newest first', security: [{ bearer: [] }] }), query, async (c) => {
+  admin.get('/decisions', documented('decisions', 'Recent decisions, newest first'), query, async (c) => {
     const filters = c.req.valid('query') as v.InferOutput<typeof DecisionQuery>
     const conditions: SQL[] = []
     if (filters.caller) conditions.push(eq(decisions.caller, toE164(filters.caller, config.VOICENTER_DEFAULT_COUNTRY) ?? filters.caller))
@@ -262,7 +262,7 @@ export const createAdminApi = ({ db, config, log, router, adapters }: AdminApiOp
       .all()
     return c.json(rows.map((row) => decisionView(row, filters.unmask === 'true')))
   })
-  admin.get('/calls/:provider/:callId', describeRoute({ tags: ['decisions'], summary: "One call's decisions in order", security: [{ bearer: [] }] }), async (c) => {
+  admin.get('/calls/:provider/:callId', documented('decisions', "One call's decisions in order"), async (c) => {
     const rows = await db
       .select()
       .from(decisions)

@@ -1,3 +1,4 @@
+import { Validator } from '@seriousme/openapi-schema-validator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { maskPhone } from '../../src/admin/admin-api.ts'
 import { startTestServer, type TestServer, voicenterRequest } from '../helpers/test-server.ts'
@@ -214,6 +215,9 @@ describe('admin API', () => {
         paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { required?: string[]; properties?: object } }> } }>>
       }
       expect(document.openapi).toBe('3.1.0')
+      const validation = await new Validator().validate(document as never)
+      expect(validation.errors ?? [], JSON.stringify(validation.errors)).toEqual([])
+      expect(validation.valid).toBe(true)
       for (const path of ['/rules', '/rules/{id}', '/owners', '/contacts', '/fallbacks', '/simulate', '/decisions', '/decisions/purge']) {
         expect(document.paths[path], path).toBeDefined()
       }
