@@ -20,6 +20,7 @@ import { createRouteeClient } from './providers/routee-client.ts'
 import { startPinCall } from './providers/routee-pin-call.ts'
 import { routee } from './providers/routee.ts'
 import { voicenter } from './providers/voicenter.ts'
+import { voipnow } from './providers/voipnow.ts'
 import { createCallRouter } from './routing/call-router.ts'
 import { createRuleCache } from './rules/rule-cache.ts'
 
@@ -116,6 +117,12 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
       lookupDeadlineMs: config.VOICENTER_LOOKUP_DEADLINE_MS,
     }),
     routee: routeeAdapter,
+    voipnow: voipnow({
+      defaultCountry: config.VOIPNOW_DEFAULT_COUNTRY,
+      lookupDeadlineMs: config.VOIPNOW_LOOKUP_DEADLINE_MS,
+      language: config.VOIPNOW_LANGUAGE,
+      voice: config.VOIPNOW_TTS_VOICE,
+    }),
   }
   const routeeClient =
     config.ROUTEE_APP_ID && config.ROUTEE_APP_SECRET
@@ -175,12 +182,11 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
       log.warn('webhook body too large', { provider: adapter.id, limit: MAX_WEBHOOK_BODY })
       return providerAnswer(adapter, 413)
     }
-    if (adapter.id === 'routee') {
-      const status = routeeAdapter.parseStatus(request)
-      if (status) {
-        defer(c, router.recordStatus(adapter.id, status, request))
-        return c.json({})
-      }
+    const status = adapter.parseStatus?.(request)
+    if (status) {
+      defer(c, router.recordStatus(adapter.id, status, request))
+      const answer = adapter.statusAnswer
+      return answer ? new Response(answer.body, { status: answer.status, headers: { 'content-type': answer.contentType } }) : c.json({})
     }
     const { answer, recorded } = await router.route(adapter, request, (task) => defer(c, task))
     defer(c, recorded)

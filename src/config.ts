@@ -58,6 +58,10 @@ const EnvSchema = v.object({
   ROUTEE_APP_SECRET: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
   ROUTEE_AUTH_URL: v.pipe(text('https://auth.routee.net'), v.url()),
   ROUTEE_API_URL: v.pipe(text('https://connect.routee.net'), v.url()),
+  VOIPNOW_DEFAULT_COUNTRY: envCountry('US'),
+  VOIPNOW_LOOKUP_DEADLINE_MS: integer(1500, 50),
+  VOIPNOW_LANGUAGE: text('en'),
+  VOIPNOW_TTS_VOICE: text('Alice-8KHz'),
   /** Forget per-call state after this long. */
   CALL_STATE_TTL_HOURS: integer(24, 1),
 })

@@ -75,7 +75,10 @@ const DEMO_RULES: RuleInsert[] = [
       record: true,
       max_dial_duration: 30,
       failed_layer: 20,
-      providers: { routee: { dial: 'phone:{{owner.phone}}', say: 'text:Hello {{name}}, connecting you to {{owner.name}}.' } },
+      providers: {
+        routee: { dial: 'phone:{{owner.phone}}', say: 'text:Hello {{name}}, connecting you to {{owner.name}}.' },
+        voipnow: { action: 'go_to_layer', to_layer: 'agents:{{owner.extension}}' },
+      },
     }),
   },
   {
@@ -161,7 +164,10 @@ const DEMO_RULES: RuleInsert[] = [
     options: JSON.stringify({
       caller_name: 'Unidentified caller',
       failed_layer: 20,
-      providers: { routee: { dial: `phone:${RECEPTION}`, say: 'text:Let me connect you to our team.' } },
+      providers: {
+        routee: { dial: `phone:${RECEPTION}`, say: 'text:Let me connect you to our team.' },
+        voipnow: { action: 'go_to_layer', to_layer: 'reception' },
+      },
     }),
   },
 ]
@@ -178,7 +184,10 @@ const DEMO_FALLBACKS: (typeof fallbacks.$inferInsert)[] = [
     fromLayer: '5',
     action: 'dial',
     dial: 'extension:100',
-    options: JSON.stringify({ failed_layer: 20, providers: { routee: { dial: `phone:${RECEPTION}` } } }),
+    options: JSON.stringify({
+      failed_layer: 20,
+      providers: { routee: { dial: `phone:${RECEPTION}` }, voipnow: { action: 'go_to_layer', to_layer: 'reception' } },
+    }),
   },
 ]
 

@@ -23,6 +23,17 @@ export type PartialCallEvent = Partial<CallEvent> & { provider: ProviderId }
 
 export type ParseResult = { ok: true; event: CallEvent } | { ok: false; reason: string; partial: PartialCallEvent }
 
+/** A call-status notice (ringing, answered, hung up): logged, never routed. */
+export interface CallStatus {
+  callId: string
+  status: string
+  /** The call is over. */
+  final: boolean
+  durationMs?: number
+  from?: string
+  to?: string
+}
+
 export interface RenderExtras {
   origin?: string
   /** For a collect answer: what happens when the caller types nothing (where the provider must say it up front). */
@@ -45,4 +56,8 @@ export interface ProviderAdapter {
   /** Refuses decisions this provider cannot carry out, so the next rule is tried. */
   check: RenderCheck
   render(decision: Decision, event: Partial<CallEvent>, extras?: RenderExtras): ProviderAnswer | Promise<ProviderAnswer>
+  /** Recognises status notices among the provider's requests; undefined for a routing request. */
+  parseStatus?(request: ProviderRequest): CallStatus | undefined
+  /** What a status notice is answered with. @default {} as JSON */
+  statusAnswer?: ProviderAnswer
 }

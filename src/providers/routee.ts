@@ -3,7 +3,15 @@ import * as v from 'valibot'
 import type { CallEvent, Decision, SayItem } from '../call-event.ts'
 import { toE164 } from '../lib/phone.ts'
 import { PROVIDER_CAPABILITIES } from './capabilities.ts'
-import type { ParseResult, PartialCallEvent, ProviderAdapter, ProviderAnswer, ProviderRequest, RenderExtras } from './provider.ts'
+import type {
+  CallStatus,
+  ParseResult,
+  PartialCallEvent,
+  ProviderAdapter,
+  ProviderAnswer,
+  ProviderRequest,
+  RenderExtras,
+} from './provider.ts'
 
 /**
  * Routee Voice: a number's dial-plan URL (inbound calls), the COLLECT eventUrl (digits typed), and status
@@ -78,14 +86,6 @@ const StatePayload = v.looseObject({
 })
 type State = v.InferOutput<typeof StatePayload>
 
-export interface RouteeStatus {
-  callId: string
-  status: string
-  final: boolean
-  durationMs?: number
-  from?: string
-  to?: string
-}
 
 const FINAL_STATUSES = new Set(['Completed', 'Busy', 'NoAnswer', 'Failed', 'Unsent', 'Terminated'])
 
@@ -265,7 +265,7 @@ export const routee = (options: RouteeOptions) => {
   }
 
   /** Status callbacks: `{status: {name}}` bodies. Undefined when the body is not one. */
-  const parseStatus = (request: ProviderRequest): RouteeStatus | undefined => {
+  const parseStatus = (request: ProviderRequest): CallStatus | undefined => {
     const parsed = v.safeParse(StatusRequest, request.body)
     if (!parsed.success) return undefined
     const { conversationTrackingId, status, duration, from, to } = parsed.output
@@ -293,6 +293,7 @@ export const routee = (options: RouteeOptions) => {
     parse,
     check,
     render,
+    parseStatus,
   }
   return { ...adapter, parseStatus, promptPlan }
 }

@@ -5,7 +5,7 @@ import type { Metrics } from '../metrics.ts'
 import type { CallStateStore } from '../db/call-state-store.ts'
 import type { DecisionLog } from '../db/decision-log.ts'
 import { errorMessage, type Logger } from '../logger.ts'
-import type { PartialCallEvent, ProviderAdapter, ProviderAnswer, ProviderRequest } from '../providers/provider.ts'
+import type { CallStatus, PartialCallEvent, ProviderAdapter, ProviderAnswer, ProviderRequest } from '../providers/provider.ts'
 import {
   countsAttempts,
   type DecisionDefaults,
@@ -192,7 +192,7 @@ export const createCallRouter = ({
   /** A provider's call-status callback: into the decision log, and onto the call's pending CRM log. */
   const recordStatus = async (
     provider: string,
-    status: { callId: string; status: string; final: boolean; durationMs?: number; from?: string; to?: string },
+    status: CallStatus,
     request: ProviderRequest,
   ) => {
     await Promise.all([

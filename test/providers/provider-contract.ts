@@ -10,6 +10,8 @@ export interface ContractRequest {
 export interface ProviderContract {
   /** The provider id, as in /webhooks/<id>. */
   provider: string
+  /** How answers are read before the checks: JSON (default) or text (XML). */
+  answerFormat?: 'json' | 'text'
   /** Real requests from the provider's docs; each must get a real (non-failover) answer. */
   requests: ContractRequest[]
   /** True when the body is a valid answer in the provider's format. */
@@ -35,7 +37,7 @@ export const testProviderContract = (contract: ProviderContract, start: StartHar
     const send = async (body: unknown, contentType = 'application/json', target = path) => {
       const response = await server.post(target, body, { 'content-type': contentType })
       const text = await response.text()
-      return { status: response.status, text, json: JSON.parse(text) as unknown }
+      return { status: response.status, text, json: (contract.answerFormat === 'text' ? text : JSON.parse(text)) as unknown }
     }
 
     it.each(contract.requests)('answers the documented request: $name', async ({ body, contentType }) => {
@@ -85,7 +87,7 @@ export const testProviderContract = (contract: ProviderContract, start: StartHar
     ])('refuses %s with 401 and a valid failover answer', async (_, target, headers) => {
       const response = await server.post(target, request(), headers)
       expect(response.status).toBe(401)
-      const body = await response.json()
+      const body = contract.answerFormat === 'text' ? await response.text() : await response.json()
       expect(contract.isValidAnswer(body)).toBe(true)
       expect(contract.isProviderDefault(body)).toBe(true)
     })
@@ -97,7 +99,8 @@ export const testProviderContract = (contract: ProviderContract, start: StartHar
     ])('accepts the secret %s', async (_, target, headers) => {
       const response = await server.post(target, request(), headers)
       expect(response.status).toBe(200)
-      expect(contract.isProviderDefault(await response.json())).toBe(false)
+      const body = contract.answerFormat === 'text' ? await response.text() : await response.json()
+      expect(contract.isProviderDefault(body)).toBe(false)
     })
   })
 }

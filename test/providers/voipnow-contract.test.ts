@@ -1,0 +1,5 @@
+import { startNodeHarness } from '../helpers/node-harness.ts'
+import { testProviderContract } from './provider-contract.ts'
+import { voipnowContract } from './voipnow-contract.ts'
+
+testProviderContract(voipnowContract, startNodeHarness)

@@ -1,0 +1,21 @@
+import type { ProviderContract } from './provider-contract.ts'
+import { isEmptyResponse, isVoipNowAnswer } from './voipnow-answer.ts'
+
+/** Parameters as VoipNow sends them (names from its Call Events docs), plus our static layer parameter. */
+export const voipnowContract: ProviderContract = {
+  provider: 'voipnow',
+  answerFormat: 'text',
+  requests: [
+    {
+      name: 'Dial-In from a known caller, form-encoded',
+      body: 'CallID=5205dc1ee6&CallAPIID=3584705175:5205dc1ee6&CallerIDNum=0501234567&CallerIDName=Dana&CalledDID=0722776772&CalledNumber=0722776772&CallStatus=CALLING&CallFlow=IN&layer=1',
+      contentType: 'application/x-www-form-urlencoded',
+    },
+    {
+      name: 'digits collected into an IVR variable, JSON',
+      body: { CallID: 'c-2', CallerIDNum: '0501234567', CalledDID: '0722776772', CallStatus: 'CALLING', CallFlow: 'IN', layer: '5', digits: '12345678' },
+    },
+  ],
+  isValidAnswer: (body) => typeof body === 'string' && isVoipNowAnswer(body),
+  isProviderDefault: (body) => typeof body === 'string' && isEmptyResponse(body),
+}
