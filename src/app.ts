@@ -19,6 +19,7 @@ import type { ProviderAdapter, ProviderRequest } from './providers/provider.ts'
 import { createRouteeClient } from './providers/routee-client.ts'
 import { startPinCall } from './providers/routee-pin-call.ts'
 import { routee } from './providers/routee.ts'
+import { stringee } from './providers/stringee.ts'
 import { voicenter } from './providers/voicenter.ts'
 import { voipnow } from './providers/voipnow.ts'
 import { createCallRouter } from './routing/call-router.ts'
@@ -117,6 +118,17 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
       lookupDeadlineMs: config.VOICENTER_LOOKUP_DEADLINE_MS,
     }),
     routee: routeeAdapter,
+    stringee: stringee({
+      stateSecret,
+      signingSecret: config.STRINGEE_SIGNING_SECRET,
+      publicUrl: config.PUBLIC_URL,
+      webhookSecret: config.WEBHOOK_SECRET,
+      entryStep: config.STRINGEE_ENTRY_STEP,
+      defaultCountry: config.STRINGEE_DEFAULT_COUNTRY,
+      lookupDeadlineMs: config.STRINGEE_LOOKUP_DEADLINE_MS,
+      voice: config.STRINGEE_VOICE,
+      sorryText: config.ROUTEE_SORRY_TEXT,
+    }),
     voipnow: voipnow({
       defaultCountry: config.VOIPNOW_DEFAULT_COUNTRY,
       lookupDeadlineMs: config.VOIPNOW_LOOKUP_DEADLINE_MS,
@@ -181,6 +193,10 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
     if (!request) {
       log.warn('webhook body too large', { provider: adapter.id, limit: MAX_WEBHOOK_BODY })
       return providerAnswer(adapter, 413)
+    }
+    if (adapter.verify && !(await adapter.verify(request))) {
+      log.warn('webhook refused: bad provider signature', { provider: adapter.id })
+      return providerAnswer(adapter, 401)
     }
     const status = adapter.parseStatus?.(request)
     if (status) {
@@ -275,19 +291,18 @@ export type RouterService = Awaited<ReturnType<typeof createApp>>
  */
 const readRequest = async (c: Context): Promise<ProviderRequest | undefined> => {
   const query = c.req.query()
-  if (c.req.method === 'GET' || c.req.method === 'HEAD') return { method: c.req.method, query, body: undefined, origin: new URL(c.req.url).origin }
+  const url = c.req.url
+  const base = { method: c.req.method, query, origin: new URL(url).origin, url, headers: c.req.header() }
+  if (c.req.method === 'GET' || c.req.method === 'HEAD') return { ...base, body: undefined, rawBody: '' }
   if (Number(c.req.header('content-length') ?? 0) > MAX_WEBHOOK_BODY) return undefined
   const text = await c.req.text()
   if (text.length > MAX_WEBHOOK_BODY) return undefined
-  const origin = new URL(c.req.url).origin
-  if (text.trim() === '') return { method: c.req.method, query, body: undefined, origin }
+  if (text.trim() === '') return { ...base, body: undefined, rawBody: text }
   const type = c.req.header('content-type') ?? ''
-  if (type.includes('application/x-www-form-urlencoded')) {
-    return { method: c.req.method, query, body: Object.fromEntries(new URLSearchParams(text)), origin }
-  }
+  if (type.includes('application/x-www-form-urlencoded')) return { ...base, body: Object.fromEntries(new URLSearchParams(text)), rawBody: text }
   try {
-    return { method: c.req.method, query, body: JSON.parse(text), origin }
+    return { ...base, body: JSON.parse(text), rawBody: text }
   } catch {
-    return { method: c.req.method, query, body: text, origin }
+    return { ...base, body: text, rawBody: text }
   }
 }

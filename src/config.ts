@@ -58,6 +58,12 @@ const EnvSchema = v.object({
   ROUTEE_APP_SECRET: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
   ROUTEE_AUTH_URL: v.pipe(text('https://auth.routee.net'), v.url()),
   ROUTEE_API_URL: v.pipe(text('https://connect.routee.net'), v.url()),
+  /** Stringee's project signing secret: requests must carry a valid X-STRINGEE-SIGNATURE. */
+  STRINGEE_SIGNING_SECRET: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
+  STRINGEE_DEFAULT_COUNTRY: envCountry('VN'),
+  STRINGEE_LOOKUP_DEADLINE_MS: integer(1500, 50),
+  STRINGEE_ENTRY_STEP: text('1'),
+  STRINGEE_VOICE: text('female'),
   VOIPNOW_DEFAULT_COUNTRY: envCountry('US'),
   VOIPNOW_LOOKUP_DEADLINE_MS: integer(1500, 50),
   VOIPNOW_LANGUAGE: text('en'),

@@ -47,7 +47,9 @@ const DEMO_CONTACTS: (typeof contacts.$inferInsert)[] = [
 
 /** Routee dials phone numbers, not Voicenter extensions: the demo's reception desk. */
 const RECEPTION = '+972722776700'
-const routee = (columns: Record<string, string>) => JSON.stringify({ providers: { routee: columns } })
+/** Routee and Stringee speak and collect themselves, and have no layers: the same columns serve both. */
+const spoken = (columns: Record<string, string>) => ({ routee: columns, stringee: columns })
+const routee = (columns: Record<string, string>) => JSON.stringify({ providers: spoken(columns) })
 
 type RuleInsert = typeof rules.$inferInsert
 const DEMO_RULES: RuleInsert[] = [
@@ -91,7 +93,7 @@ const DEMO_RULES: RuleInsert[] = [
     toLayer: '{{owner.layer}}',
     options: JSON.stringify({
       caller_name: '{{name}}',
-      providers: { routee: { action: 'dial', dial: 'phone:{{owner.phone}}', say: 'text:Connecting you to {{owner.name}}.' } },
+      providers: spoken({ action: 'dial', dial: 'phone:{{owner.phone}}', say: 'text:Connecting you to {{owner.name}}.' }),
     }),
   },
   {
@@ -118,11 +120,11 @@ const DEMO_RULES: RuleInsert[] = [
     options: JSON.stringify({
       failed_layer: 12,
       providers: {
-        routee: {
+        ...spoken({
           action: 'dial',
           say: 'text:Your balance is {{fields.balance}}, due on {{fields.due_date}}. Connecting you to {{owner.name}}.',
           dial: 'phone:{{owner.phone}}',
-        },
+        }),
       },
     }),
   },
@@ -138,7 +140,7 @@ const DEMO_RULES: RuleInsert[] = [
     options: JSON.stringify({
       caller_name: '{{name}}',
       providers: {
-        routee: { action: 'dial', say: 'text:Thank you, {{name}}. Connecting you to {{owner.name}}.', dial: 'phone:{{owner.phone}}' },
+        ...spoken({ action: 'dial', say: 'text:Thank you, {{name}}. Connecting you to {{owner.name}}.', dial: 'phone:{{owner.phone}}' }),
       },
     }),
   },

@@ -4,5 +4,6 @@ import type { DecisionAction, DialTarget, ProviderId } from '../call-event.ts'
 export const PROVIDER_CAPABILITIES: Record<ProviderId, { actions: readonly DecisionAction[]; dialTargets: readonly DialTarget['type'][] }> = {
   voicenter: { actions: ['go_to_layer', 'say', 'dial', 'collect', 'provider_default'], dialTargets: ['phone', 'extension'] },
   routee: { actions: ['collect', 'dial', 'hangup', 'provider_default'], dialTargets: ['phone'] },
+  stringee: { actions: ['collect', 'dial', 'hangup', 'provider_default'], dialTargets: ['phone', 'extension'] },
   voipnow: { actions: ['go_to_layer', 'say', 'collect', 'hangup', 'provider_default'], dialTargets: [] },
 }

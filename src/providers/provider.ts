@@ -6,6 +6,12 @@ export interface ProviderRequest {
   method: string
   /** Scheme, host and port the request came in on, for URLs the answer points back at. */
   origin?: string
+  /** The full URL, path and query (what GET signatures cover). */
+  url?: string
+  /** The body exactly as received (what POST signatures cover). */
+  rawBody?: string
+  /** Lower-case header names. */
+  headers?: Record<string, string>
   query: Record<string, string>
   /** Parsed JSON or form fields; the raw text when it could not be parsed; undefined when empty. */
   body: unknown
@@ -56,6 +62,8 @@ export interface ProviderAdapter {
   /** Refuses decisions this provider cannot carry out, so the next rule is tried. */
   check: RenderCheck
   render(decision: Decision, event: Partial<CallEvent>, extras?: RenderExtras): ProviderAnswer | Promise<ProviderAnswer>
+  /** Checks the provider's own request signature, where it signs; false refuses the request (401). */
+  verify?(request: ProviderRequest): Promise<boolean>
   /** Recognises status notices among the provider's requests; undefined for a routing request. */
   parseStatus?(request: ProviderRequest): CallStatus | undefined
   /** What a status notice is answered with. @default {} as JSON */

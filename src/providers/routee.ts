@@ -1,7 +1,7 @@
-import { sign, verify } from 'hono/utils/jwt/jwt'
 import * as v from 'valibot'
 import type { CallEvent, Decision, SayItem } from '../call-event.ts'
 import { toE164 } from '../lib/phone.ts'
+import { type CallStateToken, createCallStateTokens } from './call-state-token.ts'
 import { PROVIDER_CAPABILITIES } from './capabilities.ts'
 import type {
   CallStatus,
@@ -72,19 +72,7 @@ const StatusRequest = v.looseObject({
   direction: v.optional(v.string()),
 })
 
-const StatePayload = v.looseObject({
-  /** step */
-  s: v.string(),
-  /** attempt at that step, counting the request this state comes back with */
-  a: v.pipe(v.number(), v.integer(), v.minValue(1)),
-  /** caller */
-  f: v.string(),
-  /** number called */
-  t: v.string(),
-  /** conversation, once known */
-  c: v.optional(v.string()),
-})
-type State = v.InferOutput<typeof StatePayload>
+type State = CallStateToken
 
 
 const FINAL_STATUSES = new Set(['Completed', 'Busy', 'NoAnswer', 'Failed', 'Unsent', 'Terminated'])
@@ -104,6 +92,7 @@ export const routee = (options: RouteeOptions) => {
     stateTtlSeconds = 3600,
     now = Date.now,
   } = options
+  const tokens = createCallStateTokens(stateSecret, stateTtlSeconds, now)
 
   const locale = (language: string): string | undefined => {
     const exact = LANGUAGES.find((candidate) => candidate.toLowerCase() === language.toLowerCase())
@@ -149,17 +138,7 @@ export const routee = (options: RouteeOptions) => {
     attempt,
   })
 
-  const readState = async (token: string): Promise<State | undefined> => {
-    try {
-      // Expiry is checked against our clock, not hono's, so it follows the same time as signing.
-      const payload = await verify(token, stateSecret, { alg: 'HS256', exp: false })
-      if (typeof payload.exp !== 'number' || payload.exp * 1000 <= now()) return undefined
-      const parsed = v.safeParse(StatePayload, payload)
-      return parsed.success ? parsed.output : undefined
-    } catch {
-      return undefined
-    }
-  }
+  const readState = (token: string) => tokens.read(token)
 
   const partialFromState = async (token: string | undefined): Promise<PartialCallEvent> => {
     const state = token ? await readState(token) : undefined
@@ -206,7 +185,7 @@ export const routee = (options: RouteeOptions) => {
     )
 
   const eventUrl = async (base: string, state: State) => {
-    const token = await sign({ ...state, exp: Math.floor(now() / 1000) + stateTtlSeconds }, stateSecret, 'HS256')
+    const token = await tokens.sign(state)
     return `${base}/webhooks/${PROVIDER}${webhookSecret ? `/${encodeURIComponent(webhookSecret)}` : ''}?state=${token}`
   }
 

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import { readBody } from './read-body.ts'
 import type { Socket } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { parsePhoneNumberFromString } from 'libphonenumber-js'
+import { readBody } from './read-body.ts'
 
 /**
  * A fake HubSpot on 127.0.0.1 speaking the CRM v3 endpoints this project uses (contact search, owners,
@@ -11,7 +13,9 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js'
 export interface FakeContact {
   id: string
   properties: Record<string, string | null>
+  /** ISO; also served as the lastmodifieddate property. */
   updatedAt?: string
+  /** ISO; also served as the createdate property. */
   createdAt?: string
 }
 
@@ -25,31 +29,65 @@ export interface FakeOwner {
 
 export type FakeMode = 'ok' | 'hang' | 'error500' | 'rateLimited'
 
+export interface FakeRequest {
+  method: string
+  path: string
+  query: Record<string, string>
+  /** Parsed JSON; the raw text when it was not JSON; undefined when empty. */
+  body: unknown
+  authorization?: string
+}
+
 export interface FakeHubSpot {
   url: string
   token: string
   contacts: FakeContact[]
   owners: FakeOwner[]
   calls: { id: string; properties: Record<string, string>; associations: unknown[] }[]
+  /** Per-endpoint behaviour; default 'ok' for all. */
   mode: { search: FakeMode; owners: FakeMode; calls: FakeMode }
+  /** Added delay before every answer (ms). */
   latencyMs: number
   counts: { search: number; owners: number; calls: number; total: number }
-  requests: { method: string; path: string; body: unknown; authorization?: string }[]
+  /** Every request received, including those answered with errors and hung ones. */
+  requests: FakeRequest[]
+  /** Empties counts, requests and calls, modes back to 'ok', latency 0; contacts and owners are kept. */
   reset(): void
+  /** Also ends hung requests, so a test never waits on one. */
   close(): Promise<void>
 }
+
+type Endpoint = 'search' | 'owners' | 'calls'
 
 interface Filter {
   propertyName: string
   operator: string
-  value?: string
+  value?: unknown
+  values?: unknown[]
 }
 
+interface Sort {
+  propertyName: string
+  descending: boolean
+}
+
+type SystemProperty = 'hs_object_id' | 'createdate' | 'lastmodifieddate'
+type SearchableProperties = Record<string, string | null | undefined> & Record<SystemProperty, string>
+
+const DEFAULT_TIMESTAMP = '2025-01-01T00:00:00.000Z'
+/** HubSpot adds these to every search result, asked for or not. */
+const ALWAYS_RETURNED: SystemProperty[] = ['hs_object_id', 'createdate', 'lastmodifieddate']
+/** What HubSpot returns for contacts when a search names no properties. */
+const DEFAULT_CONTACT_PROPERTIES = ['firstname', 'lastname', 'email']
+const MAX_LIMIT = 200
 
 export const startFakeHubSpot = async (
   options: { token?: string; contacts?: FakeContact[]; owners?: FakeOwner[] } = {},
 ): Promise<FakeHubSpot> => {
   const sockets = new Set<Socket>()
+  // Aborts latency waits on close(), so no timer outlives the server.
+  const closing = new AbortController()
+  let nextCallId = 9000
   const fake: FakeHubSpot = {
     url: '',
     token: options.token ?? 'test-token',
@@ -60,15 +98,17 @@ export const startFakeHubSpot = async (
     latencyMs: 0,
     counts: { search: 0, owners: 0, calls: 0, total: 0 },
     requests: [],
+    // In place: callers may hold on to fake.mode / fake.counts.
     reset() {
-      fake.counts = { search: 0, owners: 0, calls: 0, total: 0 }
+      Object.assign(fake.counts, { search: 0, owners: 0, calls: 0, total: 0 })
+      Object.assign(fake.mode, { search: 'ok', owners: 'ok', calls: 'ok' })
       fake.requests.length = 0
       fake.calls.length = 0
-      fake.mode = { search: 'ok', owners: 'ok', calls: 'ok' }
       fake.latencyMs = 0
     },
     close: () =>
       new Promise<void>((resolve) => {
+        closing.abort()
         for (const socket of sockets) socket.destroy()
         server.close(() => resolve())
       }),
@@ -76,118 +116,129 @@ export const startFakeHubSpot = async (
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://fake')
+    const method = request.method ?? 'GET'
     const text = await readBody(request)
     let body: unknown
+    let badJson = false
     try {
       body = text ? JSON.parse(text) : undefined
     } catch {
       body = text
+      badJson = true
     }
+    const route = routeOf(method, url.pathname)
     fake.counts.total++
-    fake.requests.push({ method: request.method ?? '', path: url.pathname, body, authorization: request.headers.authorization })
-    const route = routeOf(request.method ?? '', url.pathname)
     if (route) fake.counts[route.endpoint]++
-    if (fake.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, fake.latencyMs))
+    fake.requests.push({
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      body,
+      authorization: request.headers.authorization,
+    })
+
+    if (fake.latencyMs > 0) await sleep(fake.latencyMs, undefined, { signal: closing.signal })
     if (request.headers.authorization !== `Bearer ${fake.token}`) {
-      return send(response, 401, {
-        status: 'error',
-        message: 'Authentication credentials not found. This API supports OAuth 2.0 authentication.',
-        category: 'INVALID_AUTHENTICATION',
-      })
+      return sendError(response, 401, 'INVALID_AUTHENTICATION', AUTHENTICATION_MESSAGE)
     }
-    if (!route) return send(response, 404, { status: 'error', message: 'Not found', category: 'OBJECT_NOT_FOUND' })
+    if (!route) return sendError(response, 404, 'OBJECT_NOT_FOUND', `No route for ${method} ${url.pathname}`)
     const mode = fake.mode[route.endpoint]
     if (mode === 'hang') return
-    if (mode === 'error500') return send(response, 500, { status: 'error', message: 'internal error', category: 'INTERNAL_ERROR' })
-    if (mode === 'rateLimited') {
-      return send(
-        response,
-        429,
-        {
-          status: 'error',
-          message: 'You have reached your secondly limit.',
-          errorType: 'RATE_LIMIT',
-          policyName: 'SECONDLY',
-          category: 'RATE_LIMITS',
-        },
-        { 'retry-after': '1', 'x-hubspot-ratelimit-interval-milliseconds': '1000', 'x-hubspot-ratelimit-remaining': '0' },
-      )
-    }
+    if (mode === 'error500') return sendError(response, 500, 'INTERNAL_ERROR', 'internal error')
+    if (mode === 'rateLimited') return sendRateLimited(response)
+    if (badJson) return sendError(response, 400, 'VALIDATION_ERROR', 'Invalid input JSON on line 1, column 1')
     if (route.endpoint === 'search') return search(response, body)
-    if (route.endpoint === 'owners') return owner(response, route.id ?? '')
+    if (route.endpoint === 'owners') return owner(response, route.id ?? '', url.searchParams)
     return createCall(response, body)
   }
 
   const search = (response: ServerResponse, body: unknown) => {
-    const { filterGroups = [], properties = [], limit = 10 } = (body ?? {}) as {
-      filterGroups?: { filters: Filter[] }[]
-      properties?: string[]
-      limit?: number
-    }
-    const filterCount = filterGroups.reduce((sum, group) => sum + group.filters.length, 0)
-    if (filterGroups.length > 5 || filterGroups.some((group) => group.filters.length > 10) || filterCount > 25) {
-      return send(response, 400, {
-        status: 'error',
-        message: 'Too many filter groups or filters (at most 5 groups, 10 filters per group, 25 filters).',
-        category: 'VALIDATION_ERROR',
-      })
-    }
-    const unknown = filterGroups.flatMap((group) => group.filters).find((filter) => !OPERATORS[filter.operator])
-    if (unknown) {
-      return send(response, 400, { status: 'error', message: `Unknown operator ${unknown.operator}`, category: 'VALIDATION_ERROR' })
-    }
-    const matches = fake.contacts
+    const input = isRecord(body) ? body : {}
+    const groups = parseFilterGroups(input.filterGroups)
+    if (typeof groups === 'string') return sendError(response, 400, 'VALIDATION_ERROR', groups)
+    const sorts = parseSorts(input.sorts)
+    if (typeof sorts === 'string') return sendError(response, 400, 'VALIDATION_ERROR', sorts)
+    const requested =
+      Array.isArray(input.properties) && input.properties.length > 0 ? input.properties.map(String) : DEFAULT_CONTACT_PROPERTIES
+    const limit =
+      typeof input.limit === 'number' && Number.isFinite(input.limit) ? Math.max(0, Math.min(Math.trunc(input.limit), MAX_LIMIT)) : 10
+    const offset = Math.max(0, Number.parseInt(String(input.after ?? '0'), 10) || 0)
+
+    const found = fake.contacts
+      .map(searchable)
       .filter(
-        (contact) =>
-          filterGroups.length === 0 ||
-          filterGroups.some((group) => group.filters.every((filter) => matchFilter(withComputed(contact), filter))),
+        (properties) =>
+          groups.length === 0 || groups.some((filters) => filters.every((filter) => matchesFilter(properties, filter))),
       )
-      .sort((a, b) => Number(a.id) - Number(b.id))
-    const results = matches.slice(0, Math.min(limit, 200)).map((contact) => {
-      const all = withComputed(contact)
-      const returned: Record<string, string | null> = {
-        hs_object_id: contact.id,
-        createdate: contact.createdAt ?? '2025-01-01T00:00:00.000Z',
-        lastmodifieddate: contact.updatedAt ?? '2025-01-01T00:00:00.000Z',
-      }
-      for (const name of properties) returned[name] = all[name] ?? null
+      .sort((a, b) => compareBySorts(a, b, sorts))
+    const page = found.slice(offset, offset + limit)
+    const results = page.map((properties) => {
+      const returned: Record<string, string | null> = {}
+      for (const name of [...requested, ...ALWAYS_RETURNED]) returned[name] = properties[name] ?? null
       return {
-        id: contact.id,
+        id: properties.hs_object_id,
         properties: returned,
-        createdAt: contact.createdAt ?? '2025-01-01T00:00:00.000Z',
-        updatedAt: contact.updatedAt ?? '2025-01-01T00:00:00.000Z',
+        createdAt: properties.createdate,
+        updatedAt: properties.lastmodifieddate,
         archived: false,
       }
     })
-    send(response, 200, { total: matches.length, results })
+    const end = offset + page.length
+    send(response, 200, {
+      total: found.length,
+      results,
+      ...(end < found.length ? { paging: { next: { after: String(end) } } } : {}),
+    })
   }
 
-  const owner = (response: ServerResponse, id: string) => {
-    const found = fake.owners.find((candidate) => candidate.id === id)
-    if (!found) return send(response, 404, { status: 'error', message: `Owner ${id} not found`, category: 'OBJECT_NOT_FOUND' })
+  const owner = (response: ServerResponse, id: string, query: URLSearchParams) => {
+    const byUserId = query.get('idProperty') === 'userId'
+    // Only unarchived owners exist here; archived=true asks for archived ones.
+    const found =
+      query.get('archived') === 'true'
+        ? undefined
+        : fake.owners.find((candidate) => (byUserId ? String(userIdOf(candidate)) === id : candidate.id === id))
+    if (!found) return sendError(response, 404, 'OBJECT_NOT_FOUND', `Owner with ${byUserId ? 'userId' : 'id'} ${id} not found`)
     send(response, 200, {
-      ...found,
-      userId: found.userId ?? Number(found.id) + 10_000,
-      createdAt: '2025-01-01T00:00:00.000Z',
-      updatedAt: '2025-01-01T00:00:00.000Z',
+      id: found.id,
+      email: found.email,
+      firstName: found.firstName,
+      lastName: found.lastName,
+      userId: userIdOf(found),
+      userIdIncludingInactive: userIdOf(found),
+      type: 'PERSON',
+      createdAt: DEFAULT_TIMESTAMP,
+      updatedAt: DEFAULT_TIMESTAMP,
       archived: false,
       teams: [],
     })
   }
 
   const createCall = (response: ServerResponse, body: unknown) => {
-    const { properties = {}, associations = [] } = (body ?? {}) as { properties?: Record<string, string>; associations?: unknown[] }
+    const input = isRecord(body) ? body : {}
+    const properties = isRecord(input.properties)
+      ? Object.fromEntries(Object.entries(input.properties).map(([name, value]) => [name, value === null ? '' : String(value)]))
+      : {}
+    const associations = Array.isArray(input.associations) ? input.associations : []
     if (!properties.hs_timestamp) {
-      return send(response, 400, { status: 'error', message: 'hs_timestamp is required', category: 'VALIDATION_ERROR' })
+      return sendError(response, 400, 'VALIDATION_ERROR', 'Property values were not valid: hs_timestamp is required')
     }
-    const id = String(9000 + fake.calls.length)
+    const id = String(nextCallId++)
     fake.calls.push({ id, properties, associations })
     const at = new Date().toISOString()
-    send(response, 201, { id, properties, createdAt: at, updatedAt: at, archived: false })
+    send(response, 201, {
+      id,
+      properties: { ...properties, hs_object_id: id, hs_createdate: at, hs_lastmodifieddate: at },
+      createdAt: at,
+      updatedAt: at,
+      archived: false,
+    })
   }
 
   const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => send(response, 500, { status: 'error', message: String(error) }))
+    handle(request, response).catch((error: unknown) => {
+      if (!closing.signal.aborted) sendError(response, 500, 'INTERNAL_ERROR', `fake HubSpot failed: ${String(error)}`)
+    })
   })
   server.on('connection', (socket) => {
     sockets.add(socket)
@@ -195,59 +246,202 @@ export const startFakeHubSpot = async (
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const address = server.address()
-  fake.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+  if (!address || typeof address === 'string') throw new Error('fake HubSpot: no TCP address')
+  fake.url = `http://127.0.0.1:${address.port}`
   return fake
 }
 
-const routeOf = (method: string, path: string): { endpoint: 'search' | 'owners' | 'calls'; id?: string } | undefined => {
+const AUTHENTICATION_MESSAGE =
+  'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at ' +
+  'https://developers.hubspot.com/docs/methods/auth/oauth-overview'
+
+const routeOf = (method: string, path: string): { endpoint: Endpoint; id?: string } | undefined => {
   if (method === 'POST' && path === '/crm/v3/objects/contacts/search') return { endpoint: 'search' }
-  const owner = /^\/crm\/v3\/owners\/([^/]+)$/.exec(path)
-  if (method === 'GET' && owner) return { endpoint: 'owners', id: decodeURIComponent(owner[1] as string) }
   if (method === 'POST' && path === '/crm/v3/objects/calls') return { endpoint: 'calls' }
+  const owner = /^\/crm\/v3\/owners\/([^/]+)$/.exec(path)
+  if (method === 'GET' && owner?.[1]) return { endpoint: 'owners', id: decodeURIComponent(owner[1]) }
   return undefined
 }
 
-/** The properties HubSpot computes from phone and mobilephone: a national-number copy for search. */
-const withComputed = (contact: FakeContact): Record<string, string | null> => {
-  const parse = (value: string | null | undefined) =>
-    value ? (parsePhoneNumberFromString(value, value.trim().startsWith('+') ? undefined : 'IL') ?? undefined) : undefined
-  const phone = parse(contact.properties.phone)
-  const mobile = parse(contact.properties.mobilephone)
+const userIdOf = (owner: FakeOwner) => owner.userId ?? Number(owner.id) + 10_000
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** https://developers.hubspot.com/docs/api/crm/search#filter-search-results */
+const parseFilterGroups = (value: unknown): Filter[][] | string => {
+  if (value === undefined) return []
+  if (!Array.isArray(value)) return 'filterGroups must be an array'
+  const groups: Filter[][] = []
+  for (const group of value) {
+    if (!isRecord(group) || !Array.isArray(group.filters)) return 'each filter group needs a filters array'
+    const filters: Filter[] = []
+    for (const filter of group.filters) {
+      if (!isRecord(filter) || typeof filter.propertyName !== 'string' || typeof filter.operator !== 'string') {
+        return 'Cannot build Filter, some of required attributes are not set [propertyName, operator]'
+      }
+      if (UNSUPPORTED_OPERATORS.has(filter.operator)) {
+        return `operator ${filter.operator} is not implemented by the fake HubSpot`
+      }
+      if (!Object.hasOwn(OPERATORS, filter.operator)) {
+        const accepted = [...Object.keys(OPERATORS), ...UNSUPPORTED_OPERATORS].join(', ')
+        return `Cannot deserialize value of type FilterOperator from String "${filter.operator}": not one of the values accepted for Enum class: [${accepted}]`
+      }
+      filters.push({
+        propertyName: filter.propertyName,
+        operator: filter.operator,
+        value: filter.value,
+        values: Array.isArray(filter.values) ? filter.values : undefined,
+      })
+    }
+    groups.push(filters)
+  }
+  const total = groups.reduce((sum, filters) => sum + filters.length, 0)
+  if (groups.length > 5) return `Too many filter groups: ${groups.length} (max 5)`
+  const crowded = groups.find((filters) => filters.length > 10)
+  if (crowded) return `Too many filters in a filter group: ${crowded.length} (max 10)`
+  if (total > 25) return `Too many filters: ${total} (max 25 across all filter groups)`
+  return groups
+}
+
+/**
+ * The client types sorts as string[], so callers send `{ propertyName, direction }` objects, their JSON, or
+ * "-name" / "name"; HubSpot accepts all three.
+ */
+const parseSorts = (value: unknown): Sort[] | string => {
+  if (value === undefined) return []
+  if (!Array.isArray(value)) return 'sorts must be an array'
+  const sorts: Sort[] = []
+  for (const entry of value) {
+    let sort: unknown = entry
+    if (typeof entry === 'string') {
+      if (entry.trim().startsWith('{')) {
+        try {
+          sort = JSON.parse(entry)
+        } catch {
+          return `invalid sort ${entry}`
+        }
+      } else {
+        sort = entry.startsWith('-')
+          ? { propertyName: entry.slice(1), direction: 'DESCENDING' }
+          : { propertyName: entry, direction: 'ASCENDING' }
+      }
+    }
+    if (!isRecord(sort) || typeof sort.propertyName !== 'string') return `invalid sort ${JSON.stringify(entry)}`
+    sorts.push({ propertyName: sort.propertyName, descending: sort.direction === 'DESCENDING' })
+  }
+  return sorts
+}
+
+/**
+ * Stored properties plus what HubSpot derives: the system properties, and the national-number copies of
+ * phone and mobilephone it indexes for search. The derived ones override stored values, as HubSpot's are
+ * read-only.
+ */
+const searchable = (contact: FakeContact): SearchableProperties => {
+  const phone = parsePhone(contact.properties.phone)
+  const mobile = parsePhone(contact.properties.mobilephone)
   return {
     ...contact.properties,
     hs_searchable_calculated_phone_number: phone?.nationalNumber ?? null,
     hs_searchable_calculated_mobile_number: mobile?.nationalNumber ?? null,
     hs_calculated_phone_number: phone?.number ?? null,
+    hs_object_id: contact.id,
+    createdate: contact.createdAt ?? DEFAULT_TIMESTAMP,
+    lastmodifieddate: contact.updatedAt ?? DEFAULT_TIMESTAMP,
   }
 }
 
-const OPERATORS: Record<string, (actual: string | null | undefined, expected: string) => boolean> = {
-  EQ: (actual, expected) => actual !== null && actual !== undefined && actual.toLowerCase() === expected.toLowerCase(),
-  NEQ: (actual, expected) => actual === null || actual === undefined || actual.toLowerCase() !== expected.toLowerCase(),
-  HAS_PROPERTY: (actual) => actual !== null && actual !== undefined && actual !== '',
-  NOT_HAS_PROPERTY: (actual) => actual === null || actual === undefined || actual === '',
-  CONTAINS_TOKEN: (actual, expected) => {
-    if (!actual) return false
-    const wanted = expected.toLowerCase()
-    const tokens = actual.toLowerCase().split(/[\s,;]+/)
-    return wanted.startsWith('*') ? tokens.some((token) => token.endsWith(wanted.slice(1))) : tokens.includes(wanted)
-  },
+const parsePhone = (value: string | null | undefined) => {
+  if (!value) return undefined
+  return parsePhoneNumberFromString(value, value.trim().startsWith('+') ? undefined : 'IL')
 }
 
-const matchFilter = (properties: Record<string, string | null>, filter: Filter): boolean =>
-  (OPERATORS[filter.operator] as (actual: string | null | undefined, expected: string) => boolean)(
-    properties[filter.propertyName],
-    filter.value ?? '',
-  )
+const present = (value: string | null | undefined): value is string => value !== null && value !== undefined && value !== ''
 
+const sameText = (actual: string | null | undefined, expected: unknown) =>
+  present(actual) && actual.toLowerCase() === String(expected ?? '').toLowerCase()
+
+const globToRegExp = (pattern: string) =>
+  new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i')
+
+/** Whole-word match on the value's tokens (or the whole value); `*` is a wildcard, so `*1234567` means "ends with". */
+const containsToken = (actual: string | null | undefined, expected: unknown) => {
+  if (!present(actual)) return false
+  const pattern = globToRegExp(String(expected ?? ''))
+  return [actual, ...actual.split(/[\s,;]+/)].some((token) => pattern.test(token))
+}
+
+type Operator = (actual: string | null | undefined, filter: Filter) => boolean
+
+const OPERATORS: Record<string, Operator> = {
+  EQ: (actual, filter) => sameText(actual, filter.value),
+  NEQ: (actual, filter) => !sameText(actual, filter.value),
+  HAS_PROPERTY: (actual) => present(actual),
+  NOT_HAS_PROPERTY: (actual) => !present(actual),
+  CONTAINS_TOKEN: (actual, filter) => containsToken(actual, filter.value),
+  NOT_CONTAINS_TOKEN: (actual, filter) => !containsToken(actual, filter.value),
+  IN: (actual, filter) => (filter.values ?? []).some((value) => sameText(actual, value)),
+  NOT_IN: (actual, filter) => !(filter.values ?? []).some((value) => sameText(actual, value)),
+}
+
+/** Real HubSpot operators the fake does not model: a loud 400 beats a silently wrong match. */
+const UNSUPPORTED_OPERATORS = new Set(['LT', 'LTE', 'GT', 'GTE', 'BETWEEN'])
+
+const matchesFilter = (properties: Record<string, string | null | undefined>, filter: Filter): boolean =>
+  (OPERATORS[filter.operator] as Operator)(properties[filter.propertyName], filter)
+
+const compareValues = (a: string | null | undefined, b: string | null | undefined): number => {
+  if (!present(a) || !present(b)) return present(a) ? -1 : present(b) ? 1 : 0
+  const numberA = Number(a)
+  const numberB = Number(b)
+  if (Number.isFinite(numberA) && Number.isFinite(numberB)) return numberA - numberB
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+const compareBySorts = (
+  a: Record<string, string | null | undefined>,
+  b: Record<string, string | null | undefined>,
+  sorts: Sort[],
+): number => {
+  for (const sort of sorts) {
+    const order = compareValues(a[sort.propertyName], b[sort.propertyName])
+    if (order !== 0) return sort.descending ? -order : order
+  }
+  return compareValues(a.hs_object_id, b.hs_object_id)
+}
 
 const send = (response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-  if (response.headersSent) return
+  if (response.headersSent || response.destroyed) return
   response.writeHead(status, {
-    'content-type': 'application/json;charset=utf-8',
-    'x-hubspot-ratelimit-max': '190',
-    'x-hubspot-ratelimit-remaining': '189',
+    'Content-Type': 'application/json;charset=utf-8',
+    'X-HubSpot-RateLimit-Interval-Milliseconds': '10000',
+    'X-HubSpot-RateLimit-Max': '190',
+    'X-HubSpot-RateLimit-Remaining': '189',
     ...headers,
   })
   response.end(JSON.stringify(body))
 }
+
+const sendError = (response: ServerResponse, status: number, category: string, message: string) =>
+  send(response, status, { status: 'error', message, correlationId: randomUUID(), category })
+
+const sendRateLimited = (response: ServerResponse) =>
+  send(
+    response,
+    429,
+    {
+      status: 'error',
+      message: 'You have reached your secondly limit.',
+      errorType: 'RATE_LIMIT',
+      correlationId: randomUUID(),
+      policyName: 'SECONDLY',
+      category: 'RATE_LIMITS',
+    },
+    {
+      'Retry-After': '1',
+      'X-HubSpot-RateLimit-Interval-Milliseconds': '1000',
+      'X-HubSpot-RateLimit-Max': '4',
+      'X-HubSpot-RateLimit-Remaining': '0',
+    },
+  )

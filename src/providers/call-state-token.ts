@@ -1,0 +1,37 @@
+import { sign, verify } from 'hono/utils/jwt/jwt'
+import * as v from 'valibot'
+
+/**
+ * State that travels in a URL we hand a provider (the COLLECT / input eventUrl): the IVR step, the attempt
+ * count and who is calling. Signed (HS256) so a caller cannot forge it, bound to the call once its id is
+ * known, and short-lived.
+ */
+const StatePayload = v.looseObject({
+  /** step */
+  s: v.string(),
+  /** attempt at that step, counting the request this state comes back with */
+  a: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  /** caller */
+  f: v.string(),
+  /** number called */
+  t: v.string(),
+  /** call, once known */
+  c: v.optional(v.string()),
+})
+export type CallStateToken = v.InferOutput<typeof StatePayload>
+
+export const createCallStateTokens = (secret: string, ttlSeconds = 3600, now: () => number = Date.now) => ({
+  sign: (state: CallStateToken) => sign({ ...state, exp: Math.floor(now() / 1000) + ttlSeconds }, secret, 'HS256'),
+  /** Undefined when forged, tampered with, malformed or expired. */
+  async read(token: string): Promise<CallStateToken | undefined> {
+    try {
+      // Expiry is checked against our clock, not hono's, so it follows the same time as signing.
+      const payload = await verify(token, secret, { alg: 'HS256', exp: false })
+      if (typeof payload.exp !== 'number' || payload.exp * 1000 <= now()) return undefined
+      const parsed = v.safeParse(StatePayload, payload)
+      return parsed.success ? parsed.output : undefined
+    } catch {
+      return undefined
+    }
+  },
+})

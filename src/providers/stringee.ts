@@ -1,0 +1,223 @@
+import { timingSafeEqual } from 'hono/utils/buffer'
+import * as v from 'valibot'
+import type { CallEvent, Decision, SayItem } from '../call-event.ts'
+import { toE164 } from '../lib/phone.ts'
+import { type CallStateToken, createCallStateTokens } from './call-state-token.ts'
+import { PROVIDER_CAPABILITIES } from './capabilities.ts'
+import type { CallStatus, ParseResult, ProviderAdapter, ProviderAnswer, ProviderRequest, RenderExtras } from './provider.ts'
+
+/**
+ * Stringee: the number's answer_url (GET from/to/uuid) and our `input` eventUrl (POST dtmf) are answered with
+ * an SCCO (a JSON array of actions); event_url status events are logged. Requests are signed with
+ * X-STRINGEE-SIGNATURE = base64(HMAC-SHA1(secret, raw POST body, or the request URI for GET)).
+ * https://developer.stringee.com/docs/server/stringee-call-control-object
+ */
+export interface StringeeOptions {
+  stateSecret: string
+  /** When set, requests without a valid X-STRINGEE-SIGNATURE are refused. */
+  signingSecret?: string
+  publicUrl?: string
+  webhookSecret?: string
+  /** @default '1' */
+  entryStep?: string
+  /** @default 'VN' */
+  defaultCountry?: string
+  /** @default 1500 (Stringee's customer-info hook allows 2 s) */
+  lookupDeadlineMs?: number
+  /** talk voice. @default 'female' */
+  voice?: string
+  sorryText?: string
+  now?: () => number
+}
+
+const PROVIDER = 'stringee' as const
+const Text = v.pipe(v.union([v.string(), v.number()]), v.transform((value) => String(value).trim()))
+
+const AnswerUrl = v.looseObject({ from: Text, to: v.optional(Text, ''), uuid: v.optional(Text), callId: v.optional(Text) })
+const InputEvent = v.looseObject({
+  dtmf: v.optional(v.nullable(Text)),
+  call_id: v.pipe(Text, v.nonEmpty('is empty')),
+  // Sample code sends booleans as strings.
+  timeout: v.optional(v.union([v.boolean(), v.pipe(v.string(), v.transform((value) => value === 'true'))])),
+})
+const StatusEvent = v.looseObject({
+  call_status: v.string(),
+  call_id: v.pipe(Text, v.nonEmpty()),
+  from: v.optional(v.union([Text, v.looseObject({ number: v.optional(Text) })])),
+  to: v.optional(v.union([Text, v.looseObject({ number: v.optional(Text) })])),
+  duration: v.optional(v.union([v.number(), v.string()])),
+})
+
+const FINAL = new Set(['ended', 'agentEnded'])
+
+export const stringee = (options: StringeeOptions) => {
+  const {
+    stateSecret,
+    signingSecret,
+    publicUrl,
+    webhookSecret,
+    entryStep = '1',
+    defaultCountry = 'VN',
+    lookupDeadlineMs = 1500,
+    voice = 'female',
+    sorryText = 'Sorry, we cannot take your call right now. Please try again later.',
+    now = Date.now,
+  } = options
+  const tokens = createCallStateTokens(stateSecret, 3600, now)
+
+  const callEvent = (callId: string, from: string, to: string, step: string, attempt: number, dtmf: string): CallEvent => ({
+    provider: PROVIDER,
+    callId,
+    did: to,
+    didE164: toE164(to, defaultCountry),
+    callerRaw: from,
+    caller: toE164(from, defaultCountry),
+    dtmf: dtmf.replace(/[^\d*#]/g, ''),
+    layer: step,
+    attempt,
+  })
+
+  const parse = async (request: ProviderRequest): Promise<ParseResult> => {
+    if (request.query.state) {
+      const state = await tokens.read(request.query.state)
+      if (!state) return { ok: false, reason: 'Stringee state token is forged, tampered with or expired', partial: { provider: PROVIDER } }
+      const parsed = v.safeParse(InputEvent, request.body)
+      if (!parsed.success) return { ok: false, reason: `invalid Stringee input event: ${issues(parsed.issues)}`, partial: { provider: PROVIDER, layer: state.s } }
+      if (state.c && state.c !== parsed.output.call_id) {
+        // The number called is ours, not a secret: the fallback can still use it to connect.
+        return { ok: false, reason: 'Stringee state token belongs to another call', partial: { provider: PROVIDER, did: state.t } }
+      }
+      // timeout:true means nothing was typed.
+      const dtmf = parsed.output.timeout ? '' : (parsed.output.dtmf ?? '')
+      return { ok: true, event: callEvent(parsed.output.call_id, state.f, state.t, state.s, state.a, dtmf) }
+    }
+    const parsed = v.safeParse(AnswerUrl, { ...request.query, ...(typeof request.body === 'object' && request.body ? request.body : {}) })
+    if (!parsed.success) return { ok: false, reason: `invalid Stringee answer_url request: ${issues(parsed.issues)}`, partial: { provider: PROVIDER } }
+    const { from, to, uuid, callId } = parsed.output
+    const id = callId || uuid
+    if (!id) return { ok: false, reason: 'invalid Stringee answer_url request: uuid is missing', partial: { provider: PROVIDER } }
+    return { ok: true, event: callEvent(id, from, to, request.query.layer ?? entryStep, 1, '') }
+  }
+
+  const parseStatus = (request: ProviderRequest): CallStatus | undefined => {
+    const parsed = v.safeParse(StatusEvent, request.body)
+    if (!parsed.success) return undefined
+    const number = (value: unknown) => (typeof value === 'string' ? value : ((value as { number?: string } | undefined)?.number ?? undefined))
+    const duration = Number(parsed.output.duration)
+    return {
+      callId: parsed.output.call_id,
+      status: parsed.output.call_status,
+      final: FINAL.has(parsed.output.call_status),
+      durationMs: Number.isFinite(duration) ? duration * 1000 : undefined,
+      from: number(parsed.output.from),
+      to: number(parsed.output.to),
+    }
+  }
+
+  const verify = async (request: ProviderRequest): Promise<boolean> => {
+    if (!signingSecret) return true
+    const given = request.headers?.['x-stringee-signature']
+    if (!given) return false
+    // GET: the Request-URI with its query; POST: the raw body.
+    const url = request.url ? new URL(request.url) : undefined
+    const data = request.method === 'GET' ? `${url?.pathname ?? ''}${url?.search ?? ''}` : (request.rawBody ?? '')
+    return timingSafeEqual(given, await hmacSha1Base64(signingSecret, data))
+  }
+
+  const check = (decision: Decision): string | undefined => {
+    switch (decision.action) {
+      case 'go_to_layer':
+        return 'action: Stringee answers with call-control actions, not layers; give this rule options.providers.stringee'
+      case 'say':
+        return 'action: Stringee cannot continue after an announcement without input; use collect, dial or hangup'
+      case 'dial':
+        return decision.targets.length === 0 ? 'dial: no target' : undefined
+      default:
+        return undefined
+    }
+  }
+
+  const talk = (items: SayItem[], bargeIn = false) =>
+    items.map((item) =>
+      item.type === 'recording'
+        ? { action: /^https?:\/\//.test(item.value) ? 'stream' : 'play', fileName: item.value, bargeIn }
+        : { action: 'talk', text: item.type === 'digits' ? item.value.split('').join(' ') : item.value, voice, bargeIn },
+    )
+
+  const render = async (decision: Decision, event: Partial<CallEvent>, extras: RenderExtras = {}): Promise<ProviderAnswer> => {
+    const base = (publicUrl ?? extras.origin ?? '').replace(/\/+$/, '')
+    let actions: unknown[]
+    switch (decision.action) {
+      case 'collect': {
+        const state: CallStateToken = {
+          s: decision.layer,
+          a: decision.layer === event.layer ? (event.attempt ?? 1) + 1 : 1,
+          f: event.callerRaw ?? '',
+          t: event.did ?? '',
+          ...(event.callId ? { c: event.callId } : {}),
+        }
+        const eventUrl = `${base}/webhooks/${PROVIDER}${webhookSecret ? `/${encodeURIComponent(webhookSecret)}` : ''}?state=${await tokens.sign(state)}`
+        actions = [
+          ...talk(decision.prompt, true),
+          // Stringee posts timeout:true when nothing is typed, so the no-input path comes from the rules then.
+          { action: 'input', eventUrl, submitOnHash: true, timeout: decision.timeoutSeconds, ...(decision.maxDigits ? { maxDigits: decision.maxDigits } : {}) },
+        ]
+        break
+      }
+      case 'dial': {
+        const target = decision.targets[0] as { type: 'phone' | 'extension'; value: string }
+        const from = (decision.callerId || event.did || '').replace(/^\+/, '')
+        // connect needs a caller number: unknown in a broken request, so the caller hears the apology.
+        if (!from) {
+          actions = [...talk(decision.announce), { action: 'talk', text: sorryText, voice }]
+          break
+        }
+        actions = [
+          ...talk(decision.announce),
+          {
+            action: 'connect',
+            from: { type: 'external', number: from, alias: from },
+            // An extension is a Stringee user (an agent in the app); a phone is dialled out.
+            to:
+              target.type === 'extension'
+                ? { type: 'internal', number: target.value, alias: decision.callerName ?? target.value }
+                : { type: 'external', number: target.value.replace(/^\+/, ''), alias: target.value },
+            customData: JSON.stringify(decision.customData),
+            timeout: decision.maxDialDuration,
+            maxConnectTime: decision.maxCallDuration,
+            // Recording needs the call to pass through Stringee's media server.
+            peerToPeerCall: !decision.record,
+          },
+        ]
+        break
+      }
+      case 'hangup':
+        actions = talk(decision.items)
+        break
+      default:
+        actions = [{ action: 'talk', text: sorryText, voice }]
+    }
+    return { status: 200, contentType: 'application/json; charset=utf-8', body: JSON.stringify(actions) }
+  }
+
+  return {
+    id: PROVIDER,
+    lookupDeadlineMs,
+    supports: PROVIDER_CAPABILITIES.stringee.actions,
+    parse,
+    check,
+    render,
+    parseStatus,
+    verify,
+  } satisfies ProviderAdapter
+}
+
+const hmacSha1Base64 = async (secret: string, data: string): Promise<string> => {
+  const encoder = new TextEncoder()
+  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-1' }, false, ['sign'])
+  const signature = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(data)))
+  return btoa(String.fromCharCode(...signature))
+}
+
+const issues = (list: readonly v.BaseIssue<unknown>[]) =>
+  list.map((issue) => `${issue.path?.map((item) => String(item.key)).join('.') ?? ''} ${issue.message}`).join('; ')

@@ -1,0 +1,97 @@
+import { createHmac } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTestServer, type TestServer } from '../helpers/test-server.ts'
+import { isStringeeScco } from './stringee-answer.ts'
+
+const SIGNING = 'stringee-signing-secret'
+const sign = (data: string) => createHmac('sha1', SIGNING).update(data).digest('base64')
+
+interface Action {
+  action: string
+  text?: string
+  eventUrl?: string
+  to?: { type: string; number: string }
+  customData?: string
+}
+
+/** Stringee's answer_url, input eventUrl and event_url against the real server, with request signing on. */
+describe('Stringee', () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startTestServer({ env: { STRINGEE_SIGNING_SECRET: SIGNING, STRINGEE_DEFAULT_COUNTRY: 'IL' } })
+  })
+  afterAll(() => server.close())
+
+  const answerUrl = async (query: Record<string, string>, signature?: string) => {
+    const path = `/webhooks/stringee?${new URLSearchParams(query)}`
+    const response = await fetch(server.url + path, { headers: { 'x-stringee-signature': signature ?? sign(path) } })
+    return { status: response.status, body: (await response.json()) as Action[] }
+  }
+  const postSigned = async (path: string, body: unknown, signature?: string) => {
+    const raw = JSON.stringify(body)
+    const response = await fetch(server.url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-stringee-signature': signature ?? sign(raw) },
+      body: raw,
+    })
+    return { status: response.status, body: (await response.json()) as Action[] }
+  }
+  const input = (scco: Action[], body: Record<string, unknown>) => {
+    const url = new URL(scco.find((action) => action.action === 'input')?.eventUrl as string)
+    return postSigned(url.pathname + url.search, { time: '1530870073736', customField: '', ...body })
+  }
+
+  it('answer_url: a known caller is connected to the owner (a Stringee agent), with the screen pop as customData', async () => {
+    const { status, body } = await answerUrl({ from: '0501234567', to: '842471001234', uuid: 'st-1', fromInternal: 'false' })
+    expect(status).toBe(200)
+    expect(isStringeeScco(body)).toBe(true)
+    const connect = body.find((action) => action.action === 'connect')
+    expect(connect?.to).toEqual({ type: 'internal', number: '101', alias: 'Dana Levi' })
+    expect(JSON.parse(connect?.customData ?? '{}')).toMatchObject({ NAME: 'Dana Levi', OWNER: 'John Doe' })
+  })
+
+  it('an unknown caller is asked for the PIN; the input result is routed by the rules (correct, timeout, wrong)', async () => {
+    const prompt = (await answerUrl({ from: '0539999999', to: '842471001234', uuid: 'st-2' })).body
+    expect(prompt.map((action) => action.action)).toEqual(['talk', 'input'])
+    const correct = await input(prompt, { dtmf: '12345678', call_id: 'st-2', timeout: false })
+    expect(correct.body.at(-1)?.to).toEqual({ type: 'external', number: '972541000101', alias: '+972541000101' })
+    const silent = await input(prompt, { dtmf: '', call_id: 'st-2', timeout: 'true' })
+    expect(silent.body[0]?.text).toMatch(/^Sorry, that account number was not found/)
+  })
+
+  it('refuses unsigned, wrongly signed and tampered requests with 401', async () => {
+    expect((await answerUrl({ from: '0501234567', to: '1', uuid: 'st-3' }, 'bm90IGEgc2lnbmF0dXJl')).status).toBe(401)
+    const prompt = (await answerUrl({ from: '0539999999', to: '842471001234', uuid: 'st-4' })).body
+    const url = new URL(prompt[1]?.eventUrl as string)
+    const body = { dtmf: '12345678', call_id: 'st-4', timeout: false }
+    expect((await postSigned(url.pathname + url.search, body, sign(JSON.stringify({ ...body, dtmf: '1' })))).status).toBe(401)
+  })
+
+  it('a forged state or another call id gets the fallback, not the rules', async () => {
+    const prompt = (await answerUrl({ from: '0539999999', to: '842471001234', uuid: 'st-5' })).body
+    const other = await input(prompt, { dtmf: '12345678', call_id: 'someone-else', timeout: false })
+    expect(other.body.at(-1)?.to).toEqual({ type: 'external', number: '972722776700', alias: '+972722776700' })
+    const forged = await postSigned('/webhooks/stringee?state=forged.token.value', { dtmf: '1', call_id: 'st-5' })
+    expect(forged.body.map((action) => action.text)).toEqual([
+      'Connecting you to our team.',
+      'Sorry, we cannot take your call right now. Please try again later.',
+    ])
+  })
+
+  it('event_url status events go to the decision log', async () => {
+    const response = await postSigned('/webhooks/stringee', {
+      call_status: 'ended',
+      call_id: 'st-1',
+      from: { number: '972501234567' },
+      to: { number: '842471001234' },
+      timestamp_ms: 1530870073736,
+      endCallCause: 'NORMAL_CLEARING',
+      duration: 42,
+      answerDuration: 40,
+    })
+    expect(response.status).toBe(200)
+    await server.settle()
+    const row = server.openSideConnection().prepare(`SELECT action, duration_ms FROM decisions WHERE call_id = 'st-1' AND action LIKE 'status:%'`).get()
+    expect(row).toEqual({ action: 'status:ended', duration_ms: 42_000 })
+  })
+})
