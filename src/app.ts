@@ -112,23 +112,24 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
     callerId: config.ROUTEE_CALLER_ID,
     sorryText: config.ROUTEE_SORRY_TEXT,
   })
+  const stringeeAdapter = stringee({
+    stateSecret,
+    signingSecret: config.STRINGEE_SIGNING_SECRET,
+    publicUrl: config.PUBLIC_URL,
+    webhookSecret: config.WEBHOOK_SECRET,
+    entryStep: config.STRINGEE_ENTRY_STEP,
+    defaultCountry: config.STRINGEE_DEFAULT_COUNTRY,
+    lookupDeadlineMs: config.STRINGEE_LOOKUP_DEADLINE_MS,
+    voice: config.STRINGEE_VOICE,
+    sorryText: config.ROUTEE_SORRY_TEXT,
+  })
   const adapters: Record<string, ProviderAdapter> = {
     voicenter: voicenter({
       defaultCountry: config.VOICENTER_DEFAULT_COUNTRY,
       lookupDeadlineMs: config.VOICENTER_LOOKUP_DEADLINE_MS,
     }),
     routee: routeeAdapter,
-    stringee: stringee({
-      stateSecret,
-      signingSecret: config.STRINGEE_SIGNING_SECRET,
-      publicUrl: config.PUBLIC_URL,
-      webhookSecret: config.WEBHOOK_SECRET,
-      entryStep: config.STRINGEE_ENTRY_STEP,
-      defaultCountry: config.STRINGEE_DEFAULT_COUNTRY,
-      lookupDeadlineMs: config.STRINGEE_LOOKUP_DEADLINE_MS,
-      voice: config.STRINGEE_VOICE,
-      sorryText: config.ROUTEE_SORRY_TEXT,
-    }),
+    stringee: stringeeAdapter,
     voipnow: voipnow({
       defaultCountry: config.VOIPNOW_DEFAULT_COUNTRY,
       lookupDeadlineMs: config.VOIPNOW_LOOKUP_DEADLINE_MS,
@@ -197,6 +198,20 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
     if (adapter.verify && !(await adapter.verify(request))) {
       log.warn('webhook refused: bad provider signature', { provider: adapter.id })
       return providerAnswer(adapter, 401)
+    }
+    if (adapter.id === 'stringee') {
+      const queued = stringeeAdapter.parseAgentList(request)
+      if (queued) {
+        // Stringee's queue asks whom to ring: the CRM owner of each waiting caller, looked up within the deadline.
+        const owners = await Promise.all(
+          queued.map(async (call) => {
+            const found = await router.findCaller(call.caller, stringeeAdapter.lookupDeadlineMs)
+            return { callId: call.callId, ownerUserId: found.contact?.owner?.extension }
+          }),
+        )
+        const answer = stringeeAdapter.renderAgentList(owners)
+        return new Response(answer.body, { status: answer.status, headers: { 'content-type': answer.contentType } })
+      }
     }
     const status = adapter.parseStatus?.(request)
     if (status) {

@@ -50,6 +50,17 @@ const StatusEvent = v.looseObject({
 
 const FINAL = new Set(['ended', 'agentEnded'])
 
+const AgentListRequest = v.looseObject({
+  queueId: Text,
+  calls: v.array(v.looseObject({ callId: Text, from: v.optional(Text, ''), to: v.optional(Text, '') })),
+})
+
+export interface QueuedCall {
+  callId: string
+  /** E.164 when it parses */
+  caller?: string
+}
+
 export const stringee = (options: StringeeOptions) => {
   const {
     stateSecret,
@@ -200,7 +211,27 @@ export const stringee = (options: StringeeOptions) => {
     return { status: 200, contentType: 'application/json; charset=utf-8', body: JSON.stringify(actions) }
   }
 
-  return {
+  /** The queue's get_list_agents_url request: calls waiting, each to be given its agents in order. */
+  const parseAgentList = (request: ProviderRequest): QueuedCall[] | undefined => {
+    const parsed = v.safeParse(AgentListRequest, request.body)
+    if (!parsed.success) return undefined
+    return parsed.output.calls.map((call) => ({ callId: call.callId, caller: toE164(call.from, defaultCountry) }))
+  }
+
+  /** Version 2 of Stringee's agent list: the CRM owner (a Stringee user) first for each call. */
+  const renderAgentList = (agents: { callId: string; ownerUserId?: string }[], answerTimeoutSeconds = 15): ProviderAnswer => ({
+    status: 200,
+    contentType: 'application/json; charset=utf-8',
+    body: JSON.stringify({
+      version: 2,
+      calls: agents.map(({ callId, ownerUserId }) => ({
+        callId,
+        agents: ownerUserId ? [{ stringee_user_id: ownerUserId, routing_type: 1, answer_timeout: answerTimeoutSeconds }] : [],
+      })),
+    }),
+  })
+
+  const adapter = {
     id: PROVIDER,
     lookupDeadlineMs,
     supports: PROVIDER_CAPABILITIES.stringee.actions,
@@ -210,6 +241,7 @@ export const stringee = (options: StringeeOptions) => {
     parseStatus,
     verify,
   } satisfies ProviderAdapter
+  return { ...adapter, parseAgentList, renderAgentList }
 }
 
 const hmacSha1Base64 = async (secret: string, data: string): Promise<string> => {

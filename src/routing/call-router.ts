@@ -248,7 +248,10 @@ export const createCallRouter = ({
     }
   }
 
-  return { route, recordStatus, simulate }
+  /** The caller's contact by phone, within a deadline (for provider hooks that only want data). */
+  const findCaller = (phone: string | undefined, deadlineMs: number) => lookups.lookup('caller', phone, deadlineMs)
+
+  return { route, recordStatus, simulate, findCaller }
 }
 
 export type CallRouter = ReturnType<typeof createCallRouter>

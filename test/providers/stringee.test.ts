@@ -95,3 +95,29 @@ describe('Stringee', () => {
     expect(row).toEqual({ action: 'status:ended', duration_ms: 42_000 })
   })
 })
+
+describe('Stringee queue agent list', () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startTestServer({ env: { STRINGEE_DEFAULT_COUNTRY: 'IL' } })
+  })
+  afterAll(() => server.close())
+
+  it('puts the CRM owner first for each waiting call; unknown callers get no preference', async () => {
+    const response = await server.post('/webhooks/stringee', {
+      queueId: 'QU_1',
+      projectId: 42,
+      calls: [
+        { callId: 'call-vn-1', from: '0501234567', to: '842471001234' },
+        { callId: 'call-vn-2', from: '0539999999', to: '842471001234' },
+      ],
+    })
+    expect(await response.json()).toEqual({
+      version: 2,
+      calls: [
+        { callId: 'call-vn-1', agents: [{ stringee_user_id: '101', routing_type: 1, answer_timeout: 15 }] },
+        { callId: 'call-vn-2', agents: [] },
+      ],
+    })
+  })
+})
