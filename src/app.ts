@@ -19,6 +19,7 @@ import type { ProviderAdapter, ProviderRequest } from './providers/provider.ts'
 import { createRouteeClient } from './providers/routee-client.ts'
 import { startPinCall } from './providers/routee-pin-call.ts'
 import { routee } from './providers/routee.ts'
+import { ringcentral } from './providers/ringcentral.ts'
 import { stringee } from './providers/stringee.ts'
 import { voicenter } from './providers/voicenter.ts'
 import { voipnow } from './providers/voipnow.ts'
@@ -130,6 +131,16 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
     }),
     routee: routeeAdapter,
     stringee: stringeeAdapter,
+    ringcentral: ringcentral({
+      token: config.RINGCENTRAL_TOKEN,
+      apiUrl: config.RINGCENTRAL_API_URL,
+      state: callState,
+      log,
+      entryStep: config.RINGCENTRAL_ENTRY_STEP,
+      defaultCountry: config.RINGCENTRAL_DEFAULT_COUNTRY,
+      lookupDeadlineMs: config.RINGCENTRAL_LOOKUP_DEADLINE_MS,
+      fetch: fetchImpl,
+    }),
     voipnow: voipnow({
       defaultCountry: config.VOIPNOW_DEFAULT_COUNTRY,
       lookupDeadlineMs: config.VOIPNOW_LOOKUP_DEADLINE_MS,
@@ -217,11 +228,20 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
     if (status) {
       defer(c, router.recordStatus(adapter.id, status, request))
       const answer = adapter.statusAnswer
-      return answer ? new Response(answer.body, { status: answer.status, headers: { 'content-type': answer.contentType } }) : c.json({})
+      if (!answer) return c.json({})
+      return new Response(answer.status === 204 ? null : answer.body, { status: answer.status, headers: { 'content-type': answer.contentType } })
+    }
+    if (adapter.answersFirst) {
+      // The provider only wants an acknowledgement; what to do with the call goes out afterwards.
+      defer(
+        c,
+        router.route(adapter, request, (task) => defer(c, task)).then(({ answer, recorded }) => Promise.all([recorded, answer.followUp?.()])),
+      )
+      return c.body(null, 204)
     }
     const { answer, recorded } = await router.route(adapter, request, (task) => defer(c, task))
-    defer(c, recorded)
-    return new Response(answer.body, { status: answer.status, headers: { 'content-type': answer.contentType } })
+    defer(c, answer.followUp ? Promise.all([recorded, answer.followUp()]) : recorded)
+    return new Response(answer.status === 204 ? null : answer.body, { status: answer.status, headers: { 'content-type': answer.contentType } })
   }
   app.on(['GET', 'POST'], ['/webhooks/:provider', '/webhooks/:provider/:secret'], webhook)
 

@@ -1,6 +1,6 @@
 import type { Contact } from './crm/plugin.ts'
 
-export const PROVIDER_IDS = ['voicenter', 'routee', 'voipnow', 'stringee'] as const
+export const PROVIDER_IDS = ['voicenter', 'routee', 'voipnow', 'stringee', 'ringcentral'] as const
 export type ProviderId = (typeof PROVIDER_IDS)[number]
 
 /** One webhook request, whatever provider sent it. */

@@ -64,6 +64,12 @@ const EnvSchema = v.object({
   STRINGEE_LOOKUP_DEADLINE_MS: integer(1500, 50),
   STRINGEE_ENTRY_STEP: text('1'),
   STRINGEE_VOICE: text('female'),
+  /** The RingCentral IVR app's Bearer token for its REST commands. */
+  RINGCENTRAL_TOKEN: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
+  RINGCENTRAL_API_URL: v.pipe(text('https://platform.ringcentral.com'), v.url()),
+  RINGCENTRAL_DEFAULT_COUNTRY: envCountry('US'),
+  RINGCENTRAL_LOOKUP_DEADLINE_MS: integer(1500, 50),
+  RINGCENTRAL_ENTRY_STEP: text('1'),
   VOIPNOW_DEFAULT_COUNTRY: envCountry('US'),
   VOIPNOW_LOOKUP_DEADLINE_MS: integer(1500, 50),
   VOIPNOW_LANGUAGE: text('en'),

@@ -5,11 +5,16 @@ import { callState } from './schema.ts'
 interface CallStateData {
   /** Requests per layer in this call. */
   visits: Record<string, number>
+  /** What a provider adapter keeps between a call's requests (RingCentral: the step being collected). */
+  provider?: Record<string, unknown>
 }
 
 export interface CallStateStore {
   /** Counts one more request of this call from this layer and returns the count (1 on the first). */
   visit(provider: string, callId: string, layer: string): Promise<number>
+  /** A provider adapter's own state for the call. */
+  get(provider: string, callId: string): Promise<Record<string, unknown> | undefined>
+  set(provider: string, callId: string, value: Record<string, unknown>): Promise<void>
   /** Forgets calls not seen for this long. */
   purge(olderThanMs: number): Promise<void>
 }
@@ -44,6 +49,14 @@ export const createCallStateStore = (db: Database, clock: () => number = Date.no
       await write.run({ provider, callId, data: JSON.stringify(data), updatedAt: clock() })
       return count
     },
+    async get(provider, callId) {
+      return parseState((await read.get({ provider, callId }))?.data).provider
+    },
+    async set(provider, callId, value) {
+      const data = parseState((await read.get({ provider, callId }))?.data)
+      data.provider = value
+      await write.run({ provider, callId, data: JSON.stringify(data), updatedAt: clock() })
+    },
     async purge(olderThanMs) {
       await purge.run({ before: clock() - olderThanMs })
     },
@@ -54,7 +67,10 @@ const parseState = (text: string | undefined): CallStateData => {
   if (!text) return { visits: {} }
   try {
     const parsed = JSON.parse(text) as Partial<CallStateData>
-    return { visits: typeof parsed.visits === 'object' && parsed.visits ? parsed.visits : {} }
+    return {
+      visits: typeof parsed.visits === 'object' && parsed.visits ? parsed.visits : {},
+      provider: typeof parsed.provider === 'object' && parsed.provider ? parsed.provider : undefined,
+    }
   } catch {
     return { visits: {} }
   }

@@ -49,7 +49,12 @@ const DEMO_CONTACTS: (typeof contacts.$inferInsert)[] = [
 const RECEPTION = '+972722776700'
 /** Routee and Stringee speak and collect themselves, and have no layers: the same columns serve both. */
 const spoken = (columns: Record<string, string>) => ({ routee: columns, stringee: columns })
-const routee = (columns: Record<string, string>) => JSON.stringify({ providers: spoken(columns) })
+const routee = (columns: Record<string, string>, ringcentral?: Record<string, string>) =>
+  JSON.stringify({ providers: { ...spoken(columns), ...(ringcentral ? { ringcentral } : {}) } })
+/** RingCentral plays audio files only (no text to speech): the demo points at recordings you would upload. */
+const PROMPTS = 'https://ivr.example.com/prompts'
+/** RingCentral forwards to extensions: the owner's, or reception. */
+const toOwnerExtension = { action: 'dial', dial: 'extension:{{owner.extension}}', say: '' }
 
 type RuleInsert = typeof rules.$inferInsert
 const DEMO_RULES: RuleInsert[] = [
@@ -62,7 +67,10 @@ const DEMO_RULES: RuleInsert[] = [
     timeZone: 'Asia/Jerusalem',
     action: 'go_to_layer',
     toLayer: '30',
-    options: routee({ action: 'hangup', say: 'text:We are closed on Saturdays. Please call again tomorrow.' }),
+    options: routee(
+      { action: 'hangup', say: 'text:We are closed on Saturdays. Please call again tomorrow.' },
+      { action: 'hangup', say: `recording:${PROMPTS}/closed.wav` },
+    ),
   },
   {
     name: 'VIP callers ring their account manager',
@@ -80,6 +88,7 @@ const DEMO_RULES: RuleInsert[] = [
       providers: {
         routee: { dial: 'phone:{{owner.phone}}', say: 'text:Hello {{name}}, connecting you to {{owner.name}}.' },
         voipnow: { action: 'go_to_layer', to_layer: 'agents:{{owner.extension}}' },
+        ringcentral: { say: '' },
       },
     }),
   },
@@ -93,7 +102,10 @@ const DEMO_RULES: RuleInsert[] = [
     toLayer: '{{owner.layer}}',
     options: JSON.stringify({
       caller_name: '{{name}}',
-      providers: spoken({ action: 'dial', dial: 'phone:{{owner.phone}}', say: 'text:Connecting you to {{owner.name}}.' }),
+      providers: {
+        ...spoken({ action: 'dial', dial: 'phone:{{owner.phone}}', say: 'text:Connecting you to {{owner.name}}.' }),
+        ringcentral: toOwnerExtension,
+      },
     }),
   },
   {
@@ -104,6 +116,7 @@ const DEMO_RULES: RuleInsert[] = [
     action: 'collect',
     toLayer: '5',
     say: 'text:Please enter your account number and then press the pound key.',
+    options: JSON.stringify({ providers: { ringcentral: { say: `recording:${PROMPTS}/enter-account.wav` } } }),
   },
   {
     name: 'Account number with a balance due: announce it',
@@ -125,6 +138,7 @@ const DEMO_RULES: RuleInsert[] = [
           say: 'text:Your balance is {{fields.balance}}, due on {{fields.due_date}}. Connecting you to {{owner.name}}.',
           dial: 'phone:{{owner.phone}}',
         }),
+        ringcentral: toOwnerExtension,
       },
     }),
   },
@@ -141,6 +155,7 @@ const DEMO_RULES: RuleInsert[] = [
       caller_name: '{{name}}',
       providers: {
         ...spoken({ action: 'dial', say: 'text:Thank you, {{name}}. Connecting you to {{owner.name}}.', dial: 'phone:{{owner.phone}}' }),
+        ringcentral: toOwnerExtension,
       },
     }),
   },
@@ -154,6 +169,7 @@ const DEMO_RULES: RuleInsert[] = [
     action: 'collect',
     toLayer: '5',
     say: 'text:Sorry, that account number was not found. Please enter it again and then press the pound key.',
+    options: JSON.stringify({ providers: { ringcentral: { say: `recording:${PROMPTS}/not-found-try-again.wav` } } }),
   },
   {
     name: 'Third failed account number: a person takes the call',
@@ -169,6 +185,7 @@ const DEMO_RULES: RuleInsert[] = [
       providers: {
         routee: { dial: `phone:${RECEPTION}`, say: 'text:Let me connect you to our team.' },
         voipnow: { action: 'go_to_layer', to_layer: 'reception' },
+        ringcentral: { say: '' },
       },
     }),
   },
@@ -179,7 +196,10 @@ const DEMO_FALLBACKS: (typeof fallbacks.$inferInsert)[] = [
     name: 'Everything else: operators',
     action: 'go_to_layer',
     toLayer: '20',
-    options: routee({ action: 'dial', dial: `phone:${RECEPTION}`, say: 'text:Connecting you to our team.' }),
+    options: routee(
+      { action: 'dial', dial: `phone:${RECEPTION}`, say: 'text:Connecting you to our team.' },
+      { action: 'dial', dial: 'extension:100', say: '' },
+    ),
   },
   {
     name: 'Account number layer: reception',

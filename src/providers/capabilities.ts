@@ -5,5 +5,6 @@ export const PROVIDER_CAPABILITIES: Record<ProviderId, { actions: readonly Decis
   voicenter: { actions: ['go_to_layer', 'say', 'dial', 'collect', 'provider_default'], dialTargets: ['phone', 'extension'] },
   routee: { actions: ['collect', 'dial', 'hangup', 'provider_default'], dialTargets: ['phone'] },
   stringee: { actions: ['collect', 'dial', 'hangup', 'provider_default'], dialTargets: ['phone', 'extension'] },
+  ringcentral: { actions: ['collect', 'dial', 'hangup', 'provider_default'], dialTargets: ['phone', 'extension'] },
   voipnow: { actions: ['go_to_layer', 'say', 'collect', 'hangup', 'provider_default'], dialTargets: [] },
 }

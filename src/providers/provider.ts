@@ -21,7 +21,10 @@ export interface ProviderRequest {
 export interface ProviderAnswer {
   status: number
   contentType: string
+  /** What is sent (and logged); with status 204 it is only logged. */
   body: string
+  /** Work the answer stands for but that happens after it (RingCentral's REST commands). */
+  followUp?: () => Promise<void>
 }
 
 /** What could be read from a request that did not parse (e.g. the layer), so the right fallback still answers. */
@@ -62,6 +65,8 @@ export interface ProviderAdapter {
   /** Refuses decisions this provider cannot carry out, so the next rule is tried. */
   check: RenderCheck
   render(decision: Decision, event: Partial<CallEvent>, extras?: RenderExtras): ProviderAnswer | Promise<ProviderAnswer>
+  /** Answer at once (204) and route in the background: the provider waits for nothing (RingCentral). */
+  answersFirst?: boolean
   /** Checks the provider's own request signature, where it signs; false refuses the request (401). */
   verify?(request: ProviderRequest): Promise<boolean>
   /** Recognises status notices among the provider's requests; undefined for a routing request. */

@@ -1,0 +1,238 @@
+import * as v from 'valibot'
+import type { CallEvent, Decision, SayItem } from '../call-event.ts'
+import { withDeadline } from '../lib/deadline.ts'
+import { toE164 } from '../lib/phone.ts'
+import { errorMessage, type Logger } from '../logger.ts'
+import { PROVIDER_CAPABILITIES } from './capabilities.ts'
+import type { CallStatus, ParseResult, ProviderAdapter, ProviderAnswer, ProviderRequest } from './provider.ts'
+
+/**
+ * RingCentral Automated Voice Apps (IVR scripting): RingCentral posts on-call-enter, on-command-update and
+ * on-call-exit and wants 204 at once; we then drive the call with REST commands (Play and Collect on the
+ * caller's party, Forward on the app's party). RingCentral echoes nothing back, so the step being
+ * collected is kept in the call's state.
+ * https://community.ringcentral.com/articles/9190/automated-voice-apps-documentation.html
+ */
+export interface RingCentralOptions {
+  /** The app's Bearer token for the REST commands. */
+  token?: string
+  /** @default 'https://platform.ringcentral.com' */
+  apiUrl?: string
+  /** Keeps the step, attempt and parties between a call's callbacks. */
+  state: {
+    get(provider: string, callId: string): Promise<Record<string, unknown> | undefined>
+    set(provider: string, callId: string, value: Record<string, unknown>): Promise<void>
+  }
+  log: Logger
+  /** @default '1' */
+  entryStep?: string
+  /** @default 'US' */
+  defaultCountry?: string
+  /** @default 1500 */
+  lookupDeadlineMs?: number
+  /** Per REST command. @default 5000 */
+  commandTimeoutMs?: number
+  fetch?: typeof fetch
+}
+
+const PROVIDER = 'ringcentral' as const
+const Text = v.pipe(v.union([v.string(), v.number()]), v.transform((value) => String(value).trim()))
+const Phone = v.optional(v.looseObject({ phoneNumber: v.optional(Text) }))
+
+const CallEnter = v.looseObject({
+  sessionId: Text,
+  partyId: Text,
+  inParty: v.looseObject({ id: Text, from: Phone, to: Phone }),
+})
+const CommandUpdate = v.looseObject({
+  sessionId: Text,
+  partyId: Text,
+  command: v.string(),
+  status: v.string(),
+  parameters: v.optional(v.looseObject({ digits: v.optional(Text) })),
+})
+const CallExit = v.strictObject({
+  accountId: v.optional(Text),
+  extensionId: v.optional(Text),
+  sessionId: Text,
+  partyId: Text,
+})
+
+interface RingCentralState {
+  step: string
+  attempt: number
+  callerParty: string
+  appParty: string
+  from: string
+  to: string
+}
+
+/** A collect answered with digits that match no pattern: a key the rules can treat as invalid. */
+const NOT_FOUND_DIGITS = '?'
+
+export const ringcentral = ({
+  token,
+  apiUrl = 'https://platform.ringcentral.com',
+  state,
+  log,
+  entryStep = '1',
+  defaultCountry = 'US',
+  lookupDeadlineMs = 1500,
+  commandTimeoutMs = 5000,
+  fetch: fetchImpl = fetch,
+}: RingCentralOptions) => {
+  const parse = async (request: ProviderRequest): Promise<ParseResult> => {
+    const enter = v.safeParse(CallEnter, request.body)
+    if (enter.success) {
+      const { sessionId, partyId, inParty } = enter.output
+      const from = inParty.from?.phoneNumber ?? ''
+      const to = inParty.to?.phoneNumber ?? ''
+      const call: RingCentralState = { step: entryStep, attempt: 1, callerParty: inParty.id, appParty: partyId, from, to }
+      await state.set(PROVIDER, sessionId, { ...call })
+      return { ok: true, event: event(sessionId, call, '') }
+    }
+    const update = v.safeParse(CommandUpdate, request.body)
+    if (update.success && update.output.command === 'Collect') {
+      const { sessionId, status, parameters } = update.output
+      const call = (await state.get(PROVIDER, sessionId)) as RingCentralState | undefined
+      if (!call) return { ok: false, reason: `RingCentral Collect update for an unknown session ${sessionId}`, partial: { provider: PROVIDER } }
+      // Timeout: nothing typed. Not Found: typed, but no pattern matched.
+      const digits = status === 'Completed' ? (parameters?.digits ?? '') : status === 'Not Found' ? NOT_FOUND_DIGITS : ''
+      return { ok: true, event: event(sessionId, call, digits) }
+    }
+    return { ok: false, reason: 'not a RingCentral on-call-enter or Collect update', partial: { provider: PROVIDER } }
+  }
+
+  const event = (sessionId: string, call: RingCentralState, dtmf: string): CallEvent => ({
+    provider: PROVIDER,
+    callId: sessionId,
+    did: call.to,
+    didE164: toE164(call.to, defaultCountry),
+    callerRaw: call.from,
+    caller: toE164(call.from, defaultCountry),
+    dtmf: dtmf === NOT_FOUND_DIGITS ? dtmf : dtmf.replace(/[^\d*#]/g, ''),
+    layer: call.step,
+    attempt: call.attempt,
+  })
+
+  /** Play updates and call exits are notices; exits end the call. */
+  const parseStatus = (request: ProviderRequest): CallStatus | undefined => {
+    const exit = v.safeParse(CallExit, request.body)
+    if (exit.success) return { callId: exit.output.sessionId, status: 'exit', final: true }
+    const update = v.safeParse(CommandUpdate, request.body)
+    if (update.success && update.output.command !== 'Collect') {
+      return { callId: update.output.sessionId, status: `${update.output.command}:${update.output.status}`, final: false }
+    }
+    return undefined
+  }
+
+  const check = (decision: Decision): string | undefined => {
+    switch (decision.action) {
+      case 'go_to_layer':
+        return 'action: RingCentral IVR apps have no layers; give this rule options.providers.ringcentral'
+      case 'say':
+        return 'action: RingCentral cannot continue after an announcement without input; use collect, dial or hangup'
+      case 'collect':
+        return playable(decision.prompt)
+      case 'hangup':
+        return playable(decision.items)
+      case 'dial':
+        return playable(decision.announce)
+      default:
+        return undefined
+    }
+  }
+
+  const playable = (items: SayItem[]) =>
+    items.some((item) => item.type !== 'recording' || !/^https?:\/\//.test(item.value))
+      ? 'say: RingCentral plays audio files from URLs (recording:https://…), it has no text to speech here'
+      : undefined
+
+  /** The REST commands for a decision, as [party, command, body]. */
+  const commandsFor = (decision: Decision, call: RingCentralState): [string, string, unknown][] => {
+    const play = (items: SayItem[], interruptByDtmf: boolean): [string, string, unknown][] =>
+      items.length > 0 ? [[call.callerParty, 'play', { resources: items.map((item) => ({ uri: item.value })), interruptByDtmf, repeatCount: 1 }]] : []
+    switch (decision.action) {
+      case 'collect': {
+        const longest = decision.maxDigits ?? 16
+        return [
+          ...play(decision.prompt, true),
+          [
+            call.callerParty,
+            'collect',
+            {
+              // x is any key: one pattern per length, the terminator (#) ends the input early.
+              patterns: Array.from({ length: longest }, (_, index) => 'x'.repeat(index + 1)),
+              timeout: decision.timeoutSeconds * 1000,
+              interDigitTimeout: 5000,
+              terminator: '#',
+            },
+          ],
+        ]
+      }
+      case 'dial': {
+        const target = decision.targets[0]
+        if (!target) return play(decision.announce, false)
+        // Forward acts on the app's own party, not the caller's.
+        const forward = target.type === 'extension' ? { extensionNumber: target.value } : { phoneNumber: target.value }
+        return [...play(decision.announce, false), [call.appParty, 'forward', forward]]
+      }
+      case 'hangup':
+        return play(decision.items, false)
+      default:
+        return []
+    }
+  }
+
+  const send = async (sessionId: string, commands: [string, string, unknown][]) => {
+    for (const [party, command, body] of commands) {
+      const url = `${apiUrl.replace(/\/+$/, '')}/restapi/v1.0/account/~/telephony/sessions/${encodeURIComponent(sessionId)}/parties/${encodeURIComponent(party)}/${command}`
+      try {
+        const response = await withDeadline(
+          (signal) =>
+            fetchImpl(url, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${token ?? ''}`, 'content-type': 'application/json' },
+              body: JSON.stringify(body),
+              signal,
+            }),
+          commandTimeoutMs,
+        )
+        await response.arrayBuffer()
+        if (!response.ok) throw new Error(`HTTP ${response.status}`)
+      } catch (error) {
+        log.error('RingCentral command failed', { sessionId, command, error: errorMessage(error) })
+        return
+      }
+    }
+  }
+
+  const render = async (decision: Decision, callEvent: Partial<CallEvent>): Promise<ProviderAnswer> => {
+    const sessionId = callEvent.callId
+    const call = sessionId ? ((await state.get(PROVIDER, sessionId)) as RingCentralState | undefined) : undefined
+    const commands = call ? commandsFor(decision, call) : []
+    if (call && sessionId && decision.action === 'collect') {
+      const attempt = decision.layer === call.step ? call.attempt + 1 : 1
+      await state.set(PROVIDER, sessionId, { ...call, step: decision.layer, attempt })
+    }
+    return {
+      // RingCentral wants an empty 204 at once; the commands go out after it.
+      status: 204,
+      contentType: 'application/json; charset=utf-8',
+      body: JSON.stringify(commands.map(([party, command, body]) => ({ party, command, body }))),
+      followUp: sessionId && commands.length > 0 ? () => send(sessionId, commands) : undefined,
+    }
+  }
+
+  return {
+    id: PROVIDER,
+    lookupDeadlineMs,
+    supports: PROVIDER_CAPABILITIES.ringcentral.actions,
+    answersFirst: true,
+    parse,
+    check,
+    render,
+    parseStatus,
+    statusAnswer: { status: 204, contentType: 'application/json; charset=utf-8', body: '' },
+  } satisfies ProviderAdapter
+}

@@ -1,0 +1,5 @@
+import { startNodeHarness } from '../helpers/node-harness.ts'
+import { testProviderContract } from './provider-contract.ts'
+import { ringcentralContract } from './ringcentral-contract.ts'
+
+testProviderContract(ringcentralContract, startNodeHarness)
