@@ -35,3 +35,19 @@ export const createCallStateTokens = (secret: string, ttlSeconds = 3600, now: ()
     }
   },
 })
+
+/** What a collect hands out: the step asked for, and which attempt at it the answer will be. */
+export const stateForCollect = (
+  step: string,
+  event: { layer?: string; attempt?: number; callerRaw?: string; did?: string; callId?: string },
+): CallStateToken => ({
+  s: step,
+  a: step === event.layer ? (event.attempt ?? 1) + 1 : 1,
+  f: event.callerRaw ?? '',
+  t: event.did ?? '',
+  ...(event.callId ? { c: event.callId } : {}),
+})
+
+/** This service's webhook URL for a provider, with the webhook secret in the path when there is one. */
+export const webhookUrl = (base: string, provider: string, webhookSecret?: string) =>
+  `${base.replace(/\/+$/, '')}/webhooks/${provider}${webhookSecret ? `/${encodeURIComponent(webhookSecret)}` : ''}`

@@ -1,4 +1,5 @@
 import type { SayItem } from '../call-event.ts'
+import { webhookUrl } from './call-state-token.ts'
 import type { RouteeAdapter } from './routee.ts'
 import type { RouteeClient } from './routee-client.ts'
 
@@ -22,7 +23,7 @@ export const startPinCall = async (client: RouteeClient, adapter: RouteeAdapter,
   const base = input.baseUrl.replace(/\/+$/, '')
   const prompt: SayItem[] = [{ type: 'text', value: input.prompt }]
   const dialPlan = await adapter.promptPlan(base, input.step, prompt, input.to, input.from)
-  const callbackUrl = `${base}/webhooks/routee${input.webhookSecret ? `/${encodeURIComponent(input.webhookSecret)}` : ''}`
+  const callbackUrl = webhookUrl(base, 'routee', input.webhookSecret)
   const started = await client.startConversation({
     from: input.from,
     to: { phone: input.to },

@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import type { CallEvent, Decision, SayItem } from '../call-event.ts'
 import { toE164 } from '../lib/phone.ts'
-import { type CallStateToken, createCallStateTokens } from './call-state-token.ts'
+import { type CallStateToken, createCallStateTokens, stateForCollect, webhookUrl } from './call-state-token.ts'
 import { PROVIDER_CAPABILITIES } from './capabilities.ts'
 import type {
   CallStatus,
@@ -185,20 +185,13 @@ export const routee = (options: RouteeOptions) => {
     )
 
   const eventUrl = async (base: string, state: State) => {
-    const token = await tokens.sign(state)
-    return `${base}/webhooks/${PROVIDER}${webhookSecret ? `/${encodeURIComponent(webhookSecret)}` : ''}?state=${token}`
+    return `${webhookUrl(base, PROVIDER, webhookSecret)}?state=${await tokens.sign(state)}`
   }
 
   const verbsFor = async (decision: Decision, event: Partial<CallEvent>, base: string, noInput?: Decision): Promise<unknown[]> => {
     switch (decision.action) {
       case 'collect': {
-        const state: State = {
-          s: decision.layer,
-          a: decision.layer === event.layer ? (event.attempt ?? 1) + 1 : 1,
-          f: event.callerRaw ?? '',
-          t: event.did ?? '',
-          ...(event.callId ? { c: event.callId } : {}),
-        }
+        const state = stateForCollect(decision.layer, event)
         const tail = noInput ? await verbsFor(noInput, { ...event, layer: decision.layer, attempt: state.a }, base) : sorry()
         return [
           // bargeIn lets the caller type during the prompt.

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'hono/utils/buffer'
 import * as v from 'valibot'
 import type { CallEvent, Decision, SayItem } from '../call-event.ts'
 import { toE164 } from '../lib/phone.ts'
-import { type CallStateToken, createCallStateTokens } from './call-state-token.ts'
+import { createCallStateTokens, stateForCollect, webhookUrl } from './call-state-token.ts'
 import { PROVIDER_CAPABILITIES } from './capabilities.ts'
 import type { CallStatus, ParseResult, ProviderAdapter, ProviderAnswer, ProviderRequest, RenderExtras } from './provider.ts'
 
@@ -160,14 +160,7 @@ export const stringee = (options: StringeeOptions) => {
     let actions: unknown[]
     switch (decision.action) {
       case 'collect': {
-        const state: CallStateToken = {
-          s: decision.layer,
-          a: decision.layer === event.layer ? (event.attempt ?? 1) + 1 : 1,
-          f: event.callerRaw ?? '',
-          t: event.did ?? '',
-          ...(event.callId ? { c: event.callId } : {}),
-        }
-        const eventUrl = `${base}/webhooks/${PROVIDER}${webhookSecret ? `/${encodeURIComponent(webhookSecret)}` : ''}?state=${await tokens.sign(state)}`
+        const eventUrl = `${webhookUrl(base, PROVIDER, webhookSecret)}?state=${await tokens.sign(stateForCollect(decision.layer, event))}`
         actions = [
           ...talk(decision.prompt, true),
           // Stringee posts timeout:true when nothing is typed, so the no-input path comes from the rules then.
