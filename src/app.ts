@@ -201,7 +201,7 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
         return providerAnswer(adapter, 401)
       }
     }
-    const request = await readRequest(c)
+    const request = await readRequest(c, Boolean(adapter.verify))
     if (!request) {
       log.warn('webhook body too large', { provider: adapter.id, limit: MAX_WEBHOOK_BODY })
       return providerAnswer(adapter, 413)
@@ -324,10 +324,11 @@ export type RouterService = Awaited<ReturnType<typeof createApp>>
  * Undefined when the body is over the limit. (Hono's bodyLimit middleware is not used: it reads
  * `c.req.raw.body`, which makes @hono/node-server build a full Request and costs a third of the throughput.)
  */
-const readRequest = async (c: Context): Promise<ProviderRequest | undefined> => {
+const readRequest = async (c: Context, withHeaders: boolean): Promise<ProviderRequest | undefined> => {
   const query = c.req.query()
   const url = c.req.url
-  const base = { method: c.req.method, query, origin: new URL(url).origin, url, headers: c.req.header() }
+  // Every header is only read for providers that sign requests: building them costs on each request.
+  const base = { method: c.req.method, query, origin: new URL(url).origin, url, headers: withHeaders ? c.req.header() : undefined }
   if (c.req.method === 'GET' || c.req.method === 'HEAD') return { ...base, body: undefined, rawBody: '' }
   if (Number(c.req.header('content-length') ?? 0) > MAX_WEBHOOK_BODY) return undefined
   const text = await c.req.text()
