@@ -179,7 +179,6 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
     return new Response(answer.body, { status, headers: { 'content-type': answer.contentType } })
   }
 
-
   const app = new Hono()
   app.get('/healthz', (c) => c.text('ok'))
   app.get('/health', async (c) => {
