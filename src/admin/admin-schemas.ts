@@ -74,6 +74,7 @@ export const ContactPatch = v.partial(ContactBody)
 export const MenuKeyBody = v.strictObject({
   layer: v.pipe(v.union([v.string(), v.number()], 'is required'), v.transform(String), v.nonEmpty('is required')),
   key: v.picklist(MENU_KEYS, `must be one of ${MENU_KEYS.join(', ')}`),
+  provider: v.optional(Text),
   action: v.picklist(MENU_ACTIONS, `must be one of ${MENU_ACTIONS.join(', ')}`),
   target: v.optional(TextOrNumber),
   say: v.optional(Text),

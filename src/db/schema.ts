@@ -205,6 +205,8 @@ export const menuKeys = sqliteTable(
     id: integer('id').primaryKey({ autoIncrement: true }),
     layer: text('layer').notNull(),
     key: text('key').notNull(),
+    /** Providers the menu is for (comma separated); NULL = all. */
+    provider: text('provider'),
     /** go_to_layer, queue, extension, phone, hangup */
     action: text('action').notNull(),
     /** The layer, queue, extension or phone number. */

@@ -33,7 +33,7 @@ export const menuKeyRule = (key: MenuKeyRow): { row: RuleRow } | { reason: strin
       // Unmapped keys come after every mapped key of the menu.
       priority: key.priority + (keyName === 'INVALID_KEY' ? 1 : 0),
       enabled: key.enabled,
-      provider: null,
+      provider: key.provider,
       did: null,
       caller: null,
       fromLayer: key.layer,

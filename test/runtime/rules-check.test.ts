@@ -44,15 +44,17 @@ describe('npm run rules:check', () => {
       INSERT INTO rules (name, action, to_layer) VALUES ('layer only', 'go_to_layer', '3');
       INSERT INTO rules (name, provider, action, to_layer) VALUES ('voicenter only', 'voicenter', 'go_to_layer', '3');
       INSERT INTO rules (name, action, dial, options) VALUES ('extension', 'dial', 'extension:1', '{"failed_layer": 2}');
+      INSERT INTO menu_keys (layer, key, provider, action, target) VALUES ('7', '1', 'voicenter', 'go_to_layer', '31');
     `)
     sqlite.close()
     const result = await check(databasePath)
     expect(result.code).toBe(1)
     expect(result.stdout).toContain('rules #9 "layer only" cannot answer on routee: routee has no go_to_layer (give the row options.providers.routee)')
     expect(result.stdout).not.toContain('"voicenter only" cannot answer')
+    expect(result.stdout).not.toContain('menu 7 key 1')
     expect(result.stdout).toContain('rules #11 "extension" cannot answer on routee: routee dials phone targets only')
     const fixed = openDatabase(databasePath)
-    fixed.sqlite.exec(`DELETE FROM rules WHERE id >= 9`)
+    fixed.sqlite.exec(`DELETE FROM rules WHERE id >= 9; DELETE FROM menu_keys`)
     fixed.sqlite.close()
     expect((await check(databasePath)).code).toBe(0)
   })
