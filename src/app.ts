@@ -193,6 +193,15 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
   const webhook = async (c: Context) => {
     const adapter = adapters[c.req.param('provider') ?? '']
     if (!adapter) return c.json({ error: { code: 'NOT_FOUND', message: `no provider "${c.req.param('provider')}"` } }, 404)
+    try {
+      return await answerWebhook(c, adapter)
+    } catch (error) {
+      // Never a bare 500 to a provider: the caller still gets its failover.
+      log.error('webhook failed', { provider: adapter.id, error: errorMessage(error) })
+      return providerAnswer(adapter, 200)
+    }
+  }
+  const answerWebhook = async (c: Context, adapter: ProviderAdapter) => {
     if (config.WEBHOOK_SECRET) {
       const given = c.req.param('secret') ?? c.req.query('token') ?? c.req.header('x-webhook-secret')
       if (!given || !(await timingSafeEqual(given, config.WEBHOOK_SECRET))) {
