@@ -1,10 +1,10 @@
 import * as v from 'valibot'
 import type { CallEvent, Decision, SayItem } from '../call-event.ts'
 import { withDeadline } from '../lib/deadline.ts'
-import { toE164 } from '../lib/phone.ts'
 import { errorMessage, type Logger } from '../logger.ts'
 import { PROVIDER_CAPABILITIES } from './capabilities.ts'
 import type { CallStatus, ParseResult, ProviderAdapter, ProviderAnswer, ProviderRequest } from './provider.ts'
+import { stepEvent } from './step-event.ts'
 
 /**
  * RingCentral Automated Voice Apps (IVR scripting): RingCentral posts on-call-enter, on-command-update and
@@ -103,17 +103,15 @@ export const ringcentral = ({
     return { ok: false, reason: 'not a RingCentral on-call-enter or Collect update', partial: { provider: PROVIDER } }
   }
 
-  const event = (sessionId: string, call: RingCentralState, dtmf: string): CallEvent => ({
-    provider: PROVIDER,
-    callId: sessionId,
-    did: call.to,
-    didE164: toE164(call.to, defaultCountry),
-    callerRaw: call.from,
-    caller: toE164(call.from, defaultCountry),
-    dtmf: dtmf === NOT_FOUND_DIGITS ? dtmf : dtmf.replace(/[^\d*#]/g, ''),
-    layer: call.step,
-    attempt: call.attempt,
-  })
+  const event = (sessionId: string, call: RingCentralState, dtmf: string): CallEvent =>
+    stepEvent(PROVIDER, defaultCountry, {
+      callId: sessionId,
+      from: call.from,
+      to: call.to,
+      step: call.step,
+      attempt: call.attempt,
+      dtmf: dtmf === NOT_FOUND_DIGITS ? dtmf : dtmf.replace(/[^\d*#]/g, ''),
+    })
 
   /** Play updates and call exits are notices; exits end the call. */
   const parseStatus = (request: ProviderRequest): CallStatus | undefined => {

@@ -1,8 +1,8 @@
 import * as v from 'valibot'
 import type { CallEvent, Decision, SayItem } from '../call-event.ts'
-import { toE164 } from '../lib/phone.ts'
 import { type CallStateToken, createCallStateTokens, stateForCollect, webhookUrl } from './call-state-token.ts'
 import { PROVIDER_CAPABILITIES } from './capabilities.ts'
+import { stepEvent } from './step-event.ts'
 import type {
   CallStatus,
   ParseResult,
@@ -114,7 +114,7 @@ export const routee = (options: RouteeOptions) => {
       // The number's dial-plan URL: a new inbound call.
       const from = data.from ?? ''
       const to = data.to ?? ''
-      return { ok: true, event: callEvent(data.conversationTrackingId, from, to, entryStep, 1, '') }
+      return { ok: true, event: stepEvent(PROVIDER, defaultCountry, { callId: data.conversationTrackingId, from, to, step: entryStep, attempt: 1, dtmf: '' }) }
     }
     const state = await readState(stateToken)
     if (!state) return { ok: false, reason: 'Routee state token is forged, tampered with or expired', partial: { provider: PROVIDER } }
@@ -123,20 +123,10 @@ export const routee = (options: RouteeOptions) => {
     }
     // Documented as "1,2,3,4", seen as "1234"; a trailing # ends the input.
     const tones = (data.collectedTones ?? '').replace(/[\s,#]/g, '')
-    return { ok: true, event: callEvent(data.conversationTrackingId, state.f, state.t, state.s, state.a, tones) }
+    const call = { callId: data.conversationTrackingId, from: state.f, to: state.t, step: state.s, attempt: state.a }
+    return { ok: true, event: stepEvent(PROVIDER, defaultCountry, { ...call, dtmf: tones.replace(/[^\d*]/g, '') }) }
   }
 
-  const callEvent = (callId: string, from: string, to: string, step: string, attempt: number, dtmf: string): CallEvent => ({
-    provider: PROVIDER,
-    callId,
-    did: to,
-    didE164: toE164(to, defaultCountry),
-    callerRaw: from,
-    caller: toE164(from, defaultCountry),
-    dtmf: dtmf.replace(/[^\d*]/g, ''),
-    layer: step,
-    attempt,
-  })
 
   const readState = (token: string) => tokens.read(token)
 

@@ -5,6 +5,7 @@ import { toE164 } from '../lib/phone.ts'
 import { createCallStateTokens, stateForCollect, webhookUrl } from './call-state-token.ts'
 import { PROVIDER_CAPABILITIES } from './capabilities.ts'
 import type { CallStatus, ParseResult, ProviderAdapter, ProviderAnswer, ProviderRequest, RenderExtras } from './provider.ts'
+import { stepEvent } from './step-event.ts'
 
 /**
  * Stringee: the number's answer_url (GET from/to/uuid) and our `input` eventUrl (POST dtmf) are answered with
@@ -76,17 +77,6 @@ export const stringee = (options: StringeeOptions) => {
   } = options
   const tokens = createCallStateTokens(stateSecret, 3600, now)
 
-  const callEvent = (callId: string, from: string, to: string, step: string, attempt: number, dtmf: string): CallEvent => ({
-    provider: PROVIDER,
-    callId,
-    did: to,
-    didE164: toE164(to, defaultCountry),
-    callerRaw: from,
-    caller: toE164(from, defaultCountry),
-    dtmf: dtmf.replace(/[^\d*#]/g, ''),
-    layer: step,
-    attempt,
-  })
 
   const parse = async (request: ProviderRequest): Promise<ParseResult> => {
     if (request.query.state) {
@@ -100,14 +90,15 @@ export const stringee = (options: StringeeOptions) => {
       }
       // timeout:true means nothing was typed.
       const dtmf = parsed.output.timeout ? '' : (parsed.output.dtmf ?? '')
-      return { ok: true, event: callEvent(parsed.output.call_id, state.f, state.t, state.s, state.a, dtmf) }
+      const call = { callId: parsed.output.call_id, from: state.f, to: state.t, step: state.s, attempt: state.a }
+      return { ok: true, event: stepEvent(PROVIDER, defaultCountry, { ...call, dtmf: dtmf.replace(/[^\d*#]/g, '') }) }
     }
     const parsed = v.safeParse(AnswerUrl, { ...request.query, ...(typeof request.body === 'object' && request.body ? request.body : {}) })
     if (!parsed.success) return { ok: false, reason: `invalid Stringee answer_url request: ${issues(parsed.issues)}`, partial: { provider: PROVIDER } }
     const { from, to, uuid, callId } = parsed.output
     const id = callId || uuid
     if (!id) return { ok: false, reason: 'invalid Stringee answer_url request: uuid is missing', partial: { provider: PROVIDER } }
-    return { ok: true, event: callEvent(id, from, to, request.query.layer ?? entryStep, 1, '') }
+    return { ok: true, event: stepEvent(PROVIDER, defaultCountry, { callId: id, from, to, step: request.query.layer ?? entryStep, attempt: 1, dtmf: '' }) }
   }
 
   const parseStatus = (request: ProviderRequest): CallStatus | undefined => {
