@@ -75,7 +75,7 @@ export const plannedLookups = (snapshot: RuleSnapshot, event: CallEvent, at: Dat
  * written, which keeps a database write off most requests. Pure.
  */
 export const countsAttempts = (snapshot: RuleSnapshot, event: CallEvent, at: Date): boolean =>
-  snapshot.rules.some((rule) => rule.attempt !== undefined && staticMismatch({ ...rule, attempt: undefined }, event, at, 0) === undefined)
+  snapshot.rules.some((rule) => rule.attempt !== undefined && staticMismatch(rule, event, at, undefined) === undefined)
 
 /** Picks the first rule (by priority) that matches and can be rendered, else the fallback. Pure. */
 export const evaluate = (
@@ -162,13 +162,14 @@ const ruleMismatch = (rule: CompiledRule, input: EvaluationInput): string | unde
 }
 
 /** Conditions that need no CRM data. */
-const staticMismatch = (rule: CompiledRule, event: CallEvent, at: Date, attempt: number): string | undefined => {
+/** `attempt` undefined: the attempt condition is not looked at (the count is not known yet). */
+const staticMismatch = (rule: CompiledRule, event: CallEvent, at: Date, attempt: number | undefined): string | undefined => {
   if (rule.providers && !rule.providers.has(event.provider)) return `provider is ${event.provider}`
   if (rule.did && !matchesNumber(rule.did, event.did, event.didE164)) return `did is ${event.did}`
   if (rule.caller && !matchesNumber(rule.caller, event.callerRaw, event.caller)) return `caller is ${event.callerRaw || 'withheld'}`
   if (rule.fromLayer && !rule.fromLayer.test(event.layer ?? '')) return `layer is ${event.layer ?? 'none'}`
   if (rule.dtmf && !rule.dtmf.test(event.dtmf)) return `dtmf is ${event.dtmf === '' ? 'none' : event.dtmf}`
-  if (rule.attempt && !rule.attempt.test(attempt)) return `attempt is ${attempt}`
+  if (rule.attempt && attempt !== undefined && !rule.attempt.test(attempt)) return `attempt is ${attempt}`
   if (rule.timeWindow && !rule.timeWindow.test(at)) return 'outside the time window'
   return undefined
 }
