@@ -56,6 +56,7 @@ export interface LookupServiceOptions {
 }
 
 const CIRCUIT_OPEN = 'circuit open after repeated failures'
+const OUTER_DEADLINE_GRACE_MS = 5
 
 /** A plugin the service decided not to ask (rate limit, open circuit, deadline): the answer is unknown. */
 class SkippedError extends Error {}
@@ -122,7 +123,13 @@ export const createLookupService = ({
           expired = true
           throw new SkippedError('deadline reached')
         }
-        const contact = await ask(entry, () => withDeadline((signal) => find(value, { signal }), budget))
+        // Inside the breaker the timeout counts as a failure and aborts the plugin's signal; the outer
+        // deadline (a few ms later, so the inner one normally fires first) also covers waiting for a
+        // half-open breaker's trial call.
+        const contact = await withDeadline(
+          () => ask(entry, () => withDeadline((signal) => find(value, { signal }), budget)),
+          budget + OUTER_DEADLINE_GRACE_MS,
+        )
         const ms = round(clock() - pluginStarted)
         if (contact) {
           result.plugins.push({ plugin: id, outcome: 'found', ms })

@@ -18,5 +18,13 @@ export const withDeadline = <T>(task: (signal: AbortSignal) => Promise<T>, ms: n
       reject(error)
     }, ms)
   })
-  return Promise.race([task(controller.signal), deadline]).finally(() => clearTimeout(timer))
+  // A task that throws before returning a promise must not leave the timer to reject with no one listening.
+  const running = new Promise<T>((resolve, reject) => {
+    try {
+      task(controller.signal).then(resolve, reject)
+    } catch (error) {
+      reject(error)
+    }
+  })
+  return Promise.race([running, deadline]).finally(() => clearTimeout(timer))
 }
