@@ -6,7 +6,7 @@ import { type Config, parseConfig } from './config.ts'
 import { createLookupService } from './crm/lookup-service.ts'
 import { createPluginChain } from './crm/plugin-chain.ts'
 import type { CrmPlugin } from './crm/plugin.ts'
-import { createAdminApi, runSimulation, type SimulationInput } from './admin/admin-api.ts'
+import { adminToken, createAdminApi, runSimulation, type SimulationInput } from './admin/admin-api.ts'
 import { createCallLogOutbox } from './db/call-log-outbox.ts'
 import { createCallStateStore } from './db/call-state-store.ts'
 import type { Database } from './db/database.ts'
@@ -113,24 +113,23 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
     callerId: config.ROUTEE_CALLER_ID,
     sorryText: config.ROUTEE_SORRY_TEXT,
   })
-  const stringeeAdapter = stringee({
-    stateSecret,
-    signingSecret: config.STRINGEE_SIGNING_SECRET,
-    publicUrl: config.PUBLIC_URL,
-    webhookSecret: config.WEBHOOK_SECRET,
-    entryStep: config.STRINGEE_ENTRY_STEP,
-    defaultCountry: config.STRINGEE_DEFAULT_COUNTRY,
-    lookupDeadlineMs: config.STRINGEE_LOOKUP_DEADLINE_MS,
-    voice: config.STRINGEE_VOICE,
-    sorryText: config.ROUTEE_SORRY_TEXT,
-  })
   const adapters: Record<string, ProviderAdapter> = {
     voicenter: voicenter({
       defaultCountry: config.VOICENTER_DEFAULT_COUNTRY,
       lookupDeadlineMs: config.VOICENTER_LOOKUP_DEADLINE_MS,
     }),
     routee: routeeAdapter,
-    stringee: stringeeAdapter,
+    stringee: stringee({
+      stateSecret,
+      signingSecret: config.STRINGEE_SIGNING_SECRET,
+      publicUrl: config.PUBLIC_URL,
+      webhookSecret: config.WEBHOOK_SECRET,
+      entryStep: config.STRINGEE_ENTRY_STEP,
+      defaultCountry: config.STRINGEE_DEFAULT_COUNTRY,
+      lookupDeadlineMs: config.STRINGEE_LOOKUP_DEADLINE_MS,
+      voice: config.STRINGEE_VOICE,
+      sorryText: config.ROUTEE_SORRY_TEXT,
+    }),
     ringcentral: ringcentral({
       token: config.RINGCENTRAL_TOKEN,
       apiUrl: config.RINGCENTRAL_API_URL,
@@ -218,20 +217,10 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
       log.warn('webhook refused: bad provider signature', { provider: adapter.id })
       return providerAnswer(adapter, 401)
     }
-    if (adapter.id === 'stringee') {
-      const queued = stringeeAdapter.parseAgentList(request)
-      if (queued) {
-        // Stringee's queue asks whom to ring: the CRM owner of each waiting caller, looked up within the deadline.
-        const owners = await Promise.all(
-          queued.map(async (call) => {
-            const found = await router.findCaller(call.caller, stringeeAdapter.lookupDeadlineMs)
-            return { callId: call.callId, ownerUserId: found.contact?.owner?.extension }
-          }),
-        )
-        const answer = stringeeAdapter.renderAgentList(owners)
-        return new Response(answer.body, { status: answer.status, headers: { 'content-type': answer.contentType } })
-      }
-    }
+    const other = await adapter.answerOther?.(request, {
+      findCaller: (phone) => router.findCaller(phone, adapter.lookupDeadlineMs),
+    })
+    if (other) return new Response(other.body, { status: other.status, headers: { 'content-type': other.contentType } })
     const status = adapter.parseStatus?.(request)
     if (status) {
       defer(c, router.recordStatus(adapter.id, status, request))
@@ -284,11 +273,7 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
 
   app.route('/admin', admin)
   if (metrics) {
-    app.get('/metrics', async (c) => {
-      const given = /^Bearer (.+)$/i.exec(c.req.header('authorization') ?? '')?.[1]
-      if (!config.ADMIN_TOKEN || !given || !(await timingSafeEqual(given, config.ADMIN_TOKEN))) {
-        return c.json({ error: { code: 'UNAUTHORIZED', message: 'a valid bearer token (ADMIN_TOKEN) is required' } }, 401)
-      }
+    app.get('/metrics', adminToken(config), (c) => {
       return c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
     })
   }

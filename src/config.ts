@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import { envCountry, envFlag, envInteger as integer, envList, envText as text } from './lib/env-schema.ts'
 import type { LogLevel } from './logger.ts'
+import { describeIssues } from './lib/issues.ts'
 
 /** Every setting the core reads, from environment variables (Node) or Worker vars/secrets. */
 const EnvSchema = v.object({
@@ -87,8 +88,7 @@ export const parseConfig = (env: Record<string, string | undefined>): Config => 
   const defined = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''))
   const parsed = v.safeParse(EnvSchema, defined)
   if (!parsed.success) {
-    const problems = parsed.issues.map((issue) => `${issue.path?.map((item) => String(item.key)).join('.') ?? ''}: ${issue.message}`)
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
+    throw new ConfigError(`invalid configuration: ${describeIssues(parsed.issues)}`)
   }
   return parsed.output
 }

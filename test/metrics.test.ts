@@ -1,25 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import * as v from 'valibot'
-import { definePlugin } from '../src/crm/plugin.ts'
 import { createMetrics } from '../src/metrics.ts'
 import { localDirectory } from '../plugins/local-directory.ts'
+import { throwingCrm } from './helpers/fake-crm.ts'
 import { startTestServer, type TestServer, voicenterRequest } from './helpers/test-server.ts'
 
 const TOKEN = 'metrics-token-0123456789'
 
 describe('GET /metrics', () => {
   let server: TestServer
-  const throwing = definePlugin({
-    id: 'throwing-crm',
-    version: '1.0.0',
-    envPrefix: 'THROWING_',
-    config: v.object({}),
-    setup: () => ({
-      findByPhone: async () => {
-        throw new Error('down')
-      },
-    }),
-  })
+  const throwing = throwingCrm('throwing-crm', 'down')
   beforeAll(async () => {
     server = await startTestServer({
       env: { ADMIN_TOKEN: TOKEN, CRM_PLUGINS: 'throwing-crm,local-directory' },

@@ -47,14 +47,7 @@ const IdParam = v.object({ id: v.pipe(v.string(), v.regex(/^\d+$/, 'must be a nu
 export const createAdminApi = ({ db, config, log, router, adapters }: AdminApiOptions) => {
   const admin = new Hono()
 
-  const requireToken: MiddlewareHandler = async (c, next) => {
-    if (!config.ADMIN_TOKEN) return c.json({ error: { code: 'DISABLED', message: 'set ADMIN_TOKEN to use /admin' } }, 404)
-    const given = /^Bearer (.+)$/i.exec(c.req.header('authorization') ?? '')?.[1]
-    if (!given || !(await timingSafeEqual(given, config.ADMIN_TOKEN))) {
-      return c.json({ error: { code: 'UNAUTHORIZED', message: 'a valid bearer token is required' } }, 401)
-    }
-    await next()
-  }
+  const requireToken = adminToken(config)
   admin.use('*', async (c, next) => {
     if (c.req.path.endsWith('/openapi.json') || c.req.path.endsWith('/docs')) return next()
     return requireToken(c, next)
@@ -326,6 +319,21 @@ export const runSimulation = async (
       : { messageId: 'simulated', conversationTrackingId: 'simulated', from: input.caller ?? '', to: input.did ?? '' })
   return router.simulate(adapter, { method: 'POST', query: {}, body, origin }, input.at ? new Date(input.at) : new Date(), input.attempt)
 }
+
+/**
+ * Bearer ADMIN_TOKEN, compared in constant time; without a configured token the endpoint is off (404).
+ * Guards /admin and /metrics.
+ */
+export const adminToken =
+  (config: Pick<Config, 'ADMIN_TOKEN'>): MiddlewareHandler =>
+  async (c, next) => {
+    if (!config.ADMIN_TOKEN) return c.json({ error: { code: 'DISABLED', message: 'set ADMIN_TOKEN to use this endpoint' } }, 404)
+    const given = /^Bearer (.+)$/i.exec(c.req.header('authorization') ?? '')?.[1]
+    if (!given || !(await timingSafeEqual(given, config.ADMIN_TOKEN))) {
+      return c.json({ error: { code: 'UNAUTHORIZED', message: 'a valid bearer token is required' } }, 401)
+    }
+    await next()
+  }
 
 /** Deletes decisions older than `days`; returns how many. */
 export const purgeDecisions = async (db: Database, days: number): Promise<number> => {

@@ -1,4 +1,4 @@
-import type { CallEvent, Decision, DecisionAction, ProviderId } from '../call-event.ts'
+import type { CallEvent, Decision, DecisionAction, LookupResult, ProviderId } from '../call-event.ts'
 import type { RenderCheck } from '../rules/engine.ts'
 
 /** A provider's webhook request, already read from HTTP. */
@@ -69,6 +69,11 @@ export interface ProviderAdapter {
   answersFirst?: boolean
   /** Checks the provider's own request signature, where it signs; false refuses the request (401). */
   verify?(request: ProviderRequest): Promise<boolean>
+  /**
+   * Requests that are neither a call to route nor a status notice (Stringee's queue asking whom to ring):
+   * the adapter answers them itself, with the caller lookup it is given. Undefined for other requests.
+   */
+  answerOther?(request: ProviderRequest, tools: { findCaller(phone: string | undefined): Promise<LookupResult> }): Promise<ProviderAnswer | undefined>
   /** Recognises status notices among the provider's requests; undefined for a routing request. */
   parseStatus?(request: ProviderRequest): CallStatus | undefined
   /** What a status notice is answered with. @default {} as JSON */

@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import type { CallEvent, Decision, SayItem } from '../call-event.ts'
+import { describeIssues } from '../lib/issues.ts'
 import { type CallStateToken, createCallStateTokens, stateForCollect, webhookUrl } from './call-state-token.ts'
 import { PROVIDER_CAPABILITIES } from './capabilities.ts'
 import { stepEvent } from './step-event.ts'
@@ -106,8 +107,7 @@ export const routee = (options: RouteeOptions) => {
     const parsed = v.safeParse(DialPlanRequest, body)
     const stateToken = request.query.state
     if (!parsed.success) {
-      const issues = parsed.issues.map((issue) => `${issue.path?.map((item) => String(item.key)).join('.') ?? ''} ${issue.message}`)
-      return { ok: false, reason: `invalid Routee request: ${issues.join('; ')}`, partial: await partialFromState(stateToken) }
+      return { ok: false, reason: `invalid Routee request: ${describeIssues(parsed.issues)}`, partial: await partialFromState(stateToken) }
     }
     const data = parsed.output
     if (!stateToken) {
@@ -257,7 +257,7 @@ export const routee = (options: RouteeOptions) => {
     render,
     parseStatus,
   }
-  return { ...adapter, parseStatus, promptPlan }
+  return { ...adapter, promptPlan }
 }
 
 export type RouteeAdapter = ReturnType<typeof routee>

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'hono/utils/buffer'
 import * as v from 'valibot'
 import type { CallEvent, Decision, SayItem } from '../call-event.ts'
+import { describeIssues } from '../lib/issues.ts'
 import { toE164 } from '../lib/phone.ts'
 import { createCallStateTokens, stateForCollect, webhookUrl } from './call-state-token.ts'
 import { PROVIDER_CAPABILITIES } from './capabilities.ts'
@@ -83,7 +84,7 @@ export const stringee = (options: StringeeOptions) => {
       const state = await tokens.read(request.query.state)
       if (!state) return { ok: false, reason: 'Stringee state token is forged, tampered with or expired', partial: { provider: PROVIDER } }
       const parsed = v.safeParse(InputEvent, request.body)
-      if (!parsed.success) return { ok: false, reason: `invalid Stringee input event: ${issues(parsed.issues)}`, partial: { provider: PROVIDER, layer: state.s } }
+      if (!parsed.success) return { ok: false, reason: `invalid Stringee input event: ${describeIssues(parsed.issues)}`, partial: { provider: PROVIDER, layer: state.s } }
       if (state.c && state.c !== parsed.output.call_id) {
         // The number called is ours, not a secret: the fallback can still use it to connect.
         return { ok: false, reason: 'Stringee state token belongs to another call', partial: { provider: PROVIDER, did: state.t } }
@@ -94,7 +95,7 @@ export const stringee = (options: StringeeOptions) => {
       return { ok: true, event: stepEvent(PROVIDER, defaultCountry, { ...call, dtmf: dtmf.replace(/[^\d*#]/g, '') }) }
     }
     const parsed = v.safeParse(AnswerUrl, { ...request.query, ...(typeof request.body === 'object' && request.body ? request.body : {}) })
-    if (!parsed.success) return { ok: false, reason: `invalid Stringee answer_url request: ${issues(parsed.issues)}`, partial: { provider: PROVIDER } }
+    if (!parsed.success) return { ok: false, reason: `invalid Stringee answer_url request: ${describeIssues(parsed.issues)}`, partial: { provider: PROVIDER } }
     const { from, to, uuid, callId } = parsed.output
     const id = callId || uuid
     if (!id) return { ok: false, reason: 'invalid Stringee answer_url request: uuid is missing', partial: { provider: PROVIDER } }
@@ -224,8 +225,17 @@ export const stringee = (options: StringeeOptions) => {
     render,
     parseStatus,
     verify,
+    // The queue's agent-list hook: whom to ring for each waiting call, the CRM owner first.
+    async answerOther(request, { findCaller }) {
+      const queued = parseAgentList(request)
+      if (!queued) return undefined
+      const owners = await Promise.all(
+        queued.map(async (call) => ({ callId: call.callId, ownerUserId: (await findCaller(call.caller)).contact?.owner?.extension })),
+      )
+      return renderAgentList(owners)
+    },
   } satisfies ProviderAdapter
-  return { ...adapter, parseAgentList, renderAgentList }
+  return adapter
 }
 
 const hmacSha1Base64 = async (secret: string, data: string): Promise<string> => {
@@ -234,6 +244,3 @@ const hmacSha1Base64 = async (secret: string, data: string): Promise<string> => 
   const signature = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(data)))
   return btoa(String.fromCharCode(...signature))
 }
-
-const issues = (list: readonly v.BaseIssue<unknown>[]) =>
-  list.map((issue) => `${issue.path?.map((item) => String(item.key)).join('.') ?? ''} ${issue.message}`).join('; ')

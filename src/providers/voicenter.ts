@@ -3,6 +3,7 @@ import type { CallEvent, Decision, SayItem } from '../call-event.ts'
 import { toDialString, toE164 } from '../lib/phone.ts'
 import { PROVIDER_CAPABILITIES } from './capabilities.ts'
 import type { ParseResult, PartialCallEvent, ProviderAdapter, ProviderAnswer, ProviderRequest } from './provider.ts'
+import { describeIssues } from '../lib/issues.ts'
 
 /**
  * Voicenter External Layer API ("mini external IVR"): a layer POSTs `IVR_LAYER_INPUT` and runs the
@@ -217,11 +218,3 @@ const safeJson = (text: string): unknown => {
     return undefined
   }
 }
-
-const describeIssues = (issues: readonly v.BaseIssue<unknown>[]): string =>
-  issues
-    .map((issue) => {
-      const path = issue.path?.map((item) => String(item.key)).join('.')
-      return path ? `${path} ${issue.message}` : issue.message
-    })
-    .join('; ')

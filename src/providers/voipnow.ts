@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import type { CallEvent, Decision, SayItem } from '../call-event.ts'
+import { describeIssues } from '../lib/issues.ts'
 import { toE164 } from '../lib/phone.ts'
 import { PROVIDER_CAPABILITIES } from './capabilities.ts'
 import type { CallStatus, ParseResult, ProviderAdapter, ProviderAnswer, ProviderRequest } from './provider.ts'
@@ -52,11 +53,10 @@ export const voipnow = ({ defaultCountry = 'US', lookupDeadlineMs = 1500, langua
   const parse = (request: ProviderRequest): ParseResult => {
     const parsed = v.safeParse(Request, fields(request))
     if (!parsed.success) {
-      const issues = parsed.issues.map((issue) => `${issue.path?.map((item) => String(item.key)).join('.') ?? ''} ${issue.message}`)
       const raw = fields(request)
       return {
         ok: false,
-        reason: `invalid VoipNow request: ${issues.join('; ')}`,
+        reason: `invalid VoipNow request: ${describeIssues(parsed.issues)}`,
         partial: { provider: PROVIDER, layer: typeof raw.layer === 'string' ? raw.layer : undefined },
       }
     }

@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import * as v from 'valibot'
-import { definePlugin } from '../../src/crm/plugin.ts'
 import { localDirectory } from '../../plugins/local-directory.ts'
+import { hangingCrm, throwingCrm } from '../helpers/fake-crm.ts'
 import { startTestServer, type TestServer, voicenterRequest } from '../helpers/test-server.ts'
 import { isVoicenterAnswer } from '../providers/voicenter-answer.ts'
 
@@ -170,24 +169,8 @@ describe('a slow or failing CRM', () => {
   let server: TestServer
   afterEach(() => server.close())
 
-  const hanging = definePlugin({
-    id: 'hanging-crm',
-    version: '1.0.0',
-    envPrefix: 'HANGING_',
-    config: v.object({}),
-    setup: () => ({ findByPhone: () => new Promise(() => {}) }),
-  })
-  const throwing = definePlugin({
-    id: 'throwing-crm',
-    version: '1.0.0',
-    envPrefix: 'THROWING_',
-    config: v.object({}),
-    setup: () => ({
-      findByPhone: async () => {
-        throw new Error('CRM is down')
-      },
-    }),
-  })
+  const hanging = hangingCrm()
+  const throwing = throwingCrm()
 
   it('a hung CRM: the deadline holds and the rules see an error', async () => {
     server = await startTestServer({
@@ -208,13 +191,7 @@ describe('a slow or failing CRM', () => {
   })
 
   it('a CRM with its own timeout leaves the rest of the deadline to the next plugin', async () => {
-    const slowButBounded = definePlugin({
-      id: 'bounded-crm',
-      version: '1.0.0',
-      envPrefix: 'BOUNDED_',
-      config: v.object({}),
-      setup: () => ({ timeoutMs: 100, findByPhone: () => new Promise(() => {}) }),
-    })
+    const slowButBounded = hangingCrm('bounded-crm', 100)
     server = await startTestServer({
       plugins: [slowButBounded, localDirectory()],
       env: { CRM_PLUGINS: 'bounded-crm,local-directory', VOICENTER_LOOKUP_DEADLINE_MS: '400' },
