@@ -257,7 +257,7 @@ export const routee = (options: RouteeOptions) => {
     render,
     parseStatus,
   }
-  return { ...adapter, promptPlan }
+  return { ...adapter, parseStatus, promptPlan }
 }
 
 export type RouteeAdapter = ReturnType<typeof routee>
