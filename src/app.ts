@@ -1,6 +1,8 @@
 import { Hono } from 'hono'
 import * as v from 'valibot'
 import type { Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { sql } from 'drizzle-orm'
 import { timingSafeEqual } from 'hono/utils/buffer'
 import { type Config, parseConfig } from './config.ts'
 import { createLookupService } from './crm/lookup-service.ts'
@@ -11,8 +13,11 @@ import { createCallLogOutbox } from './db/call-log-outbox.ts'
 import { createCallStateStore } from './db/call-state-store.ts'
 import type { Database } from './db/database.ts'
 import { createDecisionLog } from './db/decision-log.ts'
+import { createStorageHealth } from './db/storage-health.ts'
 import { describeIssues } from './lib/issues.ts'
+import { parseUntrustedJson } from './lib/parse-untrusted-json.ts'
 import { toE164 } from './lib/phone.ts'
+import { createRedactor, redactingLogger } from './lib/redactor.ts'
 import { createLogger, errorMessage, type Logger } from './logger.ts'
 import { createMetrics } from './metrics.ts'
 import type { ProviderAdapter, ProviderRequest } from './providers/provider.ts'
@@ -40,9 +45,18 @@ export interface AppOptions {
   decisionBatchSize?: number
   /** Serve GET /metrics (Prometheus) behind ADMIN_TOKEN; on for the Node server, whose process keeps counts. */
   metrics?: boolean
+  /**
+   * Answer only once the call's decision is committed, so a crash right after an answer loses no decision
+   * (Node). On Workers the boundary is waitUntil: the runtime keeps the isolate until the write settles.
+   */
+  recordBeforeAnswer?: boolean
+  /** When queued decision rows are written (see DecisionLogOptions.schedule). */
+  scheduleWrite?: (write: () => void) => void
 }
 
 const MAX_WEBHOOK_BODY = 64 * 1024
+/** Providers' webhook URLs are short; a longer one is an attack or a misconfiguration, answered without parsing. */
+const MAX_WEBHOOK_URL = 16 * 1024
 
 const OutboundCall = v.object(
   {
@@ -56,13 +70,36 @@ const OutboundCall = v.object(
 const randomSecret = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (byte) => byte.toString(16).padStart(2, '0')).join('')
 
 /** Builds the whole service over a database; runtime-neutral (Node and Workers entries call it). */
-export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch: fetchImpl, decisionBatchSize, metrics: withMetrics }: AppOptions) => {
+export const createApp = async ({
+  db,
+  env,
+  plugins,
+  log: givenLog,
+  clock,
+  fetch: fetchImpl,
+  decisionBatchSize,
+  metrics: withMetrics,
+  recordBeforeAnswer = false,
+  scheduleWrite,
+}: AppOptions) => {
   const config: Config = parseConfig(env)
-  const log = givenLog ?? createLogger(config.LOG_LEVEL)
+  // Every secret the environment holds (ours and each plugin's) is kept out of stored rows and log lines.
+  const redact = createRedactor(env)
+  const log = redactingLogger(givenLog ?? createLogger(config.LOG_LEVEL), redact)
+  const storage = createStorageHealth(clock)
+  await probeWrites(db).then(
+    () => storage.succeeded('probe'),
+    (error: unknown) => {
+      storage.failed('probe', error)
+      log.error('the database does not take writes: calls are answered, but decisions and attempt counts are only kept in memory', {
+        error: errorMessage(error),
+      })
+    },
+  )
   const chain = await createPluginChain({ available: plugins, enabled: config.CRM_PLUGINS, env, db, log, fetch: fetchImpl })
   const rules = createRuleCache({ db, defaults: { timeZone: config.TIME_ZONE }, log, refreshMs: config.RULES_REFRESH_MS })
-  const callState = createCallStateStore(db)
-  const decisionLog = createDecisionLog({ db, log, batchSize: decisionBatchSize })
+  const callState = createCallStateStore(db, undefined, storage)
+  const decisionLog = createDecisionLog({ db, log, health: storage, batchSize: decisionBatchSize, schedule: scheduleWrite })
   const metrics = withMetrics ? createMetrics() : undefined
   const callLogs = createCallLogOutbox({
     db,
@@ -96,6 +133,7 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
     },
     log,
     clock,
+    redact,
   })
   const stateSecret = config.ROUTEE_STATE_SECRET ?? config.WEBHOOK_SECRET ?? randomSecret()
   if (!config.ROUTEE_STATE_SECRET && !config.WEBHOOK_SECRET) {
@@ -159,7 +197,12 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
       : undefined
   const background = new Set<Promise<unknown>>()
   let hasExecutionContext: boolean | undefined
-  const defer = (c: Context, task: Promise<unknown>) => {
+  /** Work that outlives the answer. It is caught here, where it starts: a rejection in it must never end the process. */
+  const defer = (c: Context, work: Promise<unknown>) => {
+    const task = work.catch((error: unknown) => {
+      metrics?.unhandledErrors({ kind: 'background' })
+      log.error('background work failed', { error: errorMessage(error) })
+    })
     // Hono throws when the runtime has no execution context (Node); find out once, not per request.
     if (hasExecutionContext === undefined) {
       try {
@@ -182,11 +225,17 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
   app.get('/healthz', (c) => c.text('ok'))
   app.get('/health', async (c) => {
     const snapshot = await rules.current()
-    return c.json({
-      status: 'ok',
-      plugins: chain.map((entry) => entry.id),
-      rules: { revision: snapshot.revision, active: snapshot.rules.length, fallbacks: snapshot.fallbacks.length, invalid: snapshot.invalid.length },
-    })
+    const problems = storage.problems()
+    // Degraded, not down: calls are still answered, but a monitor must see that writes fail.
+    return c.json(
+      {
+        status: problems.length > 0 ? 'degraded' : 'ok',
+        plugins: chain.map((entry) => entry.id),
+        rules: { revision: snapshot.revision, active: snapshot.rules.length, fallbacks: snapshot.fallbacks.length, invalid: snapshot.invalid.length },
+        storage: { writable: problems.length === 0, problems, pendingDecisions: decisionLog.pending() },
+      },
+      problems.length > 0 ? 503 : 200,
+    )
   })
 
   const webhook = async (c: Context) => {
@@ -201,6 +250,10 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
     }
   }
   const answerWebhook = async (c: Context, adapter: ProviderAdapter) => {
+    if (c.req.url.length > MAX_WEBHOOK_URL) {
+      log.warn('webhook URL too long', { provider: adapter.id, length: c.req.url.length })
+      return providerAnswer(adapter, 414)
+    }
     if (config.WEBHOOK_SECRET) {
       const given = c.req.param('secret') ?? c.req.query('token') ?? c.req.header('x-webhook-secret')
       if (!given || !(await timingSafeEqual(given, config.WEBHOOK_SECRET))) {
@@ -208,7 +261,7 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
         return providerAnswer(adapter, 401)
       }
     }
-    const request = await readRequest(c, Boolean(adapter.verify))
+    const request = await readRequest(c, Boolean(adapter.verify), log)
     if (!request) {
       log.warn('webhook body too large', { provider: adapter.id, limit: MAX_WEBHOOK_BODY })
       return providerAnswer(adapter, 413)
@@ -223,24 +276,32 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
     if (other) return new Response(other.body, { status: other.status, headers: { 'content-type': other.contentType } })
     const status = adapter.parseStatus?.(request)
     if (status) {
-      defer(c, router.recordStatus(adapter.id, status, request))
+      const recorded = router.recordStatus(adapter.id, status, request)
+      if (recordBeforeAnswer) await recorded.catch(() => {})
+      defer(c, recorded)
       const answer = adapter.statusAnswer
       if (!answer) return c.json({})
       return new Response(answer.status === 204 ? null : answer.body, { status: answer.status, headers: { 'content-type': answer.contentType } })
     }
     if (adapter.answersFirst) {
-      // The provider only wants an acknowledgement; what to do with the call goes out afterwards.
+      // The provider only wants an acknowledgement; what to do with the call goes out afterwards, and that
+      // (the follow-up commands) is the answer the decision must be committed before.
       defer(
         c,
-        router.route(adapter, request, (task) => defer(c, task)).then(({ answer, recorded }) => Promise.all([recorded, answer.followUp?.()])),
+        router.route(adapter, request, (task) => defer(c, task)).then(async ({ answer, recorded, logged }) => {
+          if (recordBeforeAnswer) await recorded
+          await Promise.all([recorded, logged, answer.followUp?.()])
+        }),
       )
       return c.body(null, 204)
     }
-    const { answer, recorded } = await router.route(adapter, request, (task) => defer(c, task))
-    defer(c, answer.followUp ? Promise.all([recorded, answer.followUp()]) : recorded)
+    const { answer, recorded, logged } = await router.route(adapter, request, (task) => defer(c, task))
+    if (recordBeforeAnswer) await recorded
+    defer(c, answer.followUp || logged ? Promise.all([recorded, logged, answer.followUp?.()]) : recorded)
     return new Response(answer.status === 204 ? null : answer.body, { status: answer.status, headers: { 'content-type': answer.contentType } })
   }
-  app.on(['GET', 'POST'], ['/webhooks/:provider', '/webhooks/:provider/:secret'], webhook)
+  // The trailing-slash form is what an empty secret segment looks like: still the provider's endpoint.
+  app.on(['GET', 'POST'], ['/webhooks/:provider', '/webhooks/:provider/', '/webhooks/:provider/:secret'], webhook)
 
   const admin = createAdminApi({ db, config, log, router, adapters })
   // Outbound PIN verification: Routee calls the number and plays the PIN prompt.
@@ -307,17 +368,34 @@ export const createApp = async ({ db, env, plugins, log: givenLog, clock, fetch:
       clearTimeout(timer)
       await decisionLog.flush()
     },
+    /** Whether every kind of write the service depends on is working (what /health reports). */
+    storage,
+    metrics,
   }
 }
+
+/**
+ * A write that changes nothing but needs the write lock, so a read-only file, a read-only mount or
+ * `query_only` fail it at start-up rather than on the first call.
+ */
+const probeWrites = async (db: Database) => {
+  // better-sqlite3 answers (or throws) synchronously, D1 with a promise: await covers both.
+  await db.run(sql`DELETE FROM call_state WHERE 0`)
+}
+
+/** Bodies without a declared length (chunked) are counted while they stream and refused past the limit. */
+const streamedBodyLimit = bodyLimit({ maxSize: MAX_WEBHOOK_BODY, onError: (c) => c.body(null, 413) })
 
 export type RouterService = Awaited<ReturnType<typeof createApp>>
 
 /**
  * Query fields plus a body parsed by its content type; an unparseable body stays text for the log.
- * Undefined when the body is over the limit. (Hono's bodyLimit middleware is not used: it reads
- * `c.req.raw.body`, which makes @hono/node-server build a full Request and costs a third of the throughput.)
+ * Undefined when the body is over the limit. A declared length is checked from the header (Node's parser
+ * never delivers more than it declares); only a body without one goes through Hono's bodyLimit, because
+ * reading `c.req.raw.body` makes @hono/node-server build a full Request, which costs a third of the
+ * throughput on the common path.
  */
-const readRequest = async (c: Context, withHeaders: boolean): Promise<ProviderRequest | undefined> => {
+const readRequest = async (c: Context, withHeaders: boolean, log: Logger): Promise<ProviderRequest | undefined> => {
   const query = c.req.query()
   const url = c.req.url
   // scheme://host[:port], without parsing the whole URL once more on every request.
@@ -326,15 +404,18 @@ const readRequest = async (c: Context, withHeaders: boolean): Promise<ProviderRe
   // Every header is only read for providers that sign requests: building them costs on each request.
   const base = { method: c.req.method, query, origin, url, headers: withHeaders ? c.req.header() : undefined }
   if (c.req.method === 'GET' || c.req.method === 'HEAD') return { ...base, body: undefined, rawBody: '' }
-  if (Number(c.req.header('content-length') ?? 0) > MAX_WEBHOOK_BODY) return undefined
+  const declared = c.req.header('content-length')
+  if (declared === undefined || c.req.header('transfer-encoding') !== undefined) {
+    if (await streamedBodyLimit(c, async () => {})) return undefined
+  } else if (Number(declared) > MAX_WEBHOOK_BODY) return undefined
   const text = await c.req.text()
   if (text.length > MAX_WEBHOOK_BODY) return undefined
   if (text.trim() === '') return { ...base, body: undefined, rawBody: text }
   const type = c.req.header('content-type') ?? ''
   if (type.includes('application/x-www-form-urlencoded')) return { ...base, body: Object.fromEntries(new URLSearchParams(text)), rawBody: text }
-  try {
-    return { ...base, body: JSON.parse(text), rawBody: text }
-  } catch {
-    return { ...base, body: text, rawBody: text }
-  }
+  const parsed = parseUntrustedJson(text)
+  if (parsed.ok) return { ...base, body: parsed.value, rawBody: text }
+  if (!parsed.reason.startsWith('not JSON')) log.warn('webhook body refused', { reason: parsed.reason })
+  // Kept as text (cut, well-formed) for the adapter to refuse and the decision log to show.
+  return { ...base, body: text.slice(0, 4096).toWellFormed(), rawBody: text }
 }

@@ -68,6 +68,10 @@ export const createMetrics = () => {
     crmErrors: counter('ivr_crm_errors_total', 'CRM plugin failures by plugin and kind (error, timeout, rate_limited, circuit_open)'),
     lookupSeconds: histogram('ivr_lookup_duration_seconds', 'Time to a lookup result, by key', seconds),
     requestSeconds: histogram('ivr_request_duration_seconds', 'Time to an answer, by provider', seconds),
+    unhandledErrors: counter(
+      'ivr_unhandled_errors_total',
+      'Errors caught outside a request (background work, unhandled rejections, uncaught exceptions), by kind',
+    ),
     render,
   }
 }

@@ -28,12 +28,16 @@ export interface CallRouterOptions {
   defaults: DecisionDefaults
   log: Logger
   clock?: () => Date
+  /** Takes secrets out of text before it is stored (request URLs and answers may carry the webhook secret). */
+  redact?: (text: string) => string
 }
 
 export interface RoutedCall {
   answer: ProviderAnswer
-  /** Settles when the decision is stored; on Workers hand it to waitUntil. */
+  /** Settles (never rejects) when the decision is committed or kept for retry; on Workers hand it to waitUntil. */
   recorded: Promise<void>
+  /** The call's CRM log being queued, when there is one: work that may finish after the answer. */
+  logged?: Promise<void>
 }
 
 const NOTHING_TYPED: LookupResult = { key: 'pin', outcome: 'not_found', reason: 'nothing typed', plugins: [], ms: 0 }
@@ -54,6 +58,7 @@ export const createCallRouter = ({
   defaults,
   log,
   clock = () => new Date(),
+  redact = (text) => text,
 }: CallRouterOptions) => {
   interface Routing {
     event: CallEvent | PartialCallEvent
@@ -174,10 +179,10 @@ export const createCallRouter = ({
       ruleId: evaluation.rule?.id ?? null,
       ruleName: evaluation.rule?.name ?? (evaluation.fallback ? `fallback: ${evaluation.fallback.name}` : null),
       action: evaluation.decision.action,
-      answer: answer.body,
+      answer: redact(answer.body),
       reason: reason ?? null,
       durationMs: Math.round((performance.now() - started) * 100) / 100,
-      request: requestText(request),
+      request: redact(requestText(request)),
     })
     if (metrics) observe(metrics, adapter.id, evaluation, Object.values(results), performance.now() - started)
     const contact = used?.contact
@@ -187,7 +192,7 @@ export const createCallRouter = ({
             .enqueue({ event: event as CallEvent, contact, at, summary: summaryLine(at, event as CallEvent, evaluation) })
             .catch((error: unknown) => log.error('call log not queued', { callId: event.callId, error: errorMessage(error) }))
         : undefined
-    return { answer, recorded: logged ? Promise.all([recorded, logged]).then(() => {}) : recorded }
+    return { answer, recorded, logged }
   }
   /** A provider's call-status callback: into the decision log, and onto the call's pending CRM log. */
   const recordStatus = async (
@@ -205,7 +210,7 @@ export const createCallRouter = ({
         action: `status:${status.status}`,
         answer: '{}',
         durationMs: status.durationMs ?? null,
-        request: requestText(request),
+        request: redact(requestText(request)),
       }),
       status.final && callLogs
         ? callLogs.annotate(provider, status.callId, { status: status.status, durationMs: status.durationMs }).catch((error: unknown) => {
@@ -314,8 +319,19 @@ const asEvent = (partial: PartialCallEvent): CallEvent => ({
 
 const withoutContact = ({ contact, ...result }: LookupResult) => ({ ...result, contactId: contact?.id })
 
+/** The request as stored in the decision log: the body, or the query for GET; never the `token` parameter. */
 const requestText = (request: ProviderRequest): string => {
-  const payload = request.body !== undefined && request.body !== '' ? request.body : request.query
-  const text = typeof payload === 'string' ? payload : JSON.stringify(payload)
+  let payload = request.body !== undefined && request.body !== '' ? request.body : request.query
+  if (payload === request.query && 'token' in request.query) {
+    const { token: _secret, ...rest } = request.query
+    payload = rest
+  }
+  let text: string
+  try {
+    text = typeof payload === 'string' ? payload : JSON.stringify(payload)
+  } catch (error) {
+    // Bodies are depth-bounded when read, but a log line must never be what fails a call.
+    text = `(request not serialisable: ${errorMessage(error)})`
+  }
   return text.length > REQUEST_LOG_LIMIT ? `${text.slice(0, REQUEST_LOG_LIMIT)}…` : text
 }

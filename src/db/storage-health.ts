@@ -1,0 +1,39 @@
+import { errorMessage } from '../logger.ts'
+
+/** One kind of write the service depends on (decision log, call state, start-up probe). */
+export type StorageWrite = 'probe' | 'decisions' | 'call_state'
+
+export interface StorageProblem {
+  write: StorageWrite
+  error: string
+  /** When this kind of write started failing (ISO time). */
+  since: string
+}
+
+/**
+ * Whether the database takes writes. Reads alone keep calls routed, so a read-only or full database would
+ * otherwise go unnoticed while attempt counts reset and decisions pile up in memory: every store reports
+ * its failures and recoveries here, and /health answers 503 while any write is failing.
+ */
+export interface StorageHealth {
+  failed(write: StorageWrite, error: unknown): void
+  succeeded(write: StorageWrite): void
+  problems(): StorageProblem[]
+}
+
+export const createStorageHealth = (clock: () => Date = () => new Date()): StorageHealth => {
+  const failing = new Map<StorageWrite, StorageProblem>()
+  return {
+    failed(write, error) {
+      const known = failing.get(write)
+      failing.set(write, { write, error: errorMessage(error), since: known?.since ?? clock().toISOString() })
+    },
+    succeeded(write) {
+      if (failing.size === 0) return
+      failing.delete(write)
+      // Any successful write proves the file takes writes again: a stale probe failure must not keep us degraded.
+      if (write !== 'probe') failing.delete('probe')
+    },
+    problems: () => [...failing.values()],
+  }
+}

@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createDecisionLog } from '../../src/db/decision-log.ts'
+import type { DecisionRow } from '../../src/db/schema.ts'
+import { createStorageHealth } from '../../src/db/storage-health.ts'
+import { type NodeDatabase, openDatabase } from '../../src/runtime/node.ts'
+import { recordingLogger } from '../helpers/test-server.ts'
+
+const row = (callId: string): DecisionRow => ({
+  at: '2026-11-30T10:00:00.000Z',
+  provider: 'voicenter',
+  callId,
+  caller: '+972501234567',
+  dtmf: '1234',
+  action: 'go_to_layer',
+  answer: '{}',
+  request: '{}',
+})
+
+describe('decision log', () => {
+  let directory: string
+  let database: NodeDatabase
+  const count = () => (database.sqlite.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'decision-log-'))
+    database = openDatabase(join(directory, 'test.db'))
+  })
+  afterEach(() => {
+    database.sqlite.close()
+    rmSync(directory, { recursive: true, force: true })
+  })
+
+  it('rows recorded in the same turn share a write, and each promise settles once its row is committed', async () => {
+    const { log } = recordingLogger()
+    const decisions = createDecisionLog({ db: database.db, log, batchSize: 4, schedule: setImmediate })
+    const recorded = Array.from({ length: 10 }, (_, index) => decisions.record(row(`call-${index}`)))
+    expect(count()).toBe(0)
+    await recorded[9]
+    expect(count()).toBe(10)
+    await Promise.all(recorded)
+  })
+
+  it('a database that refuses writes: answers are not held up, rows are kept (not logged) and written once it recovers', async () => {
+    const { log, entries } = recordingLogger()
+    const health = createStorageHealth()
+    let now = 0
+    const decisions = createDecisionLog({
+      db: database.db,
+      log,
+      health,
+      schedule: setImmediate,
+      retryDelayMs: 1000,
+      now: () => now,
+    })
+    database.sqlite.pragma('query_only = ON')
+    await expect(decisions.record(row('call-1'))).resolves.toBeUndefined()
+    expect(decisions.pending()).toBe(1)
+    expect(health.problems()).toMatchObject([{ write: 'decisions', error: 'attempt to write a readonly database' }])
+
+    // Within the back-off the database is not asked again: the row joins the pending ones.
+    now = 500
+    await decisions.record(row('call-2'))
+    expect(decisions.pending()).toBe(2)
+    expect(entries.filter((entry) => entry.level === 'error')).toHaveLength(1)
+
+    database.sqlite.pragma('query_only = OFF')
+    now = 1500
+    await decisions.record(row('call-3'))
+    expect(decisions.pending()).toBe(0)
+    expect(database.sqlite.prepare('SELECT call_id FROM decisions ORDER BY id').all()).toEqual([
+      { call_id: 'call-1' },
+      { call_id: 'call-2' },
+      { call_id: 'call-3' },
+    ])
+    expect(health.problems()).toEqual([])
+    // What was logged says how many rows wait, never what they hold.
+    const logged = JSON.stringify(entries)
+    expect(logged).not.toContain('+972501234567')
+    expect(logged).not.toContain('1234"')
+    expect(logged).toContain('"pending":1')
+  })
+
+  it('keeps at most maxPending rows while writes fail, dropping the oldest', async () => {
+    const { log, entries } = recordingLogger()
+    const decisions = createDecisionLog({ db: database.db, log, schedule: setImmediate, maxPending: 3, now: () => 0 })
+    database.sqlite.pragma('query_only = ON')
+    for (let index = 0; index < 5; index++) await decisions.record(row(`call-${index}`))
+    expect(decisions.pending()).toBe(3)
+    expect(entries.some((entry) => entry.message.includes('oldest rows dropped'))).toBe(true)
+    database.sqlite.pragma('query_only = OFF')
+    await decisions.flush()
+    expect(database.sqlite.prepare('SELECT call_id FROM decisions ORDER BY id').all()).toEqual([
+      { call_id: 'call-2' },
+      { call_id: 'call-3' },
+      { call_id: 'call-4' },
+    ])
+  })
+})
