@@ -28,11 +28,10 @@ export const createStorageHealth = (clock: () => Date = () => new Date()): Stora
       const known = failing.get(write)
       failing.set(write, { write, error: errorMessage(error), since: known?.since ?? clock().toISOString() })
     },
-    succeeded(write) {
-      if (failing.size === 0) return
-      failing.delete(write)
-      // Any successful write proves the file takes writes again: a stale probe failure must not keep us degraded.
-      if (write !== 'probe') failing.delete('probe')
+    succeeded() {
+      // Any committed write proves the file takes writes again (a read-only mount, a full disk, a lock are
+      // all whole-database conditions): a kind that has not written since must not keep us degraded.
+      if (failing.size > 0) failing.clear()
     },
     problems: () => [...failing.values()],
   }
