@@ -77,6 +77,18 @@ const EnvSchema = v.object({
   VOIPNOW_TTS_VOICE: text('Alice-8KHz'),
   /** Forget per-call state after this long. */
   CALL_STATE_TTL_HOURS: integer(24, 1),
+  /** Days decisions are kept (about 1 MB per 1,000 calls); 0 = forever. */
+  DECISIONS_RETENTION_DAYS: integer(30),
+  /** Days delivered CRM call logs stay in the outbox table; 0 = forever. */
+  OUTBOX_RETENTION_DAYS: integer(7),
+  /** Days call logs given up after CALL_LOG_MAX_ATTEMPTS stay (from their last attempt) for a person to look at; 0 = forever. */
+  OUTBOX_FAILED_RETENTION_DAYS: integer(30),
+  /** Rows per retention DELETE: each is one short statement, so calls never wait behind a purge. */
+  RETENTION_BATCH_SIZE: integer(500, 1),
+  /** Most rows of each kind one retention run deletes; the rest goes on the next run. */
+  RETENTION_MAX_ROWS_PER_RUN: integer(20_000, 1),
+  /** How often the Node server runs retention (Workers: the cron in wrangler.toml). */
+  RETENTION_INTERVAL_SECONDS: integer(60, 1),
 })
 
 export type Config = v.InferOutput<typeof EnvSchema>

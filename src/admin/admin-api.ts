@@ -1,5 +1,5 @@
 import { Scalar } from '@scalar/hono-api-reference'
-import { and, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm'
+import { and, desc, eq, gte, lte, type SQL } from 'drizzle-orm'
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core'
 import { Hono } from 'hono'
 import type { Context, MiddlewareHandler } from 'hono'
@@ -8,6 +8,7 @@ import { timingSafeEqual } from 'hono/utils/buffer'
 import * as v from 'valibot'
 import type { Config } from '../config.ts'
 import type { Database } from '../db/database.ts'
+import { purgeDecisionsOlderThan } from '../db/retention.ts'
 import { contacts, decisions, fallbacks, menuKeys, owners, rules } from '../db/schema.ts'
 import { describeIssues } from '../lib/issues.ts'
 import { toE164 } from '../lib/phone.ts'
@@ -268,7 +269,7 @@ export const createAdminApi = ({ db, config, log, router, adapters }: AdminApiOp
   const Retention = v.object({ older_than_days: v.pipe(v.number(), v.integer(), v.minValue(1)) })
   admin.post('/decisions/purge', documented('decisions', 'Delete decisions older than N days', Retention), json(Retention), async (c) => {
     const days = (c.req.valid('json') as v.InferOutput<typeof Retention>).older_than_days
-    const deleted = await purgeDecisions(db, days)
+    const deleted = await purgeDecisionsOlderThan(db, days, { batchSize: config.RETENTION_BATCH_SIZE })
     log.info('admin: decisions purged', { olderThanDays: days, deleted })
     return c.json({ deleted })
   })
@@ -334,13 +335,6 @@ export const adminToken =
     }
     await next()
   }
-
-/** Deletes decisions older than `days`; returns how many. */
-export const purgeDecisions = async (db: Database, days: number): Promise<number> => {
-  const before = new Date(Date.now() - days * 86_400_000).toISOString()
-  const deleted = await db.delete(decisions).where(lt(decisions.at, before)).returning({ id: decisions.id }).all()
-  return deleted.length
-}
 
 /** Phone numbers keep their country code and last two digits: enough to tell calls apart in a log. */
 export const maskPhone = (value: string | null): string | null =>

@@ -111,7 +111,7 @@ export const createCallLogOutbox = ({
           .where(eq(outbox.id, row.id))
           .run()
         const fields = { plugin: row.plugin, callId: row.callId, attempts, error: errorMessage(error) }
-        if (attempts >= maxAttempts) log.error('call log given up; it stays in the outbox table', fields)
+        if (attempts >= maxAttempts) log.error('call log given up; it stays in the outbox table for OUTBOX_FAILED_RETENTION_DAYS', fields)
         else log.warn('call log delivery failed; will retry', { ...fields, retryInMs: waitMs })
       }
     }

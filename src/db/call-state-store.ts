@@ -1,4 +1,4 @@
-import { and, eq, lt, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type { Database } from './database.ts'
 import { callState } from './schema.ts'
 
@@ -15,8 +15,6 @@ export interface CallStateStore {
   /** A provider adapter's own state for the call. */
   get(provider: string, callId: string): Promise<Record<string, unknown> | undefined>
   set(provider: string, callId: string, value: Record<string, unknown>): Promise<void>
-  /** Forgets calls not seen for this long. */
-  purge(olderThanMs: number): Promise<void>
 }
 
 export const createCallStateStore = (db: Database, clock: () => number = Date.now): CallStateStore => {
@@ -38,7 +36,6 @@ export const createCallStateStore = (db: Database, clock: () => number = Date.no
       set: { data: sql`excluded.data`, updatedAt: sql`excluded.updated_at` },
     })
     .prepare()
-  const purge = db.delete(callState).where(lt(callState.updatedAt, sql.placeholder('before'))).prepare()
 
   return {
     async visit(provider, callId, layer) {
@@ -56,9 +53,6 @@ export const createCallStateStore = (db: Database, clock: () => number = Date.no
       const data = parseState((await read.get({ provider, callId }))?.data)
       data.provider = value
       await write.run({ provider, callId, data: JSON.stringify(data), updatedAt: clock() })
-    },
-    async purge(olderThanMs) {
-      await purge.run({ before: clock() - olderThanMs })
     },
   }
 }

@@ -10,6 +10,7 @@ import { createApp, type RouterService } from '../app.ts'
 import type { CrmPlugin } from '../crm/plugin.ts'
 import type { Database } from '../db/database.ts'
 import { seedDemoData } from '../db/demo-seed.ts'
+import { createRetention, retentionSettings, startRetentionTimer } from '../db/retention.ts'
 import * as schema from '../db/schema.ts'
 import { createLogger, errorMessage, type Logger } from '../logger.ts'
 
@@ -77,15 +78,11 @@ export const startNodeServer = async (options: NodeServerOptions = {}): Promise<
   })
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : 0
-  const purgeTimer = setInterval(
-    () => {
-      service.callState.purge(service.config.CALL_STATE_TTL_HOURS * 3_600_000).catch((error: unknown) => {
-        log.warn('call state purge failed', { error: errorMessage(error) })
-      })
-    },
-    10 * 60_000,
-  )
-  purgeTimer.unref()
+  const retention = startRetentionTimer({
+    retention: createRetention({ db: database.db, ...retentionSettings(service.config) }),
+    intervalMs: service.config.RETENTION_INTERVAL_SECONDS * 1000,
+    log,
+  })
   const outboxTimer = setInterval(() => {
     service.callLogs.deliverDue().catch((error: unknown) => log.warn('call log delivery run failed', { error: errorMessage(error) }))
   }, service.config.OUTBOX_INTERVAL_SECONDS * 1000)
@@ -98,7 +95,7 @@ export const startNodeServer = async (options: NodeServerOptions = {}): Promise<
     service,
     database,
     async close() {
-      clearInterval(purgeTimer)
+      await retention.stop()
       clearInterval(outboxTimer)
       await new Promise<void>((resolveClose) => server.close(() => resolveClose()))
       await service.drain()

@@ -1,9 +1,11 @@
 import { drizzle } from 'drizzle-orm/d1'
 import { builtinPlugins } from '../../plugins/index.ts'
 import { createApp, type RouterService } from '../app.ts'
+import type { Config } from '../config.ts'
 import type { CrmPlugin } from '../crm/plugin.ts'
 import type { Database } from '../db/database.ts'
 import { seedDemoData } from '../db/demo-seed.ts'
+import { createRetention, retentionSettings, runRetention } from '../db/retention.ts'
 import * as schema from '../db/schema.ts'
 import { errorMessage } from '../logger.ts'
 
@@ -26,6 +28,21 @@ export const createWorkerService = async (env: WorkerEnv, options: WorkerService
   return createApp({ db, env: vars, plugins: options.plugins ?? builtinPlugins, clock: options.clock, decisionBatchSize: 4 })
 }
 
+/**
+ * D1 counts queries per invocation (50 on the free plan, shared with call-log delivery), so a cron run takes
+ * a few batches of each kind; at one run a minute that is still millions of rows a day.
+ */
+const D1_BATCHES_PER_RUN = 4
+
+export const workerRetention = (env: WorkerEnv, config: Config) => {
+  const settings = retentionSettings(config)
+  return createRetention({
+    db: drizzle(env.DB, { schema }) as unknown as Database,
+    ...settings,
+    maxRowsPerRun: Math.min(settings.maxRowsPerRun, settings.batchSize * D1_BATCHES_PER_RUN),
+  })
+}
+
 let service: Promise<RouterService> | undefined
 
 // One service per isolate: rules, caches and the plugin chain live as long as the isolate does.
@@ -43,13 +60,14 @@ export default {
     return app.fetch(request, env, ctx)
   },
 
-  /** Cron: send due CRM call logs and forget old call state. */
+  /** Cron (every minute): send due CRM call logs and delete expired rows. */
   async scheduled(_controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
-    const { callLogs, callState, config, log } = await serviceFor(env)
+    const { callLogs, config, log } = await serviceFor(env)
     ctx.waitUntil(
-      Promise.all([callLogs.deliverDue(), callState.purge(config.CALL_STATE_TTL_HOURS * 3_600_000)]).catch((error: unknown) =>
-        log.error('scheduled work failed', { error: errorMessage(error) }),
-      ),
+      Promise.all([
+        callLogs.deliverDue().catch((error: unknown) => log.error('scheduled call log delivery failed', { error: errorMessage(error) })),
+        runRetention(workerRetention(env, config), log),
+      ]),
     )
   },
 } satisfies ExportedHandler<WorkerEnv>
