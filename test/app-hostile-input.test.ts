@@ -194,7 +194,7 @@ describe('a database that refuses writes', () => {
     expect(await post(voicenterRequest({ ...call, DTMF: '999' }))).toMatchObject({ ACTION: 'GO_TO_LAYER', LAYER: 5 })
     expect(await post(voicenterRequest({ ...call, DTMF: '888' }))).toMatchObject({ ACTION: 'GO_TO_LAYER', LAYER: 5 })
     expect(await post(voicenterRequest({ ...call, DTMF: '777' }))).toMatchObject({ ACTION: 'DIAL', TARGETS: [{ TYPE: 'EXTENSION', TARGET: '100' }] })
-    const health = await (await fetch(`${server.url}/health`)).json()
+    const health = (await (await fetch(`${server.url}/health`)).json()) as { storage: { pendingDecisions: number } }
     expect(health.storage.pendingDecisions).toBeGreaterThanOrEqual(3)
     const logged = JSON.stringify(entries)
     expect(logged).not.toContain('0501234567')

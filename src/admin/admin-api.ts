@@ -4,6 +4,7 @@ import type { SQLiteTable } from 'drizzle-orm/sqlite-core'
 import { Hono } from 'hono'
 import type { Context, MiddlewareHandler } from 'hono'
 import { describeRoute, openAPIRouteHandler, resolver, validator } from 'hono-openapi'
+import { bodyLimit } from 'hono/body-limit'
 import { timingSafeEqual } from 'hono/utils/buffer'
 import * as v from 'valibot'
 import type { Config } from '../config.ts'
@@ -38,6 +39,10 @@ export interface AdminApiOptions {
   adapters: Record<string, ProviderAdapter>
 }
 
+/** The only /admin pages served without the token: the API description and its reference page. */
+const PUBLIC_PATHS = new Set(['/admin/openapi.json', '/admin/docs'])
+const MAX_ADMIN_BODY = 256 * 1024
+
 const ErrorBody = v.object({ error: v.object({ code: v.string(), message: v.string() }) })
 const IdParam = v.object({ id: v.pipe(v.string(), v.regex(/^\d+$/, 'must be a number'), v.transform(Number)) })
 
@@ -50,9 +55,18 @@ export const createAdminApi = ({ db, config, log, router, adapters }: AdminApiOp
 
   const requireToken = adminToken(config)
   admin.use('*', async (c, next) => {
-    if (c.req.path.endsWith('/openapi.json') || c.req.path.endsWith('/docs')) return next()
+    // Exact paths: a suffix test would let /admin/calls/<provider>/docs through without a token.
+    if (PUBLIC_PATHS.has(c.req.path)) return next()
     return requireToken(c, next)
   })
+  // Before any body is read: a rule is a few hundred bytes, so a megabyte is a mistake or an attack.
+  admin.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_ADMIN_BODY,
+      onError: (c) => c.json({ error: { code: 'PAYLOAD_TOO_LARGE', message: `the body is over ${MAX_ADMIN_BODY / 1024} KiB` } }, 413),
+    }),
+  )
 
   /** Valibot issues as a 400 with `field: problem` lines; nothing has been changed. */
   const json = <S extends v.GenericSchema>(schema: S) =>

@@ -1,6 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm'
+import { LRUCache } from 'lru-cache'
 import type { Database } from './database.ts'
 import { callState } from './schema.ts'
+import type { StorageHealth } from './storage-health.ts'
 
 interface CallStateData {
   /** Requests per layer in this call. */
@@ -17,7 +19,14 @@ export interface CallStateStore {
   set(provider: string, callId: string, value: Record<string, unknown>): Promise<void>
 }
 
-export const createCallStateStore = (db: Database, clock: () => number = Date.now): CallStateStore => {
+/** Calls whose state is held in memory while the database refuses writes: far more than run at once. */
+const MAX_UNSAVED_CALLS = 10_000
+
+export const createCallStateStore = (
+  db: Database,
+  clock: () => number = Date.now,
+  health?: StorageHealth,
+): CallStateStore => {
   const read = db
     .select({ data: callState.data })
     .from(callState)
@@ -37,22 +46,43 @@ export const createCallStateStore = (db: Database, clock: () => number = Date.no
     })
     .prepare()
 
+  /**
+   * State the database would not take. Attempt counts drive retry routing ("wrong PIN twice, then a person"),
+   * so a refused write must not silently reset them: the call's state lives here, newer than its row, until
+   * a write of it succeeds again. TTL as for rows; bounded, oldest calls first out.
+   */
+  const unsaved = new LRUCache<string, string>({ max: MAX_UNSAVED_CALLS, ttl: 24 * 3_600_000 })
+  const load = async (provider: string, callId: string): Promise<CallStateData> => {
+    const held = unsaved.size > 0 ? unsaved.get(`${provider}\u0000${callId}`) : undefined
+    return parseState(held ?? (await read.get({ provider, callId }))?.data)
+  }
+  const save = async (provider: string, callId: string, data: CallStateData) => {
+    const text = JSON.stringify(data)
+    try {
+      await write.run({ provider, callId, data: text, updatedAt: clock() })
+      if (unsaved.size > 0) unsaved.delete(`${provider}\u0000${callId}`)
+      health?.succeeded('call_state')
+    } catch (error) {
+      unsaved.set(`${provider}\u0000${callId}`, text)
+      health?.failed('call_state', error)
+    }
+  }
+
   return {
     async visit(provider, callId, layer) {
-      const row = await read.get({ provider, callId })
-      const data = parseState(row?.data)
+      const data = await load(provider, callId)
       const count = (data.visits[layer] ?? 0) + 1
       data.visits[layer] = count
-      await write.run({ provider, callId, data: JSON.stringify(data), updatedAt: clock() })
+      await save(provider, callId, data)
       return count
     },
     async get(provider, callId) {
-      return parseState((await read.get({ provider, callId }))?.data).provider
+      return (await load(provider, callId)).provider
     },
     async set(provider, callId, value) {
-      const data = parseState((await read.get({ provider, callId }))?.data)
+      const data = await load(provider, callId)
       data.provider = value
-      await write.run({ provider, callId, data: JSON.stringify(data), updatedAt: clock() })
+      await save(provider, callId, data)
     },
   }
 }

@@ -78,7 +78,7 @@ setTimeout(() => console.log(JSON.stringify({ alive: true, counted })), 100)
               headers: { 'content-type': 'application/json' },
               body: JSON.stringify(voicenterRequest({ IVR_UNIQUE_ID: callId, DTMF: '12345678', LAYER_ID: '5' })),
             })
-            if (response.status === 200 && (await response.json()).STATUS === 0) answered.push(callId)
+            if (response.status === 200 && ((await response.json()) as { STATUS: number }).STATUS === 0) answered.push(callId)
           } catch {
             // The connection died with the process: that call was not answered.
           }
