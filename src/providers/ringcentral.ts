@@ -1,8 +1,10 @@
 import * as v from 'valibot'
 import type { CallEvent, Decision, SayItem } from '../call-event.ts'
 import { withDeadline } from '../lib/deadline.ts'
+import { isSafeText } from '../lib/safe-text.ts'
 import { errorMessage, type Logger } from '../logger.ts'
 import { PROVIDER_CAPABILITIES } from './capabilities.ts'
+import { safeCheck, safeRender } from './safe-render.ts'
 import type { CallStatus, ParseResult, ProviderAdapter, ProviderAnswer, ProviderRequest } from './provider.ts'
 import { stepEvent } from './step-event.ts'
 
@@ -38,15 +40,21 @@ export interface RingCentralOptions {
 const PROVIDER = 'ringcentral' as const
 const Text = v.pipe(v.union([v.string(), v.number()]), v.transform((value) => String(value).trim()))
 const Phone = v.optional(v.looseObject({ phoneNumber: v.optional(Text) }))
+/**
+ * Session and party ids go into the command URLs and key the call's state: one that would have to be altered
+ * to be sent (a lone surrogate, a control character, hundreds of characters) is not RingCentral's, and is
+ * refused rather than changed into some other call's id.
+ */
+const Id = v.pipe(Text, v.nonEmpty('is empty'), v.check((value) => isSafeText(value, 'id'), 'is not a RingCentral id'))
 
 const CallEnter = v.looseObject({
-  sessionId: Text,
-  partyId: Text,
-  inParty: v.looseObject({ id: Text, from: Phone, to: Phone }),
+  sessionId: Id,
+  partyId: Id,
+  inParty: v.looseObject({ id: Id, from: Phone, to: Phone }),
 })
 const CommandUpdate = v.looseObject({
-  sessionId: Text,
-  partyId: Text,
+  sessionId: Id,
+  partyId: Id,
   command: v.string(),
   status: v.string(),
   parameters: v.optional(v.looseObject({ digits: v.optional(Text) })),
@@ -81,6 +89,8 @@ export const ringcentral = ({
   commandTimeoutMs = 5000,
   fetch: fetchImpl = fetch,
 }: RingCentralOptions) => {
+  if (!token) log.warn('RINGCENTRAL_TOKEN is not set: RingCentral calls will be answered but never commanded')
+
   const parse = async (request: ProviderRequest): Promise<ParseResult> => {
     const enter = v.safeParse(CallEnter, request.body)
     if (enter.success) {
@@ -135,6 +145,7 @@ export const ringcentral = ({
       case 'hangup':
         return playable(decision.items)
       case 'dial':
+        if (decision.targets[0]?.value === '') return 'dial: empty target'
         return playable(decision.announce)
       default:
         return undefined
@@ -183,14 +194,20 @@ export const ringcentral = ({
   }
 
   const send = async (sessionId: string, commands: [string, string, unknown][]) => {
+    if (!token) {
+      // No phone numbers: the commands' bodies hold the number the call would have been forwarded to.
+      log.error('RingCentral call not commanded: RINGCENTRAL_TOKEN is not set', { sessionId, commands: commands.map(([, command]) => command) })
+      return
+    }
     for (const [party, command, body] of commands) {
-      const url = `${apiUrl.replace(/\/+$/, '')}/restapi/v1.0/account/~/telephony/sessions/${encodeURIComponent(sessionId)}/parties/${encodeURIComponent(party)}/${command}`
       try {
+        // Inside the try: whatever an id holds, a command that cannot be addressed is logged, never thrown.
+        const url = `${apiUrl.replace(/\/+$/, '')}/restapi/v1.0/account/~/telephony/sessions/${encodeURIComponent(sessionId)}/parties/${encodeURIComponent(party)}/${command}`
         const response = await withDeadline(
           (signal) =>
             fetchImpl(url, {
               method: 'POST',
-              headers: { authorization: `Bearer ${token ?? ''}`, 'content-type': 'application/json' },
+              headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
               body: JSON.stringify(body),
               signal,
             }),
@@ -228,8 +245,8 @@ export const ringcentral = ({
     supports: PROVIDER_CAPABILITIES.ringcentral.actions,
     answersFirst: true,
     parse,
-    check,
-    render,
+    check: safeCheck(check),
+    render: safeRender(render),
     parseStatus,
     statusAnswer: { status: 204, contentType: 'application/json; charset=utf-8', body: '' },
   } satisfies ProviderAdapter

@@ -3,6 +3,7 @@ import type { CallEvent, Decision, SayItem } from '../call-event.ts'
 import { describeIssues } from '../lib/issues.ts'
 import { type CallStateToken, createCallStateTokens, stateForCollect, webhookUrl } from './call-state-token.ts'
 import { PROVIDER_CAPABILITIES } from './capabilities.ts'
+import { safeCallEvent, safeCheck, safeDecision, safeRender } from './safe-render.ts'
 import { stepEvent } from './step-event.ts'
 import type {
   CallStatus,
@@ -244,7 +245,8 @@ export const routee = (options: RouteeOptions) => {
   /** The dial plan that asks for a PIN: for outbound verification calls. */
   const promptPlan = async (base: string, step: string, prompt: SayItem[], to: string, from: string, timeoutSeconds = 10) => {
     const decision: Decision = { action: 'collect', layer: step, prompt, timeoutSeconds, language: defaultLanguage, customData: {} }
-    return { verbs: await verbsFor(decision, { provider: PROVIDER, callerRaw: to, did: from }, base.replace(/\/+$/, '')) }
+    const event = safeCallEvent({ provider: PROVIDER, callerRaw: to, did: from })
+    return { verbs: await verbsFor(safeDecision(decision), event, base.replace(/\/+$/, '')) }
   }
 
   const adapter: ProviderAdapter = {
@@ -253,8 +255,8 @@ export const routee = (options: RouteeOptions) => {
     supports: PROVIDER_CAPABILITIES.routee.actions,
     needsNoInputPath: true,
     parse,
-    check,
-    render,
+    check: safeCheck(check),
+    render: safeRender(render),
     parseStatus,
   }
   return { ...adapter, parseStatus, promptPlan }

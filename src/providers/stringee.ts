@@ -2,9 +2,11 @@ import { timingSafeEqual } from 'hono/utils/buffer'
 import * as v from 'valibot'
 import type { CallEvent, Decision, SayItem } from '../call-event.ts'
 import { describeIssues } from '../lib/issues.ts'
+import { safeText } from '../lib/safe-text.ts'
 import { toE164 } from '../lib/phone.ts'
 import { createCallStateTokens, stateForCollect, webhookUrl } from './call-state-token.ts'
 import { PROVIDER_CAPABILITIES } from './capabilities.ts'
+import { safeCheck, safeRender } from './safe-render.ts'
 import type { CallStatus, ParseResult, ProviderAdapter, ProviderAnswer, ProviderRequest, RenderExtras } from './provider.ts'
 import { stepEvent } from './step-event.ts'
 
@@ -134,7 +136,8 @@ export const stringee = (options: StringeeOptions) => {
       case 'say':
         return 'action: Stringee cannot continue after an announcement without input; use collect, dial or hangup'
       case 'dial':
-        return decision.targets.length === 0 ? 'dial: no target' : undefined
+        if (decision.targets.length === 0) return 'dial: no target'
+        return decision.targets[0]?.value === '' ? 'dial: empty target' : undefined
       default:
         return undefined
     }
@@ -209,10 +212,14 @@ export const stringee = (options: StringeeOptions) => {
     contentType: 'application/json; charset=utf-8',
     body: JSON.stringify({
       version: 2,
-      calls: agents.map(({ callId, ownerUserId }) => ({
-        callId,
-        agents: ownerUserId ? [{ stringee_user_id: ownerUserId, routing_type: 1, answer_timeout: answerTimeoutSeconds }] : [],
-      })),
+      // Not a Decision, so not through safeRender: the call ids are the request's and the owner is the CRM's.
+      calls: agents.map(({ callId, ownerUserId }) => {
+        const owner = ownerUserId === undefined ? '' : safeText(ownerUserId, 'id')
+        return {
+          callId: safeText(callId, 'id'),
+          agents: owner ? [{ stringee_user_id: owner, routing_type: 1, answer_timeout: answerTimeoutSeconds }] : [],
+        }
+      }),
     }),
   })
 
@@ -221,8 +228,8 @@ export const stringee = (options: StringeeOptions) => {
     lookupDeadlineMs,
     supports: PROVIDER_CAPABILITIES.stringee.actions,
     parse,
-    check,
-    render,
+    check: safeCheck(check),
+    render: safeRender(render),
     parseStatus,
     verify,
     // The queue's agent-list hook: whom to ring for each waiting call, the CRM owner first.

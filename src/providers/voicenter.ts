@@ -2,6 +2,7 @@ import * as v from 'valibot'
 import type { CallEvent, Decision, SayItem } from '../call-event.ts'
 import { toDialString, toE164 } from '../lib/phone.ts'
 import { PROVIDER_CAPABILITIES } from './capabilities.ts'
+import { safeCheck, safeRender } from './safe-render.ts'
 import type { ParseResult, PartialCallEvent, ProviderAdapter, ProviderAnswer, ProviderRequest } from './provider.ts'
 import { describeIssues } from '../lib/issues.ts'
 
@@ -103,6 +104,7 @@ export const voicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500 }: Vo
         if (!LANGUAGES.includes(decision.language.toUpperCase())) {
           return `language: Voicenter speaks ${LANGUAGES.join(', ')}, not ${decision.language}`
         }
+        if (decision.items.length === 0) return 'say: nothing to say'
         for (const item of decision.items) {
           if (!RECORD_TYPES[item.type]) return `say: Voicenter cannot say ${item.type} items`
           if (item.type === 'number' && !/^-?\d+$/.test(item.value)) return `say: Voicenter says whole numbers only, not ${item.value}`
@@ -173,8 +175,8 @@ export const voicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500 }: Vo
     lookupDeadlineMs,
     supports: PROVIDER_CAPABILITIES.voicenter.actions,
     parse,
-    check,
-    render,
+    check: safeCheck(check),
+    render: safeRender(render),
   } satisfies ProviderAdapter
 }
 

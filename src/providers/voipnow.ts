@@ -3,6 +3,7 @@ import type { CallEvent, Decision, SayItem } from '../call-event.ts'
 import { describeIssues } from '../lib/issues.ts'
 import { toE164 } from '../lib/phone.ts'
 import { PROVIDER_CAPABILITIES } from './capabilities.ts'
+import { safeCheck, safeRender } from './safe-render.ts'
 import type { CallStatus, ParseResult, ProviderAdapter, ProviderAnswer, ProviderRequest } from './provider.ts'
 
 /**
@@ -144,8 +145,8 @@ export const voipnow = ({ defaultCountry = 'US', lookupDeadlineMs = 1500, langua
     lookupDeadlineMs,
     supports: PROVIDER_CAPABILITIES.voipnow.actions,
     parse,
-    check,
-    render,
+    check: safeCheck(check),
+    render: safeRender(render),
     parseStatus,
     statusAnswer: xml([]),
   } satisfies ProviderAdapter

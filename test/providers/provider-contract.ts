@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ServiceHarness, StartHarness } from '../helpers/harness.ts'
+import { HOSTILE, wireProblems } from './wire-safety.ts'
 
 export interface ContractRequest {
   name: string
@@ -16,6 +17,11 @@ export interface ProviderContract {
   okStatus?: number
   /** Real requests from the provider's docs; each must get a real (non-failover) answer. */
   requests: ContractRequest[]
+  /**
+   * Documented requests with the given text in every field the caller controls (numbers, names, ids, echoed
+   * data): each must still get a valid answer that is safe on the wire, whether it is routed or refused.
+   */
+  hostileRequests(text: string): ContractRequest[]
   /** True when the body is a valid answer in the provider's format. */
   isValidAnswer(body: unknown): boolean
   /** True when the answer is the provider's own failover signal rather than a routing decision. */
@@ -47,6 +53,21 @@ export const testProviderContract = (contract: ProviderContract, start: StartHar
       expect(answer.status).toBe(contract.okStatus ?? 200)
       expect(contract.isValidAnswer(answer.json), answer.text).toBe(true)
       expect(contract.isProviderDefault(answer.json), answer.text).toBe(false)
+    })
+
+    it.each(contract.hostileRequests(HOSTILE))('answers the request with control characters and lone surrogates: $name', async ({ body, contentType }) => {
+      const answer = await send(body, contentType)
+      expect(answer.status).toBe(contract.okStatus ?? 200)
+      expect(contract.isValidAnswer(answer.json), answer.text).toBe(true)
+      expect(wireProblems(answer.text), answer.text).toEqual([])
+    })
+
+    // Long enough to pass every cap, short enough for the 64 KiB body limit once JSON- or form-encoded.
+    it.each(contract.hostileRequests(HOSTILE.repeat(100)))('answers the request with thousands of characters in its fields: $name', async ({ body, contentType }) => {
+      const answer = await send(body, contentType)
+      expect(answer.status).toBe(contract.okStatus ?? 200)
+      expect(contract.isValidAnswer(answer.json), answer.text).toBe(true)
+      expect(wireProblems(answer.text), answer.text.slice(0, 2000)).toEqual([])
     })
 
     it.each([

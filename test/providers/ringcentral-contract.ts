@@ -20,6 +20,23 @@ export const ringcentralContract: ProviderContract = {
       },
     },
   ],
+  hostileRequests: (text) => [
+    // Ids go into command URLs (a lone surrogate made encodeURIComponent throw).
+    {
+      name: 'on-call-enter with hostile ids and numbers',
+      body: {
+        accountId: text,
+        inParty: { id: `cs1-2${text}`, from: { phoneNumber: `+97253${text}` }, to: { phoneNumber: text } },
+        partyId: `cs1-1${text}`,
+        sessionId: `s-${text}`,
+      },
+    },
+    {
+      name: 'on-call-enter with hostile numbers only',
+      body: { inParty: { id: 'cs2-2', from: { phoneNumber: `+97253${text}` }, to: { phoneNumber: text } }, partyId: 'cs2-1', sessionId: 's-hostile-numbers' },
+    },
+    { name: 'Collect update with a hostile session', body: { sessionId: `s-${text}`, partyId: 'p', command: 'Collect', status: 'Completed', parameters: { digits: text } } },
+  ],
   isValidAnswer: (body) => body === '' || body === '[]',
   isProviderDefault: (body) => body === '[]',
 }

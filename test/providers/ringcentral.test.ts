@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { Decision } from '../../src/call-event.ts'
+import { ringcentral } from '../../src/providers/ringcentral.ts'
 import { type FakeRingCentral, startFakeRingCentral } from '../helpers/fake-ringcentral.ts'
-import { startTestServer, type TestServer } from '../helpers/test-server.ts'
+import { recordingLogger, startTestServer, type TestServer } from '../helpers/test-server.ts'
 
 const CALLER_PARTY = 'cs172622609264474468-2'
 const APP_PARTY = 'cs172622609264474468-1'
@@ -106,5 +108,81 @@ describe('RingCentral IVR app', () => {
     const rows = server.openSideConnection().prepare(`SELECT action FROM decisions WHERE call_id = 's-1' AND action LIKE 'status:%' ORDER BY id`).all()
     expect(rows).toEqual([{ action: 'status:exit' }, { action: 'status:Play:Completed' }])
     expect(fake.commands).toEqual([])
+  })
+})
+
+describe('RingCentral adapter without what it needs', () => {
+  const memoryState = (entries: Record<string, Record<string, unknown>> = {}) => ({
+    get: async (_: string, callId: string) => entries[callId],
+    set: async (_: string, callId: string, value: Record<string, unknown>) => {
+      entries[callId] = value
+    },
+  })
+  const forward: Decision = {
+    action: 'dial',
+    targets: [{ type: 'phone', value: '+972541000101' }],
+    announce: [],
+    language: 'EN',
+    maxCallDuration: 60,
+    maxDialDuration: 30,
+    record: false,
+    customData: {},
+  }
+  const call = { step: '1', attempt: 1, callerParty: 'cs-2', appParty: 'cs-1', from: '+972501234567', to: '+16505550100' }
+
+  it('no RINGCENTRAL_TOKEN: one warning when created, and an error without phone numbers for each call it cannot command', async () => {
+    const { log, entries } = recordingLogger()
+    const requests: string[] = []
+    const adapter = ringcentral({
+      state: memoryState({ 's-1': call }),
+      log,
+      fetch: async (url) => {
+        requests.push(String(url))
+        return new Response(null, { status: 201 })
+      },
+    })
+    expect(entries).toEqual([{ level: 'warn', message: expect.stringContaining('RINGCENTRAL_TOKEN'), fields: undefined }])
+    const answer = await adapter.render(forward, { provider: 'ringcentral', callId: 's-1' })
+    await answer.followUp?.()
+    await answer.followUp?.()
+    expect(requests).toEqual([])
+    const errors = entries.filter((entry) => entry.level === 'error')
+    expect(errors).toEqual([
+      { level: 'error', message: expect.stringContaining('RINGCENTRAL_TOKEN'), fields: { sessionId: 's-1', commands: ['forward'] } },
+      { level: 'error', message: expect.stringContaining('RINGCENTRAL_TOKEN'), fields: { sessionId: 's-1', commands: ['forward'] } },
+    ])
+    expect(JSON.stringify(entries)).not.toContain('+972')
+  })
+
+  it('refuses callbacks whose ids are not ids it could put into a URL', async () => {
+    const adapter = ringcentral({ token: 't', state: memoryState(), log: recordingLogger().log })
+    const enter = (sessionId: string, partyId: string, callerParty: string) => ({
+      method: 'POST',
+      query: {},
+      body: { sessionId, partyId, inParty: { id: callerParty, from: { phoneNumber: '+972501234567' } } },
+    })
+    for (const [sessionId, partyId, callerParty] of [
+      ['s-\ud800', 'cs-1', 'cs-2'],
+      ['s-1', 'cs-\udc00', 'cs-2'],
+      ['s-1', 'cs-1', 'cs-2\u0000'],
+      ['s-1', 'cs-1', 'x'.repeat(129)],
+    ] as const) {
+      expect(await adapter.parse(enter(sessionId, partyId, callerParty))).toMatchObject({ ok: false })
+    }
+    expect(await adapter.parse(enter('s-1', 'cs-1', 'cs-2'))).toMatchObject({ ok: true, event: { callId: 's-1' } })
+    expect(await adapter.parse({ method: 'POST', query: {}, body: { sessionId: 's-\ud800', partyId: 'p', command: 'Collect', status: 'Completed' } })).toMatchObject({ ok: false })
+  })
+
+  it('a party id with a lone surrogate already in the call state is logged, never thrown', async () => {
+    const { log, entries } = recordingLogger()
+    const adapter = ringcentral({
+      token: 'rc-app-token',
+      state: memoryState({ 's-2': { ...call, appParty: 'cs-\ud800' } }),
+      log,
+      fetch: async () => new Response(null, { status: 201 }),
+    })
+    const answer = await adapter.render(forward, { provider: 'ringcentral', callId: 's-2' })
+    await expect(answer.followUp?.()).resolves.toBeUndefined()
+    expect(entries).toEqual([{ level: 'error', message: 'RingCentral command failed', fields: expect.objectContaining({ sessionId: 's-2', command: 'forward' }) }])
   })
 })

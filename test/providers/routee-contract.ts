@@ -13,6 +13,10 @@ export const routeeContract: ProviderContract = {
       body: { messageId: 'm-2', conversationTrackingId: 'c-2', from: '+972501234567', to: '+302111234567' },
     },
   ],
+  hostileRequests: (text) => [
+    // The caller's number travels in the COLLECT eventUrl's state.
+    { name: 'caller number', body: { messageId: text, conversationTrackingId: `c-${text}`, from: `+97253${text}`, to: `+302111234567${text}` } },
+  ],
   isValidAnswer: isRouteeDialPlan,
   isProviderDefault: isSorryPlan,
 }
