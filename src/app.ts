@@ -300,8 +300,9 @@ export const createApp = async ({
     defer(c, answer.followUp || logged ? Promise.all([recorded, logged, answer.followUp?.()]) : recorded)
     return new Response(answer.status === 204 ? null : answer.body, { status: answer.status, headers: { 'content-type': answer.contentType } })
   }
-  // The trailing-slash form is what an empty secret segment looks like: still the provider's endpoint.
-  app.on(['GET', 'POST'], ['/webhooks/:provider', '/webhooks/:provider/', '/webhooks/:provider/:secret'], webhook)
+  // Anything else under a provider's path (an empty secret segment, a doubled slash, extra segments) is still
+  // that provider's endpoint: it gets the provider's answer (401 without the secret), never a bare 404.
+  app.on(['GET', 'POST'], ['/webhooks/:provider', '/webhooks/:provider/:secret', '/webhooks/:provider/*'], webhook)
 
   const admin = createAdminApi({ db, config, log, router, adapters })
   // Outbound PIN verification: Routee calls the number and plays the PIN prompt.
