@@ -163,8 +163,14 @@ describe('compileContactMatch', () => {
       ['segment = VIP And fields.balance > 1000', false],
       ['segment = VIP; ', true],
       ['segment = Gold; owner.extension', false],
+      ['segment = VIP \t and\n  owner.extension', true],
     ])('%j → %s', (source, expected) => {
       expect(holds(source)).toBe(expected)
+    })
+
+    it('splits at "and" after a long run of spaces (rule text is split in linear time)', () => {
+      const match = compileContactMatch(`segment = VIP${' '.repeat(20_000)}and${' '.repeat(20_000)}owner.phone`)
+      expect(match.failure(scope)).toBe('owner.phone')
     })
 
     it('reports the first condition that fails, as written', () => {
