@@ -52,16 +52,49 @@ export const loadSeeds = (provider: Provider): Seed[] =>
       const name = file.replace(/\.json$/, '')
       const stateFrom =
         provider === 'routee' && /collect/.test(name) ? 'routee' : provider === 'stringee' && /input-event/.test(name) ? 'stringee' : undefined
+      // VoipNow's script URL carries our static step parameter (`?layer=1`): without it no rule applies.
+      const query = provider === 'voipnow' ? { layer: '1', ...data.query } : (data.query ?? {})
       return {
         provider,
         name,
         method: data.method as 'GET' | 'POST',
         contentType: data.contentType ?? '',
-        query: data.query ?? {},
+        query,
         body: data.body ?? null,
         kind: data.kind ?? 'route-step',
         ...(stateFrom ? { stateFrom } : {}),
       }
+    })
+
+/** Dana Levi, a demo contact with an owner: known callers take the dial / screen-pop paths of each adapter. */
+const KNOWN_CALLER = '+972501234567'
+const CALLER_FIELDS = new Set(['from', 'CallerIDNum', 'CALLER_ID'])
+
+const withKnownCaller = (value: unknown, key = ''): unknown => {
+  if (typeof value === 'string') return CALLER_FIELDS.has(key) || key === 'phoneNumber' ? KNOWN_CALLER : value
+  if (Array.isArray(value)) return value.map((item) => withKnownCaller(item))
+  if (!value || typeof value !== 'object') return value
+  // RingCentral: only the caller's number (inParty.from), not the number called.
+  return Object.fromEntries(
+    Object.entries(value).map(([name, item]) => [name, name === 'to' && typeof item === 'object' ? item : name === 'from' && typeof item === 'object' ? withKnownCaller(item, 'phoneNumber') : withKnownCaller(item, name)]),
+  )
+}
+
+/**
+ * The documented route steps again, from a caller the demo directory knows (the fixtures' callers are
+ * mostly strangers, whose calls end in a prompt and never reach the dial and screen-pop answers).
+ */
+export const knownCallerSeeds = (seeds: Seed[]): Seed[] =>
+  seeds
+    .filter((seed) => seed.kind === 'route-step' && !seed.stateFrom)
+    .flatMap((seed) => {
+      const body =
+        typeof seed.body === 'string'
+          ? new URLSearchParams([...new URLSearchParams(seed.body)].map(([key, value]) => [key, CALLER_FIELDS.has(key) ? KNOWN_CALLER : value])).toString()
+          : withKnownCaller(seed.body)
+      const query = withKnownCaller(seed.query) as Record<string, string>
+      const changed = JSON.stringify([body, query]) !== JSON.stringify([seed.body, seed.query])
+      return changed ? [{ ...seed, name: `${seed.name}+known-caller`, body, query }] : []
     })
 
 // ---------------------------------------------------------------------------------------------------------
@@ -129,7 +162,7 @@ const hostileValue = (original: unknown): fc.Arbitrary<Tagged<unknown>> => {
       ),
     },
     {
-      weight: 2,
+      weight: 1,
       arbitrary: tagged(
         'deep-nesting',
         fc.tuple(fc.constantFrom('array', 'object', 'string'), fc.constantFrom(1_000, 5_000, 6_000, 10_000)).map(([shape, depth]) => `@@DEEP:${shape}:${depth}@@` as unknown),
@@ -212,6 +245,37 @@ const applyMutations = (seedBody: Json, mutations: Mutation[]): { body: Json; ta
   }
   return { body, tags }
 }
+
+/** One string field changed, the structure kept: reaches the code behind validation, where the bugs were. */
+const stringLeafMutation = (seedBody: Json): fc.Arbitrary<{ body: Json; tags: string[] }> | undefined => {
+  const leaves = paths(seedBody).filter((path) => typeof get(seedBody, path) === 'string')
+  if (leaves.length === 0) return undefined
+  return fc
+    .constantFrom(...leaves)
+    .chain((path) => hostileString(get(seedBody, path) as string).map((value) => ({ path, value })))
+    .map(({ path, value }) => ({ body: set(JSON.parse(JSON.stringify(seedBody)) as Json, path, value.value), tags: [value.tag] }))
+}
+
+/** The same hostile text in every string field at once (ids, numbers, names alike). */
+const EVERY_STRING: [string, (text: string) => string][] = [
+  ['lone-surrogate', (text) => `${text}\ud800`],
+  ['lone-surrogate', (text) => `\udc00${text}`],
+  ['control-chars', (text) => `${text}\u0001\u001f`],
+  ['control-chars', (text) => `\u0000${text}\u000b\ufffe`],
+  ['markup', (text) => `${text}]]></x>"'&<`],
+  ['random-unicode', (text) => `\u202e${text}\ud83d\ude00\u0301`],
+  ['percent-escapes', (text) => `${text}%ED%A0%80%`],
+]
+const everyStringMutation = (seedBody: Json): fc.Arbitrary<{ body: Json; tags: string[] }> =>
+  fc.constantFrom(...EVERY_STRING).map(([tag, change]) => {
+    const body = JSON.parse(JSON.stringify(seedBody ?? null)) as Json
+    let changed = body
+    for (const path of paths(body)) {
+      const value = get(body, path)
+      if (typeof value === 'string') changed = set(changed, path, change(value))
+    }
+    return { body: changed, tags: [tag, 'every-string-field'] }
+  })
 
 // ---------------------------------------------------------------------------------------------------------
 // Query strings and form bodies: percent-encoded by hand, so broken encodings reach the server.
@@ -321,22 +385,29 @@ const serialise = (body: Json) => expandDeep(JSON.stringify(body) ?? 'null')
 
 export const caseFor = (seed: Seed): fc.Arbitrary<FuzzCase> => {
   const path = `/webhooks/${seed.provider}`
+  // A POST seed's query is the static part of the URL the provider was given; a GET seed's is its fields.
+  const postPath = seed.method === 'POST' && Object.keys(seed.query).length > 0 ? `${path}?${new URLSearchParams(seed.query)}` : path
   const base = { provider: seed.provider, seed: seed.name, ...(seed.stateFrom ? { stateFrom: seed.stateFrom } : {}) }
   const json = seedBodyJson(seed)
   const pairs = fieldsOf(seed)
+  const leaf = stringLeafMutation(json)
+  const mutated = fc.oneof(
+    { weight: 4, arbitrary: fc.array(mutation(json), { minLength: 1, maxLength: 3 }).map((mutations) => applyMutations(json, mutations)) },
+    { weight: 2, arbitrary: everyStringMutation(json) },
+    ...(leaf ? [{ weight: 4, arbitrary: leaf }] : []),
+  )
   const asJson = fc
-    .tuple(fc.array(mutation(json), { minLength: 1, maxLength: 3 }), fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_TYPES) }), fc.boolean())
-    .map(([mutations, otherType, chunked]): FuzzCase => {
-      const { body, tags } = applyMutations(json, mutations)
+    .tuple(mutated, fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_TYPES) }), fc.nat(9))
+    .map(([{ body, tags }, otherType, dice]): FuzzCase => {
       if (otherType !== null) tags.push(`content-type:${otherType || 'none'}`)
       // Chunked only now and then: it is its own way of reading the body.
-      const useChunks = chunked && mutations.length === 3
+      const useChunks = dice === 0
       if (useChunks) tags.push('chunked')
-      return { ...base, tags, method: 'POST', path, contentType: otherType ?? 'application/json', body: serialise(body), ...(useChunks ? { chunked: true } : {}) }
+      return { ...base, tags, method: 'POST', path: postPath, contentType: otherType ?? 'application/json', body: serialise(body), ...(useChunks ? { chunked: true } : {}) }
     })
   const asForm = fc.array(pairMutation(pairs), { minLength: 1, maxLength: 3 }).map((mutations): FuzzCase => {
     const { text, tags } = encodePairs(pairs, mutations)
-    return { ...base, tags: ['form', ...tags], method: 'POST', path, contentType: 'application/x-www-form-urlencoded', body: text }
+    return { ...base, tags: ['form', ...tags], method: 'POST', path: postPath, contentType: 'application/x-www-form-urlencoded', body: text }
   })
   const asQuery = fc.array(pairMutation(pairs), { minLength: 1, maxLength: 3 }).map((mutations): FuzzCase => {
     const { text, tags } = encodePairs(pairs, mutations)
@@ -347,15 +418,15 @@ export const caseFor = (seed: Seed): fc.Arbitrary<FuzzCase> => {
     tagged('invalid-json:truncated', fc.nat(original.length).map((at) => original.slice(0, at))),
     tagged('invalid-json:garbage', fc.constantFrom('{', '}', '[1,]', '{"a":}', "{'a':1}", '{"a":1}}', '\u0000', 'undefined', '{"a":"\ud800', 'NaN', '1e99999')),
     tagged('invalid-json:random', fc.string({ unit: 'binary', maxLength: 200 })),
-  ).map(({ value, tag }): FuzzCase => ({ ...base, tags: [tag], method: 'POST', path, contentType: 'application/json', body: value }))
+  ).map(({ value, tag }): FuzzCase => ({ ...base, tags: [tag], method: 'POST', path: postPath, contentType: 'application/json', body: value }))
   const confused = fc.constantFrom(...HOSTILE_TYPES).map((type): FuzzCase => {
     // The seed unchanged, under the wrong content type: JSON as form, form as JSON.
     const formSeed = typeof seed.body === 'string'
-    return { ...base, tags: [`content-type:${type || 'none'}`], method: 'POST', path, contentType: formSeed ? 'application/json' : type, body: formSeed ? (seed.body as string) : original }
+    return { ...base, tags: [`content-type:${type || 'none'}`], method: 'POST', path: postPath, contentType: formSeed ? 'application/json' : type, body: formSeed ? (seed.body as string) : original }
   })
   const emptyish = fc
     .tuple(fc.constantFrom('', ' ', '\n\r\t', 'null', '0', '""', '[]', '{}', 'true', '-1', '"\\ud800"', '\ufeff{}'), fc.constantFrom('application/json', 'application/x-www-form-urlencoded', ''))
-    .map(([body, type]): FuzzCase => ({ ...base, tags: [body.trim() === '' ? 'empty-body' : 'bare-json-value'], method: 'POST', path, contentType: type, body }))
+    .map(([body, type]): FuzzCase => ({ ...base, tags: [body.trim() === '' ? 'empty-body' : 'bare-json-value'], method: 'POST', path: postPath, contentType: type, body }))
   const oversize = fc
     .tuple(fc.constantFrom(64 * 1024 + 1, 100_000, 1_000_000), fc.boolean())
     .map(([length, chunked]): FuzzCase => ({

@@ -163,7 +163,7 @@ export const sendEndlessChunks = (
   base: string,
   path: string,
   contentType: string,
-  { chunkBytes = 65_536, intervalMs = 10, maxBytes = 4 * 1024 * 1024 } = {},
+  { chunkBytes = 65_536, intervalMs = 10, maxBytes = 8 * 1024 * 1024 } = {},
 ): Promise<{ response?: RawResponse; answeredBeforeEnd: boolean; sentBytes: number; error?: string }> =>
   new Promise((resolve) => {
     const target = new URL(base)
