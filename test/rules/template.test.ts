@@ -205,6 +205,16 @@ describe('compileTemplate braces', () => {
     expect(() => compileTemplate(source)).toThrow('unbalanced braces')
   })
   it('refuses a placeholder opened twice', () => {
-    expect(() => compileTemplate('{{ {{name}}')).toThrow('is not a field path')
+    // The inner placeholder is read; the outer {{ is left over and refused.
+    expect(() => compileTemplate('{{ {{name}}')).toThrow('unbalanced braces in "{{ {{name}}"')
+  })
+})
+
+describe('template compile time on hostile rule text', () => {
+  it('is linear: a placeholder opened and never closed before 200,000 spaces, and thousands of {{', () => {
+    // The earlier pattern needed seconds for this; the assertion is on the result, the bound is the test timeout.
+    expect(() => compileTemplate(`{{a${' '.repeat(200_000)}`)).toThrow(/unbalanced braces/)
+    expect(() => compileTemplate('{{'.repeat(50_000))).toThrow(/unbalanced braces/)
+    expect(compileTemplate(`{{ name | ${'x'.repeat(100_000)} }}`).render({}).value).toHaveLength(100_000)
   })
 })
