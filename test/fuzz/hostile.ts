@@ -212,6 +212,9 @@ const mutation = (seedBody: Json): fc.Arbitrary<Mutation> => {
   )
 }
 
+/** Hostile values may hold parts of the seed itself: each use gets its own copy, or later edits would change the seed. */
+const fresh = (value: unknown): unknown => (value !== null && typeof value === 'object' ? JSON.parse(JSON.stringify(value)) : value)
+
 const applyMutations = (seedBody: Json, mutations: Mutation[]): { body: Json; tags: string[] } => {
   let body = JSON.parse(JSON.stringify(seedBody ?? null)) as Json
   const tags: string[] = []
@@ -221,12 +224,12 @@ const applyMutations = (seedBody: Json, mutations: Mutation[]): { body: Json; ta
     const node = get(body, path)
     switch (change.op) {
       case 'replace':
-        body = set(body, path, change.value.value)
+        body = set(body, path, fresh(change.value.value))
         tags.push(change.value.tag)
         break
       case 'add-key':
-        if (node && typeof node === 'object' && !Array.isArray(node)) define(node, change.key.value, change.value.value)
-        else body = set(body, path, { [change.key.value]: change.value.value })
+        if (node && typeof node === 'object' && !Array.isArray(node)) define(node, change.key.value, fresh(change.value.value))
+        else body = set(body, path, define({}, change.key.value, fresh(change.value.value)))
         tags.push(change.key.tag, change.value.tag)
         break
       case 'delete':

@@ -320,7 +320,10 @@ describe('webhook fuzz (issue 11)', () => {
     `%s: ${RUNS} hostile requests, each answered in the provider format, no 5xx, process alive`,
     async (provider) => {
       const before = failures.length
+      const pristine = JSON.stringify(seeds[provider])
       await run(fuzzCases(seeds[provider], RUNS, SEED + PROVIDERS.indexOf(provider)))
+      // Mutations work on copies: a seed changed in place would turn the documented requests into fuzzed ones.
+      expect(JSON.stringify(seeds[provider])).toBe(pristine)
       await expectHealthy(provider)
       expectNoFailures(provider, before)
     },
