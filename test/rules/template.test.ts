@@ -215,6 +215,6 @@ describe('template compile time on hostile rule text', () => {
     // The earlier pattern needed seconds for this; the assertion is on the result, the bound is the test timeout.
     expect(() => compileTemplate(`{{a${' '.repeat(200_000)}`)).toThrow(/unbalanced braces/)
     expect(() => compileTemplate('{{'.repeat(50_000))).toThrow(/unbalanced braces/)
-    expect(compileTemplate(`{{ name | ${'x'.repeat(100_000)} }}`).render({}).value).toHaveLength(100_000)
+    expect(render(`{{ owner.nickname | ${'x'.repeat(100_000)} }}`)).toEqual({ value: 'x'.repeat(100_000) })
   })
 })
