@@ -15,7 +15,7 @@ import type { Database } from './db/database.ts'
 import { createDecisionLog } from './db/decision-log.ts'
 import { createStorageHealth } from './db/storage-health.ts'
 import { describeIssues } from './lib/issues.ts'
-import { parseUntrustedJson } from './lib/parse-untrusted-json.ts'
+import { parseUntrustedJson, WEBHOOK_JSON_LIMITS } from './lib/parse-untrusted-json.ts'
 import { toE164 } from './lib/phone.ts'
 import { createRedactor, redactingLogger } from './lib/redactor.ts'
 import { createLogger, errorMessage, type Logger } from './logger.ts'
@@ -98,7 +98,7 @@ export const createApp = async ({
   )
   const chain = await createPluginChain({ available: plugins, enabled: config.CRM_PLUGINS, env, db, log, fetch: fetchImpl })
   const rules = createRuleCache({ db, defaults: { timeZone: config.TIME_ZONE }, log, refreshMs: config.RULES_REFRESH_MS })
-  const callState = createCallStateStore(db, undefined, storage)
+  const callState = createCallStateStore(db, undefined, storage, config.CALL_STATE_TTL_HOURS * 3_600_000)
   const decisionLog = createDecisionLog({ db, log, health: storage, batchSize: decisionBatchSize, schedule: scheduleWrite })
   const metrics = withMetrics ? createMetrics() : undefined
   const callLogs = createCallLogOutbox({
@@ -418,5 +418,5 @@ const readRequest = async (c: Context, withHeaders: boolean, log: Logger): Promi
   if (parsed.ok) return { ...base, body: parsed.value, rawBody: text }
   if (!parsed.reason.startsWith('not JSON')) log.warn('webhook body refused', { reason: parsed.reason })
   // Kept as text (cut, well-formed) for the adapter to refuse and the decision log to show.
-  return { ...base, body: text.slice(0, 4096).toWellFormed(), rawBody: text }
+  return { ...base, body: text.slice(0, WEBHOOK_JSON_LIMITS.maxStringLength).toWellFormed(), rawBody: text }
 }

@@ -45,16 +45,17 @@ describe('hostile requests against the real server', () => {
   const decisions = (where = '1') => server.openSideConnection().prepare(`SELECT * FROM decisions WHERE ${where} ORDER BY id`).all() as Record<string, unknown>[]
 
   it.each([
-    ['voicenter', '"ACTION":"GO_TO_LAYER"'],
-    ['routee', '"verbs"'],
-    ['voipnow', '<Response'],
-    ['stringee', '['],
-    ['ringcentral', ''],
-  ])('JSON nested 5,000 deep to %s: a provider answer, and a decision row says why', async (provider, expected) => {
+    ['voicenter', 200, /^\{"STATUS":0,"ACTION":"GO_TO_LAYER"/],
+    ['routee', 200, /^\{"verbs":\[\{/],
+    ['voipnow', 200, /^<\?xml [^>]*\?>\s*<Response/],
+    ['stringee', 200, /^\[\{/],
+    // RingCentral is answered 204 at once; its answer proper goes out as REST commands.
+    ['ringcentral', 204, /^$/],
+  ] as const)('JSON nested 5,000 deep to %s: a provider answer, and a decision row says why', async (provider, status, body) => {
     const before = decisions().length
     const response = await server.post(hook(provider), deep(5000))
-    expect(response.status).toBeLessThan(500)
-    expect(await response.text()).toContain(expected)
+    expect(response.status).toBe(status)
+    expect(await response.text()).toMatch(body)
     await server.settle()
     const rows = decisions().slice(before)
     expect(rows.length).toBe(1)

@@ -26,6 +26,8 @@ export const createCallStateStore = (
   db: Database,
   clock: () => number = Date.now,
   health?: StorageHealth,
+  /** How long an unsaved call's state is held in memory: as long as its row would be kept. */
+  ttlMs = 24 * 3_600_000,
 ): CallStateStore => {
   const read = db
     .select({ data: callState.data })
@@ -49,9 +51,9 @@ export const createCallStateStore = (
   /**
    * State the database would not take. Attempt counts drive retry routing ("wrong PIN twice, then a person"),
    * so a refused write must not silently reset them: the call's state lives here, newer than its row, until
-   * a write of it succeeds again. TTL as for rows; bounded, oldest calls first out.
+   * a write of it succeeds again. Bounded, oldest calls first out.
    */
-  const unsaved = new LRUCache<string, string>({ max: MAX_UNSAVED_CALLS, ttl: 24 * 3_600_000 })
+  const unsaved = new LRUCache<string, string>({ max: MAX_UNSAVED_CALLS, ttl: ttlMs })
   const load = async (provider: string, callId: string): Promise<CallStateData> => {
     const held = unsaved.size > 0 ? unsaved.get(`${provider}\u0000${callId}`) : undefined
     return parseState(held ?? (await read.get({ provider, callId }))?.data)
