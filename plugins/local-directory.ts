@@ -1,8 +1,7 @@
 import { desc, eq, inArray, sql } from 'drizzle-orm'
 import { unionAll } from 'drizzle-orm/sqlite-core'
 import * as v from 'valibot'
-import { type Contact, definePlugin } from '../src/crm/plugin.ts'
-import { contacts, owners } from '../src/db/schema.ts'
+import { type Contact, contacts, definePlugin, owners } from '../src/crm/plugin.ts'
 
 /**
  * The embedded CRM: contacts in the service's own SQLite database (`contacts`, owners from `owners`).

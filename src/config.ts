@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import { envCountry, envFlag, envInteger as integer, envList, envText as text } from './lib/env-schema.ts'
-import type { LogLevel } from './logger.ts'
+import type { LogLevel } from './lib/logger.ts'
 import { describeIssues } from './lib/issues.ts'
 
 /** Every setting the core reads, from environment variables (Node) or Worker vars/secrets. */

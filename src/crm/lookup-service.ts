@@ -1,9 +1,9 @@
 import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel'
 import { LRUCache } from 'lru-cache'
-import type { LookupKey, LookupResult } from '../call-event.ts'
+import type { LookupKey, LookupResult } from '../model/call-event.ts'
 import { DeadlineError, withDeadline } from '../lib/deadline.ts'
 import { createTokenBucket, type TokenBucket } from '../lib/token-bucket.ts'
-import { errorMessage } from '../logger.ts'
+import { errorMessage } from '../lib/logger.ts'
 import { type CrmClient, RateLimitedError } from './plugin.ts'
 
 export interface ChainedClient {

@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import type { Database } from '../db/database.ts'
-import type { Logger } from '../logger.ts'
+import type { Logger } from '../lib/logger.ts'
 import type { ChainedClient } from './lookup-service.ts'
 import type { CrmPlugin } from './plugin.ts'
 

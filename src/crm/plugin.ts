@@ -1,49 +1,16 @@
 import type { GenericSchema, InferOutput } from 'valibot'
 import type { Database } from '../db/database.ts'
-import type { Logger } from '../logger.ts'
+import type { Logger } from '../lib/logger.ts'
+import type { CallLogEntry, Contact } from '../model/contact.ts'
 
-/** The one shape every CRM plugin returns a contact in. */
-export interface Contact {
-  id: string
-  /** Plugin id the contact came from. */
-  source: string
-  name: string
-  company?: string
-  owner?: ContactOwner
-  segment?: string
-  tags: string[]
-  /** Free fields for rules, templates and the screen pop (balance, last ticket, ...). */
-  fields: Record<string, string>
-  /** ISO time the CRM last changed the record; the newest wins when several match. */
-  updatedAt?: string
-}
-
-export interface ContactOwner {
-  id?: string
-  name?: string
-  email?: string
-  extension?: string
-  phone?: string
-  layer?: string
-}
+// Plugin authors import everything they need from here: the model types, and the service's own tables
+// (the local directory reads contacts, HubSpot the owner map), so no plugin reaches into src/db itself.
+export type { CallLogEntry, Contact, ContactOwner } from '../model/contact.ts'
+export { contacts, owners } from '../db/schema.ts'
 
 export interface LookupOptions {
   /** Aborted when the provider's deadline is reached; plugins pass it to their HTTP calls. */
   signal: AbortSignal
-}
-
-export interface CallLogEntry {
-  provider: string
-  callId: string
-  contact: Contact
-  direction: 'inbound' | 'outbound'
-  from: string
-  to: string
-  at: Date
-  /** Human readable: which rule fired and what the caller was answered. */
-  summary: string
-  durationMs?: number
-  status?: string
 }
 
 /** What a plugin can do; every capability is optional. */

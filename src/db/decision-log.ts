@@ -1,5 +1,5 @@
 import { getTableColumns, sql } from 'drizzle-orm'
-import { errorMessage, type Logger } from '../logger.ts'
+import { errorMessage, type Logger } from '../lib/logger.ts'
 import type { Database } from './database.ts'
 import { type DecisionRow, decisions } from './schema.ts'
 import type { StorageHealth } from './storage-health.ts'

@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm'
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core'
 import type { Config } from '../config.ts'
-import { errorMessage, type Logger } from '../logger.ts'
+import { errorMessage, type Logger } from '../lib/logger.ts'
 import type { Database } from './database.ts'
 import { callState, decisions, outbox } from './schema.ts'
 

@@ -1,4 +1,4 @@
-import { errorMessage } from '../logger.ts'
+import { errorMessage } from '../lib/logger.ts'
 
 /** One kind of write the service depends on (decision log, call state, start-up probe). */
 export type StorageWrite = 'probe' | 'decisions' | 'call_state'

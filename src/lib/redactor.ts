@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.ts'
+import type { Logger } from './logger.ts'
 
 /** Names of settings that hold secrets: ours (WEBHOOK_SECRET, ADMIN_TOKEN…) and any plugin's (HUBSPOT_ACCESS_TOKEN). */
 const SECRET_NAME = /SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|CREDENTIAL/i

@@ -1,4 +1,4 @@
-import type { DecisionAction, DialTarget, ProviderId } from '../call-event.ts'
+import type { DecisionAction, DialTarget, ProviderId } from '../model/call-event.ts'
 
 /** What each provider can do at all; the adapters declare it and `rules:check` holds rules against it. */
 export const PROVIDER_CAPABILITIES: Record<ProviderId, { actions: readonly DecisionAction[]; dialTargets: readonly DialTarget['type'][] }> = {

@@ -1,5 +1,4 @@
-import type { CallEvent, Decision, DecisionAction, LookupResult, ProviderId } from '../call-event.ts'
-import type { RenderCheck } from '../rules/engine.ts'
+import type { CallEvent, Decision, DecisionAction, LookupResult, ProviderId, RenderCheck } from '../model/call-event.ts'
 
 /** A provider's webhook request, already read from HTTP. */
 export interface ProviderRequest {

@@ -1,4 +1,4 @@
-import type { CallEvent, Decision, SayItem } from '../call-event.ts'
+import type { CallEvent, Decision, SayItem } from '../model/call-event.ts'
 import { safeText } from '../lib/safe-text.ts'
 import type { RenderExtras } from './provider.ts'
 

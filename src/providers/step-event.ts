@@ -1,4 +1,4 @@
-import type { CallEvent, ProviderId } from '../call-event.ts'
+import type { CallEvent, ProviderId } from '../model/call-event.ts'
 import { toE164 } from '../lib/phone.ts'
 
 /** A call event of a provider whose IVR steps we drive ourselves (Routee, Stringee, RingCentral). */

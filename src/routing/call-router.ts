@@ -1,10 +1,10 @@
-import type { CallEvent, Decision, LookupKey, LookupResult } from '../call-event.ts'
+import type { CallEvent, Decision, LookupKey, LookupResult } from '../model/call-event.ts'
 import type { LookupService } from '../crm/lookup-service.ts'
-import type { CallLogOutbox } from '../db/call-log-outbox.ts'
-import type { Metrics } from '../metrics.ts'
+import type { CallLogOutbox } from '../crm/call-log-outbox.ts'
+import type { Metrics } from '../lib/metrics.ts'
 import type { CallStateStore } from '../db/call-state-store.ts'
 import type { DecisionLog } from '../db/decision-log.ts'
-import { errorMessage, type Logger } from '../logger.ts'
+import { errorMessage, type Logger } from '../lib/logger.ts'
 import type { CallStatus, PartialCallEvent, ProviderAdapter, ProviderAnswer, ProviderRequest } from '../providers/provider.ts'
 import {
   countsAttempts,

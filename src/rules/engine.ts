@@ -1,5 +1,5 @@
-import type { CallEvent, Decision, LookupKey, LookupResult, SayItem } from '../call-event.ts'
-import type { Contact } from '../crm/plugin.ts'
+import type { CallEvent, Decision, LookupKey, LookupResult, RenderCheck, SayItem } from '../model/call-event.ts'
+import type { Contact } from '../model/contact.ts'
 import type { CompiledAction, CompiledFallback, CompiledRule } from './compile-rule.ts'
 import type { Scope } from './scope.ts'
 import type { Template } from './template.ts'
@@ -36,7 +36,6 @@ export interface EvaluationInput {
 }
 
 /** A provider's say on a decision: undefined when it can put it into its words, else why not. */
-export type RenderCheck = (decision: Decision) => string | undefined
 
 export interface RuleTrace {
   ruleId: number

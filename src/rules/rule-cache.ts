@@ -1,7 +1,7 @@
 import { asc, eq } from 'drizzle-orm'
 import type { Database } from '../db/database.ts'
 import { fallbacks, menuKeys, revisions, rules } from '../db/schema.ts'
-import { errorMessage, type Logger } from '../logger.ts'
+import { errorMessage, type Logger } from '../lib/logger.ts'
 import { type CompileDefaults, compileFallback, compileRule } from './compile-rule.ts'
 import { menuKeyRule } from './menu-key.ts'
 import type { InvalidRow, RuleSnapshot } from './engine.ts'

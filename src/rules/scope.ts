@@ -1,5 +1,5 @@
-import type { CallEvent } from '../call-event.ts'
-import type { Contact } from '../crm/plugin.ts'
+import type { CallEvent } from '../model/call-event.ts'
+import type { Contact } from '../model/contact.ts'
 
 /** What templates and contact conditions can read: the call, and the contact the rule identified. */
 export interface Scope {

@@ -12,7 +12,7 @@ import type { Database } from '../db/database.ts'
 import { seedDemoData } from '../db/demo-seed.ts'
 import { createRetention, retentionSettings, startRetentionTimer } from '../db/retention.ts'
 import * as schema from '../db/schema.ts'
-import { createLogger, errorMessage, type Logger } from '../logger.ts'
+import { createLogger, errorMessage, type Logger } from '../lib/logger.ts'
 
 const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url))
 export const DEFAULT_DATABASE_PATH = './data/ivr-crm-router.db'

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { PROVIDER_IDS, type ProviderId } from '../call-event.ts'
+import { PROVIDER_IDS, type ProviderId } from '../model/call-event.ts'
 import { PROVIDER_CAPABILITIES } from '../providers/capabilities.ts'
 import type { CompiledAction } from '../rules/compile-rule.ts'
 import { loadRuleSnapshot } from '../rules/rule-cache.ts'

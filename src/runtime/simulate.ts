@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { builtinPlugins } from '../../plugins/index.ts'
 import { createApp } from '../app.ts'
-import { silentLogger } from '../logger.ts'
+import { silentLogger } from '../lib/logger.ts'
 import { DEFAULT_DATABASE_PATH, openDatabase } from './node.ts'
 
 /**

@@ -7,7 +7,7 @@ import type { Database } from '../db/database.ts'
 import { seedDemoData } from '../db/demo-seed.ts'
 import { createRetention, retentionSettings, runRetention } from '../db/retention.ts'
 import * as schema from '../db/schema.ts'
-import { errorMessage } from '../logger.ts'
+import { errorMessage } from '../lib/logger.ts'
 
 /** Bindings: the D1 database, plus every setting as a var or secret (the same names as on Node). */
 export interface WorkerEnv {

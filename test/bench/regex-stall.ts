@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { compilePattern } from '../../src/lib/pattern.ts'
-import type { Logger } from '../../src/logger.ts'
+import type { Logger } from '../../src/lib/logger.ts'
 import { startNodeServer } from '../../src/runtime/node.ts'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3)

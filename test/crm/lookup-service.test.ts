@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { LookupResult } from '../../src/call-event.ts'
+import type { LookupResult } from '../../src/model/call-event.ts'
 import { createLookupService, type LookupServiceOptions } from '../../src/crm/lookup-service.ts'
 import { type Contact, type CrmClient, RateLimitedError } from '../../src/crm/plugin.ts'
 import { DeadlineError } from '../../src/lib/deadline.ts'

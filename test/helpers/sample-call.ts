@@ -1,4 +1,4 @@
-import type { CallEvent } from '../../src/call-event.ts'
+import type { CallEvent } from '../../src/model/call-event.ts'
 
 /** A Voicenter call from the docs' example caller on layer 5, with whatever a test changes. */
 export const sampleCall = (overrides: Partial<CallEvent> = {}): CallEvent => ({

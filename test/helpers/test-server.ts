@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import type { CrmPlugin } from '../../src/crm/plugin.ts'
-import type { Logger } from '../../src/logger.ts'
+import type { Logger } from '../../src/lib/logger.ts'
 import { type NodeServer, startNodeServer } from '../../src/runtime/node.ts'
 
 import { MONDAY_MORNING } from './clock.ts'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createRedactor, redactingLogger } from '../../src/lib/redactor.ts'
-import type { Logger } from '../../src/logger.ts'
+import type { Logger } from '../../src/lib/logger.ts'
 
 const env = {
   WEBHOOK_SECRET: 'wh-secret/with+chars&=1234',

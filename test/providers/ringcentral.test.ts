@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { Decision } from '../../src/call-event.ts'
-import { ringcentral } from '../../src/providers/ringcentral.ts'
+import type { Decision } from '../../src/model/call-event.ts'
+import { ringcentral } from '../../src/providers/ringcentral/index.ts'
 import { type FakeRingCentral, startFakeRingCentral } from '../helpers/fake-ringcentral.ts'
 import { recordingLogger, startTestServer, type TestServer } from '../helpers/test-server.ts'
 

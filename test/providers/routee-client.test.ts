@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createRouteeClient } from '../../src/providers/routee-client.ts'
+import { createRouteeClient } from '../../src/providers/routee/routee-client.ts'
 import { type FakeRoutee, startFakeRoutee } from '../helpers/fake-routee.ts'
 import { startTestServer, type TestServer } from '../helpers/test-server.ts'
 import { isRouteeDialPlan } from './routee-answer.ts'

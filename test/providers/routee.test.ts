@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { Decision } from '../../src/call-event.ts'
-import { routee } from '../../src/providers/routee.ts'
+import type { Decision } from '../../src/model/call-event.ts'
+import { routee } from '../../src/providers/routee/index.ts'
 import { isRouteeDialPlan } from './routee-answer.ts'
 
 const SECRET = 'state-secret-0123456789abcdef'

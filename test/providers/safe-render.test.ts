@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import type { Decision } from '../../src/call-event.ts'
+import type { Decision } from '../../src/model/call-event.ts'
 import { safeCallEvent, safeDecision } from '../../src/providers/safe-render.ts'
-import { stringee } from '../../src/providers/stringee.ts'
-import { voicenter } from '../../src/providers/voicenter.ts'
+import { stringee } from '../../src/providers/stringee/index.ts'
+import { voicenter } from '../../src/providers/voicenter/index.ts'
 
 const dial: Decision = {
   action: 'dial',

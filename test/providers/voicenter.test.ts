@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { CallEvent, Decision } from '../../src/call-event.ts'
-import { voicenter } from '../../src/providers/voicenter.ts'
+import type { CallEvent, Decision } from '../../src/model/call-event.ts'
+import { voicenter } from '../../src/providers/voicenter/index.ts'
 import answerCaseExample from '../fixtures/voicenter/answer-case-example.json' with { type: 'json' }
 import answerDial from '../fixtures/voicenter/answer-dial.json' with { type: 'json' }
 import answerGoToLayerCustom from '../fixtures/voicenter/answer-go-to-layer-custom-data.json' with { type: 'json' }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Decision } from '../../src/call-event.ts'
-import { voipnow } from '../../src/providers/voipnow.ts'
+import type { Decision } from '../../src/model/call-event.ts'
+import { voipnow } from '../../src/providers/voipnow/index.ts'
 import { startTestServer, type TestServer } from '../helpers/test-server.ts'
 import { isVoipNowAnswer } from './voipnow-answer.ts'
 

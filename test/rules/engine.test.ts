@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { CallEvent, Decision, LookupKey, LookupResult } from '../../src/call-event.ts'
-import type { Contact } from '../../src/crm/plugin.ts'
+import type { CallEvent, Decision, LookupKey, LookupResult, RenderCheck } from '../../src/model/call-event.ts'
+import type { Contact } from '../../src/model/contact.ts'
 import type { RuleRow } from '../../src/db/schema.ts'
 import type { CompiledFallback, CompiledRule } from '../../src/rules/compile-rule.ts'
 import {
@@ -9,7 +9,6 @@ import {
   evaluate,
   fallbackFor,
   plannedLookups,
-  type RenderCheck,
   type RuleSnapshot,
 } from '../../src/rules/engine.ts'
 import { fallback, rule } from './rows.ts'

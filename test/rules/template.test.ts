@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { CallEvent } from '../../src/call-event.ts'
+import type { CallEvent } from '../../src/model/call-event.ts'
 import type { Contact } from '../../src/crm/plugin.ts'
 import { resolvePath, type Scope } from '../../src/rules/scope.ts'
 import { compileTemplate } from '../../src/rules/template.ts'

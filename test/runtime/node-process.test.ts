@@ -40,7 +40,7 @@ describe('the Node process', () => {
     writeFileSync(
       script,
       `import { guardProcess } from ${JSON.stringify(GUARD)}
-import { createLogger } from ${JSON.stringify(fileURLToPath(new URL('../../src/logger.ts', import.meta.url)))}
+import { createLogger } from ${JSON.stringify(fileURLToPath(new URL('../../src/lib/logger.ts', import.meta.url)))}
 const counted = []
 guardProcess(createLogger('info'), (kind) => counted.push(kind))
 Promise.reject(new Error('nobody awaited this'))

@@ -1,4 +1,4 @@
-import type { Contact } from './crm/plugin.ts'
+import type { Contact } from './contact.ts'
 
 export const PROVIDER_IDS = ['voicenter', 'routee', 'voipnow', 'stringee', 'ringcentral'] as const
 export type ProviderId = (typeof PROVIDER_IDS)[number]
@@ -79,6 +79,9 @@ export type Decision =
   | { action: 'provider_default' }
 
 export type DecisionAction = Decision['action']
+
+/** A provider's judgement of a decision: why it cannot carry it out, or undefined when it can. */
+export type RenderCheck = (decision: Decision) => string | undefined
 
 export type LookupOutcome = 'found' | 'not_found' | 'error'
 export type LookupKey = 'caller' | 'pin'

@@ -1,10 +1,10 @@
 import * as v from 'valibot'
-import type { CallEvent, Decision, SayItem } from '../call-event.ts'
-import { toDialString, toE164 } from '../lib/phone.ts'
-import { PROVIDER_CAPABILITIES } from './capabilities.ts'
-import { safeCheck, safeRender } from './safe-render.ts'
-import type { ParseResult, PartialCallEvent, ProviderAdapter, ProviderAnswer, ProviderRequest } from './provider.ts'
-import { describeIssues } from '../lib/issues.ts'
+import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
+import { toDialString, toE164 } from '../../lib/phone.ts'
+import { PROVIDER_CAPABILITIES } from '../capabilities.ts'
+import { safeCheck, safeRender } from '../safe-render.ts'
+import type { ParseResult, PartialCallEvent, ProviderAdapter, ProviderAnswer, ProviderRequest } from '../provider.ts'
+import { describeIssues } from '../../lib/issues.ts'
 
 /**
  * Voicenter External Layer API ("mini external IVR"): a layer POSTs `IVR_LAYER_INPUT` and runs the

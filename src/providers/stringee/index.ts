@@ -1,14 +1,14 @@
 import { timingSafeEqual } from 'hono/utils/buffer'
 import * as v from 'valibot'
-import type { CallEvent, Decision, SayItem } from '../call-event.ts'
-import { describeIssues } from '../lib/issues.ts'
-import { safeText } from '../lib/safe-text.ts'
-import { toE164 } from '../lib/phone.ts'
-import { createCallStateTokens, stateForCollect, webhookUrl } from './call-state-token.ts'
-import { PROVIDER_CAPABILITIES } from './capabilities.ts'
-import { safeCheck, safeRender } from './safe-render.ts'
-import type { CallStatus, ParseResult, ProviderAdapter, ProviderAnswer, ProviderRequest, RenderExtras } from './provider.ts'
-import { stepEvent } from './step-event.ts'
+import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
+import { describeIssues } from '../../lib/issues.ts'
+import { safeText } from '../../lib/safe-text.ts'
+import { toE164 } from '../../lib/phone.ts'
+import { createCallStateTokens, stateForCollect, webhookUrl } from '../call-state-token.ts'
+import { PROVIDER_CAPABILITIES } from '../capabilities.ts'
+import { safeCheck, safeRender } from '../safe-render.ts'
+import type { CallStatus, ParseResult, ProviderAdapter, ProviderAnswer, ProviderRequest, RenderExtras } from '../provider.ts'
+import { stepEvent } from '../step-event.ts'
 
 /**
  * Stringee: the number's answer_url (GET from/to/uuid) and our `input` eventUrl (POST dtmf) are answered with

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createMetrics } from '../src/metrics.ts'
-import { localDirectory } from '../plugins/local-directory.ts'
-import { throwingCrm } from './helpers/fake-crm.ts'
-import { startTestServer, type TestServer, voicenterRequest } from './helpers/test-server.ts'
+import { createMetrics } from '../../src/lib/metrics.ts'
+import { localDirectory } from '../../plugins/local-directory.ts'
+import { throwingCrm } from '../helpers/fake-crm.ts'
+import { startTestServer, type TestServer, voicenterRequest } from '../helpers/test-server.ts'
 
 const TOKEN = 'metrics-token-0123456789'
 

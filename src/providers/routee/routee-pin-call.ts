@@ -1,6 +1,6 @@
-import type { SayItem } from '../call-event.ts'
-import { webhookUrl } from './call-state-token.ts'
-import type { RouteeAdapter } from './routee.ts'
+import type { SayItem } from '../../model/call-event.ts'
+import { webhookUrl } from '../call-state-token.ts'
+import type { RouteeAdapter } from './index.ts'
 import type { RouteeClient } from './routee-client.ts'
 
 export interface PinCallInput {

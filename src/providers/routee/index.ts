@@ -1,10 +1,10 @@
 import * as v from 'valibot'
-import type { CallEvent, Decision, SayItem } from '../call-event.ts'
-import { describeIssues } from '../lib/issues.ts'
-import { type CallStateToken, createCallStateTokens, stateForCollect, webhookUrl } from './call-state-token.ts'
-import { PROVIDER_CAPABILITIES } from './capabilities.ts'
-import { safeCallEvent, safeCheck, safeDecision, safeRender } from './safe-render.ts'
-import { stepEvent } from './step-event.ts'
+import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
+import { describeIssues } from '../../lib/issues.ts'
+import { type CallStateToken, createCallStateTokens, stateForCollect, webhookUrl } from '../call-state-token.ts'
+import { PROVIDER_CAPABILITIES } from '../capabilities.ts'
+import { safeCallEvent, safeCheck, safeDecision, safeRender } from '../safe-render.ts'
+import { stepEvent } from '../step-event.ts'
 import type {
   CallStatus,
   ParseResult,
@@ -13,7 +13,7 @@ import type {
   ProviderAnswer,
   ProviderRequest,
   RenderExtras,
-} from './provider.ts'
+} from '../provider.ts'
 
 /**
  * Routee Voice: a number's dial-plan URL (inbound calls), the COLLECT eventUrl (digits typed), and status

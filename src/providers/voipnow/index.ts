@@ -1,10 +1,10 @@
 import * as v from 'valibot'
-import type { CallEvent, Decision, SayItem } from '../call-event.ts'
-import { describeIssues } from '../lib/issues.ts'
-import { toE164 } from '../lib/phone.ts'
-import { PROVIDER_CAPABILITIES } from './capabilities.ts'
-import { safeCheck, safeRender } from './safe-render.ts'
-import type { CallStatus, ParseResult, ProviderAdapter, ProviderAnswer, ProviderRequest } from './provider.ts'
+import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
+import { describeIssues } from '../../lib/issues.ts'
+import { toE164 } from '../../lib/phone.ts'
+import { PROVIDER_CAPABILITIES } from '../capabilities.ts'
+import { safeCheck, safeRender } from '../safe-render.ts'
+import type { CallStatus, ParseResult, ProviderAdapter, ProviderAnswer, ProviderRequest } from '../provider.ts'
 
 /**
  * 4PSA VoipNow "Call Interactive": an IVR action requests our script URL (GET query or POST body) on

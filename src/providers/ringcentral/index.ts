@@ -1,12 +1,12 @@
 import * as v from 'valibot'
-import type { CallEvent, Decision, SayItem } from '../call-event.ts'
-import { withDeadline } from '../lib/deadline.ts'
-import { isSafeText } from '../lib/safe-text.ts'
-import { errorMessage, type Logger } from '../logger.ts'
-import { PROVIDER_CAPABILITIES } from './capabilities.ts'
-import { safeCheck, safeRender } from './safe-render.ts'
-import type { CallStatus, ParseResult, ProviderAdapter, ProviderAnswer, ProviderRequest } from './provider.ts'
-import { stepEvent } from './step-event.ts'
+import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
+import { withDeadline } from '../../lib/deadline.ts'
+import { isSafeText } from '../../lib/safe-text.ts'
+import { errorMessage, type Logger } from '../../lib/logger.ts'
+import { PROVIDER_CAPABILITIES } from '../capabilities.ts'
+import { safeCheck, safeRender } from '../safe-render.ts'
+import type { CallStatus, ParseResult, ProviderAdapter, ProviderAnswer, ProviderRequest } from '../provider.ts'
+import { stepEvent } from '../step-event.ts'
 
 /**
  * RingCentral Automated Voice Apps (IVR scripting): RingCentral posts on-call-enter, on-command-update and

@@ -1,4 +1,4 @@
-import { withDeadline } from '../lib/deadline.ts'
+import { withDeadline } from '../../lib/deadline.ts'
 
 /**
  * Routee's REST API for outbound calls: an OAuth client-credentials token from the auth server, cached

@@ -1,11 +1,11 @@
 import { and, asc, eq, isNull, lte, sql } from 'drizzle-orm'
-import type { CallEvent } from '../call-event.ts'
-import type { ChainedClient } from '../crm/lookup-service.ts'
-import { type CallLogEntry, type Contact, RateLimitedError } from '../crm/plugin.ts'
+import type { CallEvent } from '../model/call-event.ts'
+import type { ChainedClient } from './lookup-service.ts'
+import { type CallLogEntry, type Contact, RateLimitedError } from './plugin.ts'
 import { withDeadline } from '../lib/deadline.ts'
-import { errorMessage, type Logger } from '../logger.ts'
-import type { Database } from './database.ts'
-import { outbox } from './schema.ts'
+import { errorMessage, type Logger } from '../lib/logger.ts'
+import type { Database } from '../db/database.ts'
+import { outbox } from '../db/schema.ts'
 
 const KIND = 'log_call'
 
