@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { PROVIDER_IDS, type ProviderId } from '../model/call-event.ts'
 import { PROVIDER_CAPABILITIES } from '../providers/capabilities.ts'
+import type { ProviderCapabilities } from '../model/provider-capabilities.ts'
 import type { CompiledAction } from '../rules/compile-rule.ts'
 import { loadRuleSnapshot } from '../rules/rule-cache.ts'
 import { DEFAULT_DATABASE_PATH, openDatabase } from './node.ts'
@@ -58,7 +59,7 @@ try {
 
 /** Problems visible without a call: an answer the provider has no form for, or targets it cannot dial. */
 function renderProblem(action: CompiledAction, provider: ProviderId): string | undefined {
-  const capabilities = PROVIDER_CAPABILITIES[provider]
+  const capabilities: ProviderCapabilities = PROVIDER_CAPABILITIES[provider]
   if (!capabilities.actions.includes(action.action)) {
     return `${provider} has no ${action.action} (give the row options.providers.${provider})`
   }
