@@ -1,19 +1,35 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createRouteeClient } from '../../src/providers/routee/routee-client.ts'
 import { type FakeRoutee, startFakeRoutee } from '../helpers/fake-routee.ts'
 import { startTestServer, type TestServer } from '../helpers/test-server.ts'
 import { isRouteeDialPlan } from './routee-answer.ts'
 
 const plan = { verbs: [{ type: 'SAY', message: { language: 'en-GB', gender: 'female', text: 'hi' } }] }
+const conversation = (phone = '+30691111111') => ({ from: 'Company', to: { phone }, dialPlan: plan })
+
+// Taken before any test fakes timers: I/O on loopback is waited for in real time, the client's pacing in fake time.
+const realSetTimeout = globalThis.setTimeout
+const realPause = (ms: number) => new Promise((resolve) => realSetTimeout(resolve, ms))
+/** Waits (in real time, at most 2 s) until the condition holds: the fake Routee answers over a real socket. */
+const until = async (condition: () => boolean) => {
+  for (let waited = 0; !condition(); waited += 5) {
+    if (waited > 2000) throw new Error('timed out waiting for the fake Routee')
+    await realPause(5)
+  }
+}
 
 describe('Routee REST client', () => {
   let fake: FakeRoutee
-  beforeAll(async () => {
+  // A fresh fake per test: its 1 request/s limit (on the same faked clock) never carries over from the last test.
+  beforeEach(async () => {
+    // Only the clock and the client's sleep are faked; sockets, the fake's server and setImmediate stay real.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
     fake = await startFakeRoutee()
   })
-  afterAll(() => fake.close())
-  // The fake enforces Routee's 1 request/s across tests too.
-  afterEach(() => new Promise((resolve) => setTimeout(resolve, 1000)))
+  afterEach(async () => {
+    vi.useRealTimers()
+    await fake.close()
+  })
 
   const client = (overrides: { applicationSecret?: string } = {}) =>
     createRouteeClient({
@@ -25,50 +41,78 @@ describe('Routee REST client', () => {
 
   it('fetches a token once, caches it, and keeps to one conversation per second', async () => {
     const routee = client()
-    const tokensBefore = fake.tokenRequests
-    const started = performance.now()
-    const [first, second] = await Promise.all([
-      routee.startConversation({ from: 'Company', to: { phone: '+30691111111' }, dialPlan: plan }),
-      routee.startConversation({ from: 'Company', to: { phone: '+30691111112' }, dialPlan: plan }),
-    ])
-    expect(first.trackingId).toMatch(/^tracking-/)
-    expect(second.trackingId).toMatch(/^tracking-/)
-    expect(fake.tokenRequests - tokensBefore).toBe(1)
-    expect(performance.now() - started).toBeGreaterThanOrEqual(990)
-    const [a, b] = fake.conversations.slice(-2)
-    expect((b?.at ?? 0) - (a?.at ?? 0)).toBeGreaterThanOrEqual(990)
+    const first = routee.startConversation(conversation('+30691111111'))
+    const second = routee.startConversation(conversation('+30691111112'))
+    await until(() => fake.conversations.length === 1)
+    // The second waits for the clock, not for I/O: given real time, it still does not go out.
+    await realPause(30)
+    expect(fake.conversations).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(999)
+    await realPause(30)
+    expect(fake.conversations).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect((await first).trackingId).toBe('tracking-1')
+    expect((await second).trackingId).toBe('tracking-2')
+    const [a, b] = fake.conversations
+    expect((b?.at ?? 0) - (a?.at ?? 0)).toBe(1000)
+    expect(a?.body.to).toEqual({ phone: '+30691111111' })
+    expect(b?.body.to).toEqual({ phone: '+30691111112' })
+    expect(fake.tokenRequests).toBe(1)
+    expect(fake.conversations.map((sent) => sent.authorization)).toEqual(['Bearer token-1', 'Bearer token-1'])
   })
 
-  it('fetches a new token when Routee answers 401', async () => {
+  it('waits no longer than it must: a call a second after the last goes out at once', async () => {
     const routee = client()
-    await routee.startConversation({ from: 'Company', to: { phone: '+30691111111' }, dialPlan: plan })
-    const tokensBefore = fake.tokenRequests
-    fake.tokens.clear()
-    await new Promise((resolve) => setTimeout(resolve, 1000))
-    const result = await routee.startConversation({ from: 'Company', to: { phone: '+30691111111' }, dialPlan: plan })
-    expect(result.trackingId).toMatch(/^tracking-/)
-    expect(fake.tokenRequests - tokensBefore).toBe(1)
+    await routee.startConversation(conversation())
+    vi.setSystemTime(Date.now() + 1000)
+    // No timer is advanced: were the client to sleep, this would never resolve and `until` would time out.
+    let done = false
+    void routee.startConversation(conversation()).then(() => {
+      done = true
+    })
+    await until(() => done)
+    expect(fake.conversations).toHaveLength(2)
   })
 
-  it('fetches a new token when the cached one expires', async () => {
+  it('fetches a new token when Routee answers 401, once, and sends the call with it', async () => {
+    const routee = client()
+    await routee.startConversation(conversation())
+    fake.tokens.clear()
+    vi.setSystemTime(Date.now() + 1000)
+    const result = await routee.startConversation(conversation())
+    expect(result.trackingId).toBe('tracking-2')
+    expect(fake.tokenRequests).toBe(2)
+    expect(fake.conversations.map((sent) => sent.authorization)).toEqual(['Bearer token-1', 'Bearer token-2'])
+  })
+
+  it('keeps the token until a minute before it expires, then fetches a new one', async () => {
+    fake.expiresIn = 3600
+    const routee = client()
+    const issuedAt = Date.now()
+    await routee.startConversation(conversation())
+    vi.setSystemTime(issuedAt + 3_539_000)
+    await routee.startConversation(conversation())
+    expect(fake.tokenRequests).toBe(1)
+    vi.setSystemTime(issuedAt + 3_540_000)
+    await routee.startConversation(conversation())
+    expect(fake.tokenRequests).toBe(2)
+    expect(fake.conversations.map((sent) => sent.authorization)).toEqual(['Bearer token-1', 'Bearer token-1', 'Bearer token-2'])
+  })
+
+  it('a token that expires within the minute of margin is fetched again for every call', async () => {
     fake.expiresIn = 60
     const routee = client()
-    try {
-      const tokensBefore = fake.tokenRequests
-      await routee.startConversation({ from: 'Company', to: { phone: '+30691111111' }, dialPlan: plan })
-      await new Promise((resolve) => setTimeout(resolve, 1000))
-      await routee.startConversation({ from: 'Company', to: { phone: '+30691111111' }, dialPlan: plan })
-      // expires_in 60 minus a minute of safety margin: every call needs a fresh token.
-      expect(fake.tokenRequests - tokensBefore).toBe(2)
-    } finally {
-      fake.expiresIn = 3600
-    }
+    await routee.startConversation(conversation())
+    vi.setSystemTime(Date.now() + 1000)
+    await routee.startConversation(conversation())
+    expect(fake.tokenRequests).toBe(2)
   })
 
   it('a wrong application secret is an error that names the status', async () => {
-    await expect(client({ applicationSecret: 'wrong' }).startConversation({ from: 'C', to: { phone: '+30691111111' }, dialPlan: plan })).rejects.toThrow(
+    await expect(client({ applicationSecret: 'wrong' }).startConversation(conversation())).rejects.toThrow(
       'Routee token request failed: HTTP 401',
     )
+    expect(fake.conversations).toHaveLength(0)
   })
 })
 
@@ -94,7 +138,7 @@ describe('POST /admin/routee/calls', () => {
     await server.close()
     await fake.close()
   })
-  afterEach(() => new Promise((resolve) => setTimeout(resolve, 1000)))
+  // Only the first test reaches Routee; the others are refused before it, so no test waits for the 1 call/s pace.
 
   const call = (body: unknown, token = ADMIN) =>
     fetch(`${server.url}/admin/routee/calls`, {
@@ -103,22 +147,20 @@ describe('POST /admin/routee/calls', () => {
       body: JSON.stringify(body),
     })
 
-  it('starts a call that plays the PIN prompt and collects digits back to us', async () => {
+  it('starts a call that plays the PIN prompt, and the PIN typed comes back to the rules at the PIN step', async () => {
     const response = await call({ to: '+30 691 111 1111' })
     expect(response.status).toBe(202)
-    expect(await response.json()).toEqual({ trackingId: expect.stringMatching(/^tracking-/), to: '+306911111111', from: '+302111234567' })
-    const sent = fake.conversations.at(-1)?.body as { from: string; to: unknown; dialPlan: { verbs: { type: string; eventUrl?: string }[] }; callback: unknown }
+    expect(await response.json()).toEqual({ trackingId: 'tracking-1', to: '+306911111111', from: '+302111234567' })
+    expect(fake.conversations).toHaveLength(1)
+    const sent = fake.conversations[0]?.body as { from: string; to: unknown; dialPlan: { verbs: { type: string; eventUrl?: string }[] }; callback: unknown }
     expect(sent.from).toBe('+302111234567')
     expect(sent.to).toEqual({ phone: '+306911111111' })
     expect(sent.callback).toEqual({ url: 'https://ivr.example.com/webhooks/routee', strategy: 'OnChange' })
     expect(isRouteeDialPlan(sent.dialPlan)).toBe(true)
     expect(sent.dialPlan.verbs.map((verb) => verb.type)).toEqual(['SAY', 'COLLECT', 'PAUSE', 'SAY'])
     expect(sent.dialPlan.verbs[1]?.eventUrl).toMatch(/^https:\/\/ivr\.example\.com\/webhooks\/routee\?state=/)
-  })
 
-  it('the collected PIN comes back to the rules at the PIN step', async () => {
-    await call({ to: '+306911111111' })
-    const sent = fake.conversations.at(-1)?.body as { dialPlan: { verbs: { eventUrl?: string }[] } }
+    // Routee posts the digits to the COLLECT eventUrl: they go through the rules at ROUTEE_PIN_STEP.
     const url = new URL(sent.dialPlan.verbs[1]?.eventUrl as string)
     const answer = await server.post(url.pathname + url.search, { messageId: 'm', conversationTrackingId: 'tracking-x', collectedTones: '1,2,3,4,5,6,7,8' })
     expect(((await answer.json()) as { verbs: unknown[] }).verbs.at(-1)).toMatchObject({ type: 'DIAL', to: { phone: '+972541000101' } })
