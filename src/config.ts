@@ -26,8 +26,6 @@ const EnvSchema = v.object({
   DIAL_MAX_CALL_DURATION: integer(7200, 1),
   DIAL_MAX_DIAL_DURATION: integer(60, 1),
   DIAL_RECORD: envFlag(false),
-  VOICENTER_DEFAULT_COUNTRY: envCountry('IL'),
-  VOICENTER_LOOKUP_DEADLINE_MS: integer(1500, 50),
   LOOKUP_CACHE_TTL_SECONDS: integer(300),
   LOOKUP_CACHE_MISS_TTL_SECONDS: integer(15),
   LOOKUP_CACHE_ERROR_TTL_SECONDS: integer(5),
@@ -44,37 +42,10 @@ const EnvSchema = v.object({
   PUBLIC_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL such as https://ivr.example.com'))),
   /** Bearer token for /admin endpoints; without it they are off. */
   ADMIN_TOKEN: v.optional(v.pipe(v.string(), v.trim(), v.minLength(16, 'must be at least 16 characters'))),
-  /** Signs the state in Routee eventUrls; defaults to WEBHOOK_SECRET. */
-  ROUTEE_STATE_SECRET: v.optional(v.pipe(v.string(), v.trim(), v.minLength(16, 'must be at least 16 characters'))),
-  ROUTEE_DEFAULT_COUNTRY: envCountry('GR'),
-  ROUTEE_LOOKUP_DEADLINE_MS: integer(1500, 50),
-  ROUTEE_ENTRY_STEP: text('1'),
-  ROUTEE_PIN_STEP: text('5'),
-  ROUTEE_PIN_PROMPT: text('Please enter your account number and then press the pound key.'),
-  ROUTEE_LANGUAGE: text('en-GB'),
-  ROUTEE_VOICE: v.optional(v.picklist(['female', 'male']), 'female'),
-  ROUTEE_CALLER_ID: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
-  ROUTEE_SORRY_TEXT: text('Sorry, we cannot take your call right now. Please try again later.'),
-  ROUTEE_APP_ID: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
-  ROUTEE_APP_SECRET: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
-  ROUTEE_AUTH_URL: v.pipe(text('https://auth.routee.net'), v.url()),
-  ROUTEE_API_URL: v.pipe(text('https://connect.routee.net'), v.url()),
-  /** Stringee's project signing secret: requests must carry a valid X-STRINGEE-SIGNATURE. */
-  STRINGEE_SIGNING_SECRET: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
-  STRINGEE_DEFAULT_COUNTRY: envCountry('VN'),
-  STRINGEE_LOOKUP_DEADLINE_MS: integer(1500, 50),
-  STRINGEE_ENTRY_STEP: text('1'),
-  STRINGEE_VOICE: text('female'),
-  /** The RingCentral IVR app's Bearer token for its REST commands. */
-  RINGCENTRAL_TOKEN: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
-  RINGCENTRAL_API_URL: v.pipe(text('https://platform.ringcentral.com'), v.url()),
-  RINGCENTRAL_DEFAULT_COUNTRY: envCountry('US'),
-  RINGCENTRAL_LOOKUP_DEADLINE_MS: integer(1500, 50),
-  RINGCENTRAL_ENTRY_STEP: text('1'),
-  VOIPNOW_DEFAULT_COUNTRY: envCountry('US'),
-  VOIPNOW_LOOKUP_DEADLINE_MS: integer(1500, 50),
-  VOIPNOW_LANGUAGE: text('en'),
-  VOIPNOW_TTS_VOICE: text('Alice-8KHz'),
+  /** Signs state we hand providers in URLs (Routee, Stringee eventUrls); defaults to WEBHOOK_SECRET. */
+  STATE_SECRET: v.optional(v.pipe(v.string(), v.trim(), v.minLength(16, 'must be at least 16 characters'))),
+  /** Country of local numbers typed into the admin API (contacts, decision filters). */
+  DEFAULT_COUNTRY: envCountry('IL'),
   /** Forget per-call state after this long. */
   CALL_STATE_TTL_HOURS: integer(24, 1),
   /** Days decisions are kept (about 1 MB per 1,000 calls); 0 = forever. */
@@ -95,12 +66,24 @@ export type Config = v.InferOutput<typeof EnvSchema>
 
 export class ConfigError extends Error {}
 
-export const parseConfig = (env: Record<string, string | undefined>): Config => {
-  // Empty variables mean "not set", as in most .env tooling.
-  const defined = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''))
-  const parsed = v.safeParse(EnvSchema, defined)
-  if (!parsed.success) {
-    throw new ConfigError(`invalid configuration: ${describeIssues(parsed.issues)}`)
-  }
-  return parsed.output
+/** Empty variables mean "not set", as in most .env tooling. */
+const definedOnly = (env: Record<string, string | undefined>) =>
+  Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''))
+
+/** Parses a settings schema (the core's, a provider's) from the environment; undefined problems when valid. */
+export const readSettings = <Schema extends v.GenericSchema>(
+  schema: Schema,
+  env: Record<string, string | undefined>,
+): { ok: true; settings: v.InferOutput<Schema> } | { ok: false; problems: string } => {
+  const parsed = v.safeParse(schema, definedOnly(env))
+  return parsed.success ? { ok: true, settings: parsed.output } : { ok: false, problems: describeIssues(parsed.issues) }
 }
+
+export const parseConfig = (env: Record<string, string | undefined>): Config => {
+  const read = readSettings(EnvSchema, env)
+  if (!read.ok) throw new ConfigError(`invalid configuration: ${read.problems}`)
+  return read.settings
+}
+
+/** The core's settings schema, for the configuration reference. */
+export const coreSettings = EnvSchema

@@ -34,3 +34,10 @@ export const envList = (fallback: string) =>
 
 export const envCountry = (fallback: string) =>
   v.pipe(envText(fallback), v.toUpperCase(), v.regex(/^[A-Z]{2}$/, 'must be a two-letter country code'))
+
+/** A setting with the sentence the configuration reference shows for it (docs/configuration.md is generated from these). */
+export const setting = <Schema extends v.GenericSchema>(schema: Schema, description: string) => v.pipe(schema, v.description(description))
+
+/** A secret setting: never logged (the redactor also takes every *SECRET/TOKEN/PASSWORD/KEY variable out of logs). */
+export const envSecret = (minLength = 1, message = 'is empty') =>
+  v.optional(v.pipe(v.string(), v.trim(), v.minLength(minLength, message)))

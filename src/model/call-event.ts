@@ -22,6 +22,11 @@ export interface CallEvent {
   attempt?: number
   /** Provider data echoed back to us (Voicenter CUSTOM_DATA). */
   customData?: Record<string, string>
+  /**
+   * The provider's own data about the call that its render needs (RingCentral's parties), read when the
+   * request is classified; the core passes it through untouched.
+   */
+  providerContext?: Readonly<Record<string, string>>
 }
 
 export type SayItemType = 'recording' | 'digits' | 'number' | 'date' | 'datetime' | 'text'

@@ -1,10 +1,7 @@
 import type { ProviderCapabilities } from '../model/provider-capabilities.ts'
+import { builtinProviders } from './index.ts'
 
-/** What each provider can do at all; the adapters declare it and `rules:check` holds rules against it. */
-export const PROVIDER_CAPABILITIES = {
-  voicenter: { actions: ['go_to_layer', 'say', 'dial', 'collect', 'provider_default'], dialTargets: ['phone', 'extension'], noInput: 'callback' },
-  routee: { actions: ['collect', 'dial', 'hangup', 'provider_default'], dialTargets: ['phone'], noInput: 'in-answer' },
-  stringee: { actions: ['collect', 'dial', 'hangup', 'provider_default'], dialTargets: ['phone', 'extension'], noInput: 'callback' },
-  ringcentral: { actions: ['collect', 'dial', 'hangup', 'provider_default'], dialTargets: ['phone', 'extension'], noInput: 'callback' },
-  voipnow: { actions: ['go_to_layer', 'say', 'collect', 'hangup', 'provider_default'], dialTargets: [], noInput: 'callback' },
-} satisfies Record<string, ProviderCapabilities>
+/** What each built-in provider can do, by id; what `rules:check` holds rules against. */
+export const PROVIDER_CAPABILITIES: Record<string, ProviderCapabilities> = Object.fromEntries(
+  builtinProviders.map((provider) => [provider.id, provider.capabilities]),
+)

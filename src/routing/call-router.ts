@@ -4,8 +4,9 @@ import type { CallLogOutbox } from '../crm/call-log-outbox.ts'
 import type { Metrics } from '../lib/metrics.ts'
 import type { CallStateStore } from '../db/call-state-store.ts'
 import type { DecisionLog } from '../db/decision-log.ts'
+import { AppError } from '../lib/app-error.ts'
 import { errorMessage, type Logger } from '../lib/logger.ts'
-import type { CallStatus, PartialCallEvent, ProviderAdapter, ProviderAnswer, ProviderRequest } from '../providers/provider.ts'
+import type { ActiveProvider, CallStatus, Classified, PartialCallEvent, ProviderAnswer, ProviderRequest } from '../providers/provider.ts'
 import {
   countsAttempts,
   type DecisionDefaults,
@@ -70,17 +71,19 @@ export const createCallRouter = ({
     problems: string[]
   }
 
-  /** Parse, count the attempt, look the caller up and pick the answer; failures become problems, not throws. */
+  /** Count the attempt, look the caller up and pick the answer; failures become problems, not throws. */
   const decide = async (
-    adapter: ProviderAdapter,
-    request: ProviderRequest,
+    provider: ActiveProvider,
+    classified: Routable,
     at: Date,
     background?: (task: Promise<unknown>) => void,
     /** A simulation: the attempt is given, and nothing is written. */
     simulatedAttempt?: number,
   ): Promise<Routing> => {
+    const { handler } = provider
+    const check = handler.check
     const routing: Routing = {
-      event: { provider: adapter.id },
+      event: { provider: provider.id },
       attempt: 1,
       results: {},
       evaluation: { decision: { action: 'provider_default' } },
@@ -92,15 +95,14 @@ export const createCallRouter = ({
         problems.push(`rules unavailable: ${errorMessage(error)}`)
         return EMPTY_SNAPSHOT
       })
-      const parsed = await adapter.parse(request)
-      if (!parsed.ok) {
-        routing.event = parsed.partial
-        problems.push(parsed.reason)
-        const input = { event: asEvent(parsed.partial), at, attempt: 1, lookups: {} }
-        routing.evaluation = fallbackFor(snapshot, input, defaults, adapter.check, parsed.reason)
+      if (classified.kind === 'invalid') {
+        routing.event = classified.partial
+        problems.push(classified.reason)
+        const input = { event: asEvent(classified.partial), at, attempt: 1, lookups: {} }
+        routing.evaluation = fallbackFor(snapshot, input, defaults, check, classified.reason)
         return routing
       }
-      const call = parsed.event
+      const call = classified.event
       routing.event = call
       if (simulatedAttempt !== undefined) routing.attempt = simulatedAttempt
       else if (call.attempt !== undefined) routing.attempt = call.attempt
@@ -113,59 +115,71 @@ export const createCallRouter = ({
       const keys = plannedLookups(snapshot, call, at, routing.attempt)
       const found = await Promise.all(
         keys.map((key) =>
-          lookups.lookup(key, key === 'pin' ? call.dtmf.replace(/\D/g, '') : call.caller, adapter.lookupDeadlineMs, { background }),
+          lookups.lookup(key, key === 'pin' ? call.dtmf.replace(/\D/g, '') : call.caller, handler.lookupDeadlineMs, { background }),
         ),
       )
       routing.results = Object.fromEntries(found.map((result) => [result.key, result]))
-      routing.evaluation = evaluate(snapshot, { event: call, at, attempt: routing.attempt, lookups: routing.results }, defaults, adapter.check)
+      routing.evaluation = evaluate(snapshot, { event: call, at, attempt: routing.attempt, lookups: routing.results }, defaults, check)
       const { decision } = routing.evaluation
-      if (decision.action === 'collect' && adapter.needsNoInputPath) {
+      if (decision.action === 'collect' && provider.capabilities.noInput === 'in-answer') {
         // What the rules would answer if the caller typed nothing at the step being asked for.
         const silent: CallEvent = { ...call, layer: decision.layer, dtmf: '' }
         const attempt = decision.layer === call.layer ? routing.attempt + 1 : 1
         const lookupsWithoutPin = { ...routing.results, pin: NOTHING_TYPED }
-        routing.noInput = evaluate(snapshot, { event: silent, at, attempt, lookups: lookupsWithoutPin }, defaults, adapter.check).decision
+        routing.noInput = evaluate(snapshot, { event: silent, at, attempt, lookups: lookupsWithoutPin }, defaults, check).decision
       }
     } catch (error) {
       // A bug or a broken dependency: the caller still gets the provider's own failover.
       problems.push(`routing failed: ${errorMessage(error)}`)
-      log.error('routing failed', { provider: adapter.id, error: errorMessage(error), stack: (error as Error).stack })
+      log.error('routing failed', { provider: provider.id, error: errorMessage(error), stack: (error as Error).stack })
       routing.evaluation = { decision: { action: 'provider_default' } }
     }
     return routing
   }
 
-  /** @param background runs work that must outlive the answer (waitUntil on Workers). */
+  /**
+   * Renders the decision; a render that throws (a bug) falls back to the provider's own failover.
+   * Returns the evaluation that was answered.
+   */
+  const answerFor = async (provider: ActiveProvider, routing: Routing, origin: string | undefined) => {
+    let { evaluation } = routing
+    let answer: ProviderAnswer
+    try {
+      answer = await provider.handler.render(evaluation.decision, routing.event, { origin, noInput: routing.noInput })
+    } catch (error) {
+      routing.problems.push(`render failed: ${errorMessage(error)}`)
+      evaluation = { decision: { action: 'provider_default' } }
+      answer = await provider.handler.render(evaluation.decision, routing.event, { origin })
+    }
+    return { answer, evaluation }
+  }
+
+  /**
+   * A classified call step (or an invalid request) through lookups, rules and render, then recorded.
+   * @param background runs work that must outlive the answer (waitUntil on Workers).
+   */
   const route = async (
-    adapter: ProviderAdapter,
+    provider: ActiveProvider,
+    classified: Routable,
     request: ProviderRequest,
     background?: (task: Promise<unknown>) => void,
   ): Promise<RoutedCall> => {
     const started = performance.now()
     const at = clock()
-    const routing = await decide(adapter, request, at, background)
+    const routing = await decide(provider, classified, at, background)
     const { event, results, problems } = routing
-    let { evaluation } = routing
-
-    let answer: ProviderAnswer
-    try {
-      answer = await adapter.render(evaluation.decision, event, { origin: request.origin, noInput: routing.noInput })
-    } catch (error) {
-      problems.push(`render failed: ${errorMessage(error)}`)
-      evaluation = { decision: { action: 'provider_default' } }
-      answer = await adapter.render(evaluation.decision, event, { origin: request.origin })
-    }
+    const { answer, evaluation } = await answerFor(provider, routing, request.origin)
 
     const used = evaluation.lookupKey ? results[evaluation.lookupKey] : (results.caller ?? results.pin)
     const reason = [evaluation.reason, ...problems].filter(Boolean).join('; ') || undefined
     if (!evaluation.rule) {
-      const fields = { provider: adapter.id, callId: event.callId, reason, action: evaluation.decision.action }
+      const fields = { provider: provider.id, callId: event.callId, reason, action: evaluation.decision.action }
       if (problems.length > 0) log.warn('call answered with a fallback', fields)
       else log.info('no rule matched; fallback answered', fields)
     }
     const recorded = decisionLog.record({
       at: at.toISOString(),
-      provider: adapter.id,
+      provider: provider.id,
       callId: event.callId ?? null,
       did: event.did ?? null,
       caller: event.caller ?? event.callerRaw ?? null,
@@ -184,7 +198,7 @@ export const createCallRouter = ({
       durationMs: Math.round((performance.now() - started) * 100) / 100,
       request: redact(requestText(request)),
     })
-    if (metrics) observe(metrics, adapter.id, evaluation, Object.values(results), performance.now() - started)
+    if (metrics) observe(metrics, provider.id, evaluation, Object.values(results), performance.now() - started)
     const contact = used?.contact
     const logged =
       callLogs && contact && event.callId
@@ -224,16 +238,13 @@ export const createCallRouter = ({
    * The live pipeline without its side effects: no call state, no decision log, no CRM call log. Shows the
    * normalised call, each lookup per plugin, every rule considered and why, and the exact answer.
    */
-  const simulate = async (adapter: ProviderAdapter, request: ProviderRequest, at: Date, attempt = 1) => {
-    const routing = await decide(adapter, request, at, undefined, attempt)
-    const { evaluation } = routing
-    let answer: ProviderAnswer
-    try {
-      answer = await adapter.render(evaluation.decision, routing.event, { origin: request.origin, noInput: routing.noInput })
-    } catch (error) {
-      routing.problems.push(`render failed: ${errorMessage(error)}`)
-      answer = await adapter.render({ action: 'provider_default' }, routing.event, { origin: request.origin })
+  const simulate = async (provider: ActiveProvider, request: ProviderRequest, at: Date, attempt = 1) => {
+    const classified = await provider.handler.classify(request)
+    if (classified.kind === 'status' || classified.kind === 'question') {
+      throw new AppError('BAD_REQUEST', `request: this is a ${classified.kind === 'status' ? 'call-status notice' : 'question from the provider'}, not a call step to route`)
     }
+    const routing = await decide(provider, classified, at, undefined, attempt)
+    const { answer, evaluation } = await answerFor(provider, routing, request.origin)
     let body: unknown = answer.body
     try {
       body = JSON.parse(answer.body)
@@ -260,6 +271,9 @@ export const createCallRouter = ({
 }
 
 export type CallRouter = ReturnType<typeof createCallRouter>
+
+/** What the router routes: a call step, or a request that could not be read (answered by a fallback). */
+export type Routable = Extract<Classified, { kind: 'call' | 'invalid' }>
 
 const observe = (metrics: Metrics, provider: string, evaluation: Omit<Evaluation, 'trace'>, lookups: LookupResult[], ms: number) => {
   metrics.requests({ provider })

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Decision } from '../../src/model/call-event.ts'
-import { ringcentral } from '../../src/providers/ringcentral/index.ts'
+import { createRingCentral } from '../../src/providers/ringcentral/index.ts'
 import { type FakeRingCentral, startFakeRingCentral } from '../helpers/fake-ringcentral.ts'
 import { recordingLogger, startTestServer, type TestServer } from '../helpers/test-server.ts'
 
@@ -133,7 +133,7 @@ describe('RingCentral adapter without what it needs', () => {
   it('no RINGCENTRAL_TOKEN: one warning when created, and an error without phone numbers for each call it cannot command', async () => {
     const { log, entries } = recordingLogger()
     const requests: string[] = []
-    const adapter = ringcentral({
+    const adapter = createRingCentral({
       state: memoryState({ 's-1': call }),
       log,
       fetch: async (url) => {
@@ -142,7 +142,7 @@ describe('RingCentral adapter without what it needs', () => {
       },
     })
     expect(entries).toEqual([{ level: 'warn', message: expect.stringContaining('RINGCENTRAL_TOKEN'), fields: undefined }])
-    const answer = await adapter.render(forward, { provider: 'ringcentral', callId: 's-1' })
+    const answer = await adapter.render(forward, { provider: 'ringcentral', callId: 's-1', providerContext: { callerParty: call.callerParty, appParty: call.appParty } })
     await answer.followUp?.()
     await answer.followUp?.()
     expect(requests).toEqual([])
@@ -155,7 +155,7 @@ describe('RingCentral adapter without what it needs', () => {
   })
 
   it('refuses callbacks whose ids are not ids it could put into a URL', async () => {
-    const adapter = ringcentral({ token: 't', state: memoryState(), log: recordingLogger().log })
+    const adapter = createRingCentral({ token: 't', state: memoryState(), log: recordingLogger().log })
     const enter = (sessionId: string, partyId: string, callerParty: string) => ({
       method: 'POST',
       query: {},
@@ -167,21 +167,21 @@ describe('RingCentral adapter without what it needs', () => {
       ['s-1', 'cs-1', 'cs-2\u0000'],
       ['s-1', 'cs-1', 'x'.repeat(129)],
     ] as const) {
-      expect(await adapter.parse(enter(sessionId, partyId, callerParty))).toMatchObject({ ok: false })
+      expect(await adapter.classify(enter(sessionId, partyId, callerParty))).toMatchObject({ kind: 'invalid' })
     }
-    expect(await adapter.parse(enter('s-1', 'cs-1', 'cs-2'))).toMatchObject({ ok: true, event: { callId: 's-1' } })
-    expect(await adapter.parse({ method: 'POST', query: {}, body: { sessionId: 's-\ud800', partyId: 'p', command: 'Collect', status: 'Completed' } })).toMatchObject({ ok: false })
+    expect(await adapter.classify(enter('s-1', 'cs-1', 'cs-2'))).toMatchObject({ kind: 'call', event: { callId: 's-1' } })
+    expect(await adapter.classify({ method: 'POST', query: {}, body: { sessionId: 's-\ud800', partyId: 'p', command: 'Collect', status: 'Completed' } })).toMatchObject({ kind: 'invalid' })
   })
 
-  it('a party id with a lone surrogate already in the call state is logged, never thrown', async () => {
+  it('a party id with a lone surrogate read from the call state is logged, never thrown', async () => {
     const { log, entries } = recordingLogger()
-    const adapter = ringcentral({
+    const adapter = createRingCentral({
       token: 'rc-app-token',
-      state: memoryState({ 's-2': { ...call, appParty: 'cs-\ud800' } }),
+      state: memoryState(),
       log,
       fetch: async () => new Response(null, { status: 201 }),
     })
-    const answer = await adapter.render(forward, { provider: 'ringcentral', callId: 's-2' })
+    const answer = await adapter.render(forward, { provider: 'ringcentral', callId: 's-2', providerContext: { callerParty: call.callerParty, appParty: 'cs-\ud800' } })
     await expect(answer.followUp?.()).resolves.toBeUndefined()
     expect(entries).toEqual([{ level: 'error', message: 'RingCentral command failed', fields: expect.objectContaining({ sessionId: 's-2', command: 'forward' }) }])
   })

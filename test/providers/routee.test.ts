@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import type { Decision } from '../../src/model/call-event.ts'
-import { routee } from '../../src/providers/routee/index.ts'
+import { createRoutee } from '../../src/providers/routee/index.ts'
 import { isRouteeDialPlan } from './routee-answer.ts'
 
 const SECRET = 'state-secret-0123456789abcdef'
 let clock = Date.parse('2026-11-23T08:00:00Z')
-const adapter = routee({ stateSecret: SECRET, publicUrl: 'https://ivr.example.com/', now: () => clock })
+const adapter = createRoutee({ stateSecret: SECRET, publicUrl: 'https://ivr.example.com/', now: () => clock })
 const event = { provider: 'routee' as const, callId: 'c-1', did: '+302111234567', didE164: '+302111234567', callerRaw: '+306911111111', layer: '1', attempt: 1 }
 
 const collect: Decision = { action: 'collect', layer: '5', prompt: [{ type: 'text', value: 'PIN please' }], maxDigits: 4, timeoutSeconds: 8, language: 'EN', customData: {} }
@@ -15,10 +15,10 @@ const stateOf = async (decision: Decision) => {
   return new URL(plan.verbs.find((verb: { type: string }) => verb.type === 'COLLECT').eventUrl).searchParams.get('state') as string
 }
 
-describe('routee parse', () => {
+describe('routee classify', () => {
   it('reads an inbound call at the entry step', async () => {
-    expect(await adapter.parse({ method: 'POST', query: {}, body: { messageId: 'm', conversationTrackingId: 'c-1', from: '+306911111111', to: '+302111234567' } })).toEqual({
-      ok: true,
+    expect(await adapter.classify({ method: 'POST', query: {}, body: { messageId: 'm', conversationTrackingId: 'c-1', from: '+306911111111', to: '+302111234567' } })).toEqual({
+      kind: 'call',
       event: { provider: 'routee', callId: 'c-1', did: '+302111234567', didE164: '+302111234567', callerRaw: '+306911111111', caller: '+306911111111', dtmf: '', layer: '1', attempt: 1 },
     })
   })
@@ -31,41 +31,41 @@ describe('routee parse', () => {
     ['', ''],
   ])('reads tones %j as %j, with the step, attempt and caller from the signed state', async (tones, dtmf) => {
     const state = await stateOf(collect)
-    const parsed = await adapter.parse({ method: 'POST', query: { state }, body: { messageId: 'm', conversationTrackingId: 'c-1', collectedTones: tones } })
-    expect(parsed).toMatchObject({ ok: true, event: { dtmf, layer: '5', attempt: 1, caller: '+306911111111', did: '+302111234567' } })
+    const parsed = await adapter.classify({ method: 'POST', query: { state }, body: { messageId: 'm', conversationTrackingId: 'c-1', collectedTones: tones } })
+    expect(parsed).toMatchObject({ kind: 'call', event: { dtmf, layer: '5', attempt: 1, caller: '+306911111111', did: '+302111234567' } })
   })
 
   it('counts attempts when the same step asks again', async () => {
     const state = await stateOf(collect)
-    const parsed = await adapter.parse({ method: 'POST', query: { state }, body: { conversationTrackingId: 'c-1', collectedTones: '1' } })
-    if (!parsed.ok) throw new Error(parsed.reason)
+    const parsed = await adapter.classify({ method: 'POST', query: { state }, body: { conversationTrackingId: 'c-1', collectedTones: '1' } })
+    if (parsed.kind !== 'call') throw new Error(`not a call: ${parsed.kind}`)
     const again = await stateOf({ ...collect })
     const next = JSON.parse((await adapter.render(collect, parsed.event)).body).verbs[1].eventUrl as string
-    const reparsed = await adapter.parse({ method: 'POST', query: { state: new URL(next).searchParams.get('state') as string }, body: { conversationTrackingId: 'c-1', collectedTones: '2' } })
+    const reparsed = await adapter.classify({ method: 'POST', query: { state: new URL(next).searchParams.get('state') as string }, body: { conversationTrackingId: 'c-1', collectedTones: '2' } })
     expect(again).not.toBe('')
-    expect(reparsed).toMatchObject({ ok: true, event: { layer: '5', attempt: 2 } })
+    expect(reparsed).toMatchObject({ kind: 'call', event: { layer: '5', attempt: 2 } })
   })
 
   it('refuses an expired state', async () => {
     const state = await stateOf(collect)
     clock += 3601_000
     try {
-      const parsed = await adapter.parse({ method: 'POST', query: { state }, body: { conversationTrackingId: 'c-1', collectedTones: '1' } })
-      expect(parsed).toMatchObject({ ok: false, reason: 'Routee state token is forged, tampered with or expired' })
+      const parsed = await adapter.classify({ method: 'POST', query: { state }, body: { conversationTrackingId: 'c-1', collectedTones: '1' } })
+      expect(parsed).toMatchObject({ kind: 'invalid', reason: 'Routee state token is forged, tampered with or expired' })
     } finally {
       clock -= 3601_000
     }
   })
 
   it('refuses a state signed with another secret', async () => {
-    const other = routee({ stateSecret: 'another-secret-0123456789abcdef', publicUrl: 'https://x.example' })
+    const other = createRoutee({ stateSecret: 'another-secret-0123456789abcdef', publicUrl: 'https://x.example' })
     const plan = JSON.parse((await other.render(collect, event)).body)
     const state = new URL(plan.verbs[1].eventUrl).searchParams.get('state') as string
-    expect(await adapter.parse({ method: 'POST', query: { state }, body: { conversationTrackingId: 'c-1', collectedTones: '1' } })).toMatchObject({ ok: false })
+    expect(await adapter.classify({ method: 'POST', query: { state }, body: { conversationTrackingId: 'c-1', collectedTones: '1' } })).toMatchObject({ kind: 'invalid' })
   })
 
   it('refuses a body without conversationTrackingId', async () => {
-    expect(await adapter.parse({ method: 'POST', query: {}, body: { from: '+30' } })).toMatchObject({ ok: false, reason: expect.stringContaining('conversationTrackingId') })
+    expect(await adapter.classify({ method: 'POST', query: {}, body: { from: '+30' } })).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('conversationTrackingId') })
   })
 })
 
@@ -114,10 +114,13 @@ describe('routee render and check', () => {
     else expect(result).toContain(problem)
   })
 
-  it('reads status callbacks, final or not', () => {
-    const status = (name: string) => adapter.parseStatus({ method: 'POST', query: {}, body: { conversationTrackingId: 'c-1', status: { name }, duration: 12 } })
-    expect(status('Completed')).toEqual({ callId: 'c-1', status: 'Completed', final: true, durationMs: 12_000, from: undefined, to: undefined })
-    expect(status('Ringing')?.final).toBe(false)
-    expect(adapter.parseStatus({ method: 'POST', query: {}, body: { conversationTrackingId: 'c-1', collectedTones: '1' } })).toBeUndefined()
+  it('reads status callbacks, final or not', async () => {
+    const status = async (name: string) => {
+      const classified = await adapter.classify({ method: 'POST', query: {}, body: { conversationTrackingId: 'c-1', status: { name }, duration: 12 } })
+      return classified.kind === 'status' ? classified.status : undefined
+    }
+    expect(await status('Completed')).toEqual({ callId: 'c-1', status: 'Completed', final: true, durationMs: 12_000, from: undefined, to: undefined })
+    expect((await status('Ringing'))?.final).toBe(false)
+    expect(await adapter.classify({ method: 'POST', query: {}, body: { conversationTrackingId: 'c-1', collectedTones: '1' } })).toMatchObject({ kind: 'call' })
   })
 })

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { Decision } from '../../src/model/call-event.ts'
 import { safeCallEvent, safeDecision } from '../../src/providers/safe-render.ts'
-import { stringee } from '../../src/providers/stringee/index.ts'
-import { voicenter } from '../../src/providers/voicenter/index.ts'
+import { createStringee } from '../../src/providers/stringee/index.ts'
+import { createVoicenter } from '../../src/providers/voicenter/index.ts'
 
 const dial: Decision = {
   action: 'dial',
@@ -38,8 +38,8 @@ describe('safeDecision', () => {
 
   it('the adapters check the decision as they will render it: a target of control characters is refused', () => {
     const hostile: Decision = { ...dial, targets: [{ type: 'extension', value: '\u0000\u0001' }] }
-    expect(voicenter().check(hostile)).toBe('dial: empty target')
-    expect(stringee({ stateSecret: 'secret' }).check(hostile)).toBe('dial: empty target')
-    expect(voicenter().check(dial)).toBeUndefined()
+    expect(createVoicenter().check(hostile)).toBe('dial: empty target')
+    expect(createStringee({ stateSecret: 'secret' }).check(hostile)).toBe('dial: empty target')
+    expect(createVoicenter().check(dial)).toBeUndefined()
   })
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { CallEvent, Decision } from '../../src/model/call-event.ts'
-import { voicenter } from '../../src/providers/voicenter/index.ts'
+import { createVoicenter } from '../../src/providers/voicenter/index.ts'
 import answerCaseExample from '../fixtures/voicenter/answer-case-example.json' with { type: 'json' }
 import answerDial from '../fixtures/voicenter/answer-dial.json' with { type: 'json' }
 import answerGoToLayerCustom from '../fixtures/voicenter/answer-go-to-layer-custom-data.json' with { type: 'json' }
@@ -10,8 +10,8 @@ import caseExample from '../fixtures/voicenter/case-example.json' with { type: '
 import layerInput from '../fixtures/voicenter/layer-input.json' with { type: 'json' }
 import { isVoicenterAnswer } from './voicenter-answer.ts'
 
-const adapter = voicenter({ defaultCountry: 'IL' })
-const post = (body: unknown) => adapter.parse({ method: 'POST', query: {}, body })
+const adapter = createVoicenter({ defaultCountry: 'IL' })
+const post = (body: unknown) => adapter.classify({ method: 'POST', query: {}, body })
 
 const event: CallEvent = {
   provider: 'voicenter',
@@ -44,10 +44,10 @@ describe('the answer checker agrees with the docs', () => {
   })
 })
 
-describe('voicenter parse', () => {
+describe('voicenter classify', () => {
   it('reads the documented request', () => {
     expect(post(layerInput)).toEqual({
-      ok: true,
+      kind: 'call',
       event: {
         provider: 'voicenter',
         callId: '1bcd7954224861f85a2d70612f2',
@@ -61,23 +61,23 @@ describe('voicenter parse', () => {
         customData: undefined,
       },
     })
-    expect(post(caseExample)).toMatchObject({ ok: true, event: { dtmf: '12345678' } })
+    expect(post(caseExample)).toMatchObject({ kind: 'call', event: { dtmf: '12345678' } })
   })
 
   it('treats DTMF "0" as nothing typed', () => {
-    expect(post({ ...layerInput, DATA: { ...layerInput.DATA, DTMF: '0' } })).toMatchObject({ ok: true, event: { dtmf: '' } })
+    expect(post({ ...layerInput, DATA: { ...layerInput.DATA, DTMF: '0' } })).toMatchObject({ kind: 'call', event: { dtmf: '' } })
   })
 
   it('takes numbers where strings are documented and the other way round', () => {
     const parsed = post({ METHOD: 'IVR_LAYER_INPUT', DATA: { ...layerInput.DATA, LAYER_ID: 5, PREVIOUS_LAYER_ID: 4, DTMF: 1234, DID: 722776772 } })
-    expect(parsed).toMatchObject({ ok: true, event: { layer: '5', previousLayer: '4', dtmf: '1234', did: '722776772' } })
+    expect(parsed).toMatchObject({ kind: 'call', event: { layer: '5', previousLayer: '4', dtmf: '1234', did: '722776772' } })
   })
 
   it('reads GET fields from the query, flat or with DATA as JSON', () => {
-    const flat = adapter.parse({ method: 'GET', query: { METHOD: 'IVR_LAYER_INPUT', ...layerInput.DATA }, body: undefined })
-    expect(flat).toMatchObject({ ok: true, event: { callId: '1bcd7954224861f85a2d70612f2', layer: '5', caller: '+972501234567' } })
-    const nested = adapter.parse({ method: 'GET', query: { METHOD: 'IVR_LAYER_INPUT', DATA: JSON.stringify(layerInput.DATA) }, body: undefined })
-    expect(nested).toMatchObject({ ok: true, event: { dtmf: '1234' } })
+    const flat = adapter.classify({ method: 'GET', query: { METHOD: 'IVR_LAYER_INPUT', ...layerInput.DATA }, body: undefined })
+    expect(flat).toMatchObject({ kind: 'call', event: { callId: '1bcd7954224861f85a2d70612f2', layer: '5', caller: '+972501234567' } })
+    const nested = adapter.classify({ method: 'GET', query: { METHOD: 'IVR_LAYER_INPUT', DATA: JSON.stringify(layerInput.DATA) }, body: undefined })
+    expect(nested).toMatchObject({ kind: 'call', event: { dtmf: '1234' } })
   })
 
   it('reads DATA sent as a JSON string and CUSTOM_DATA echoed back', () => {
@@ -85,12 +85,12 @@ describe('voicenter parse', () => {
       METHOD: 'IVR_LAYER_INPUT',
       DATA: JSON.stringify({ ...layerInput.DATA, CUSTOM_DATA: { crm: 12, vip: true, none: null } }),
     })
-    expect(parsed).toMatchObject({ ok: true, event: { customData: { crm: '12', vip: 'true', none: '' } } })
+    expect(parsed).toMatchObject({ kind: 'call', event: { customData: { crm: '12', vip: 'true', none: '' } } })
   })
 
   it('keeps a withheld caller ID as no number', () => {
     expect(post({ ...layerInput, DATA: { ...layerInput.DATA, CALLER_ID: 'anonymous' } })).toMatchObject({
-      ok: true,
+      kind: 'call',
       event: { callerRaw: 'anonymous', caller: undefined },
     })
   })
@@ -103,8 +103,8 @@ describe('voicenter parse', () => {
     ['text', 'hello', 'JSON object with METHOD and DATA'],
   ])('refuses %s and keeps what it could read', (_, body, field) => {
     const parsed = post(body)
-    expect(parsed.ok).toBe(false)
-    if (!parsed.ok) {
+    expect(parsed.kind).toBe('invalid')
+    if (parsed.kind === 'invalid') {
       expect(parsed.reason).toContain(field)
       expect(parsed.partial.provider).toBe('voicenter')
     }
@@ -112,7 +112,7 @@ describe('voicenter parse', () => {
 
   it('keeps the layer of a request it cannot parse, for the layer fallback', () => {
     const parsed = post({ METHOD: 'IVR_LAYER_INPUT', DATA: { DID: '0722776772', LAYER_ID: 5 } })
-    expect(parsed).toMatchObject({ ok: false, partial: { layer: '5', did: '0722776772' } })
+    expect(parsed).toMatchObject({ kind: 'invalid', partial: { layer: '5', did: '0722776772' } })
   })
 })
 

@@ -1,38 +1,41 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Decision } from '../../src/model/call-event.ts'
-import { voipnow } from '../../src/providers/voipnow/index.ts'
+import { createVoipNow } from '../../src/providers/voipnow/index.ts'
 import { startTestServer, type TestServer } from '../helpers/test-server.ts'
 import { isVoipNowAnswer } from './voipnow-answer.ts'
 
-const adapter = voipnow({ defaultCountry: 'IL' })
+const adapter = createVoipNow({ defaultCountry: 'IL' })
 const event = { provider: 'voipnow' as const, callId: 'c', did: '0722776772', callerRaw: '0501234567', dtmf: '', layer: '1' }
 const xml = (decision: Decision) => adapter.render(decision, event).body.replace('<?xml version="1.0" encoding="UTF-8"?>\n', '')
 
 describe('voipnow parse', () => {
   it('reads the default parameters and our layer and digits', () => {
-    const parsed = adapter.parse({
+    const parsed = adapter.classify({
       method: 'GET',
       query: { CallID: '5205dc', CallerIDNum: '0501234567', CalledDID: '0722776772', CallStatus: 'CALLING', CallFlow: 'IN', layer: 'pin', digits: '1234#' },
       body: undefined,
     })
     expect(parsed).toEqual({
-      ok: true,
+      kind: 'call',
       event: { provider: 'voipnow', callId: '5205dc', did: '0722776772', didE164: '+972722776772', callerRaw: '0501234567', caller: '+972501234567', dtmf: '1234#', layer: 'pin' },
     })
   })
 
   it('an interactive variable VoipNow did not substitute is no digits; extended extensions are not phone numbers', () => {
-    const parsed = adapter.parse({ method: 'GET', query: { CallID: 'c', CallerIDNum: '0003*306', digits: '$account' }, body: undefined })
-    expect(parsed).toMatchObject({ ok: true, event: { dtmf: '', caller: undefined, callerRaw: '0003*306' } })
+    const parsed = adapter.classify({ method: 'GET', query: { CallID: 'c', CallerIDNum: '0003*306', digits: '$account' }, body: undefined })
+    expect(parsed).toMatchObject({ kind: 'call', event: { dtmf: '', caller: undefined, callerRaw: '0003*306' } })
   })
 
   it('a request without CallID is refused, keeping the layer for the fallback', () => {
-    expect(adapter.parse({ method: 'POST', query: { layer: '5' }, body: {} })).toMatchObject({ ok: false, partial: { layer: '5' } })
+    expect(adapter.classify({ method: 'POST', query: { layer: '5' }, body: {} })).toMatchObject({ kind: 'invalid', partial: { layer: '5' } })
   })
 
   it('hangup events are status notices, dial-in is not', () => {
-    expect(adapter.parseStatus({ method: 'GET', query: { CallID: 'c', CallStatus: 'ANSWER' }, body: undefined })).toMatchObject({ callId: 'c', status: 'ANSWER', final: true })
-    expect(adapter.parseStatus({ method: 'GET', query: { CallID: 'c', CallStatus: 'CALLING' }, body: undefined })).toBeUndefined()
+    expect(adapter.classify({ method: 'GET', query: { CallID: 'c', CallStatus: 'ANSWER' }, body: undefined })).toMatchObject({
+      kind: 'status',
+      status: { callId: 'c', status: 'ANSWER', final: true },
+    })
+    expect(adapter.classify({ method: 'GET', query: { CallID: 'c', CallStatus: 'CALLING' }, body: undefined })).toMatchObject({ kind: 'call' })
   })
 })
 

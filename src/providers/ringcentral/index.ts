@@ -2,10 +2,10 @@ import * as v from 'valibot'
 import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
 import { withDeadline } from '../../lib/deadline.ts'
 import { isSafeText } from '../../lib/safe-text.ts'
+import { envCountry, envInteger, envSecret, envText, setting } from '../../lib/env-schema.ts'
 import { errorMessage, type Logger } from '../../lib/logger.ts'
-import { PROVIDER_CAPABILITIES } from '../capabilities.ts'
 import { safeCheck, safeRender } from '../safe-render.ts'
-import type { CallStatus, ParseResult, ProviderAdapter, ProviderAnswer, ProviderRequest } from '../provider.ts'
+import { type Classified, defineProvider, type ProviderAnswer, type ProviderHandler, type ProviderRequest, type ProviderServices } from '../provider.ts'
 import { stepEvent } from '../step-event.ts'
 
 /**
@@ -21,10 +21,7 @@ export interface RingCentralOptions {
   /** @default 'https://platform.ringcentral.com' */
   apiUrl?: string
   /** Keeps the step, attempt and parties between a call's callbacks. */
-  state: {
-    get(provider: string, callId: string): Promise<Record<string, unknown> | undefined>
-    set(provider: string, callId: string, value: Record<string, unknown>): Promise<void>
-  }
+  state: ProviderServices['callState']
   log: Logger
   /** @default '1' */
   entryStep?: string
@@ -78,7 +75,10 @@ interface RingCentralState {
 /** A collect answered with digits that match no pattern: a key the rules can treat as invalid. */
 const NOT_FOUND_DIGITS = '?'
 
-export const ringcentral = ({
+/** RingCentral wants an empty 204 at once; the commands go out after it. */
+const ACKNOWLEDGE: ProviderAnswer = { status: 204, contentType: 'application/json; charset=utf-8', body: '' }
+
+export const createRingCentral = ({
   token,
   apiUrl = 'https://platform.ringcentral.com',
   state,
@@ -88,51 +88,50 @@ export const ringcentral = ({
   lookupDeadlineMs = 1500,
   commandTimeoutMs = 5000,
   fetch: fetchImpl = fetch,
-}: RingCentralOptions) => {
+}: RingCentralOptions): ProviderHandler => {
   if (!token) log.warn('RINGCENTRAL_TOKEN is not set: RingCentral calls will be answered but never commanded')
 
-  const parse = async (request: ProviderRequest): Promise<ParseResult> => {
+  const classify = async (request: ProviderRequest): Promise<Classified> => {
+    // Play updates and call exits are notices; exits end the call.
+    const exit = v.safeParse(CallExit, request.body)
+    if (exit.success) return { kind: 'status', status: { callId: exit.output.sessionId, status: 'exit', final: true }, answer: ACKNOWLEDGE }
+    const update = v.safeParse(CommandUpdate, request.body)
+    if (update.success && update.output.command !== 'Collect') {
+      const { sessionId, command, status } = update.output
+      return { kind: 'status', status: { callId: sessionId, status: `${command}:${status}`, final: false }, answer: ACKNOWLEDGE }
+    }
     const enter = v.safeParse(CallEnter, request.body)
     if (enter.success) {
       const { sessionId, partyId, inParty } = enter.output
       const from = inParty.from?.phoneNumber ?? ''
       const to = inParty.to?.phoneNumber ?? ''
       const call: RingCentralState = { step: entryStep, attempt: 1, callerParty: inParty.id, appParty: partyId, from, to }
-      await state.set(PROVIDER, sessionId, { ...call })
-      return { ok: true, event: event(sessionId, call, '') }
+      return { kind: 'call', event: event(sessionId, call, ''), acknowledge: ACKNOWLEDGE }
     }
-    const update = v.safeParse(CommandUpdate, request.body)
-    if (update.success && update.output.command === 'Collect') {
+    if (update.success) {
       const { sessionId, status, parameters } = update.output
       const call = (await state.get(PROVIDER, sessionId)) as RingCentralState | undefined
-      if (!call) return { ok: false, reason: `RingCentral Collect update for an unknown session ${sessionId}`, partial: { provider: PROVIDER } }
+      if (!call) {
+        return { kind: 'invalid', reason: `RingCentral Collect update for an unknown session ${sessionId}`, partial: { provider: PROVIDER }, acknowledge: ACKNOWLEDGE }
+      }
       // Timeout: nothing typed. Not Found: typed, but no pattern matched.
       const digits = status === 'Completed' ? (parameters?.digits ?? '') : status === 'Not Found' ? NOT_FOUND_DIGITS : ''
-      return { ok: true, event: event(sessionId, call, digits) }
+      return { kind: 'call', event: event(sessionId, call, digits), acknowledge: ACKNOWLEDGE }
     }
-    return { ok: false, reason: 'not a RingCentral on-call-enter or Collect update', partial: { provider: PROVIDER } }
+    return { kind: 'invalid', reason: 'not a RingCentral on-call-enter or Collect update', partial: { provider: PROVIDER }, acknowledge: ACKNOWLEDGE }
   }
 
-  const event = (sessionId: string, call: RingCentralState, dtmf: string): CallEvent =>
-    stepEvent(PROVIDER, defaultCountry, {
+  const event = (sessionId: string, call: RingCentralState, dtmf: string): CallEvent => ({
+    ...stepEvent(PROVIDER, defaultCountry, {
       callId: sessionId,
       from: call.from,
       to: call.to,
       step: call.step,
       attempt: call.attempt,
       dtmf: dtmf === NOT_FOUND_DIGITS ? dtmf : dtmf.replace(/[^\d*#]/g, ''),
-    })
-
-  /** Play updates and call exits are notices; exits end the call. */
-  const parseStatus = (request: ProviderRequest): CallStatus | undefined => {
-    const exit = v.safeParse(CallExit, request.body)
-    if (exit.success) return { callId: exit.output.sessionId, status: 'exit', final: true }
-    const update = v.safeParse(CommandUpdate, request.body)
-    if (update.success && update.output.command !== 'Collect') {
-      return { callId: update.output.sessionId, status: `${update.output.command}:${update.output.status}`, final: false }
-    }
-    return undefined
-  }
+    }),
+    providerContext: { callerParty: call.callerParty, appParty: call.appParty },
+  })
 
   const check = (decision: Decision): string | undefined => {
     switch (decision.action) {
@@ -158,7 +157,7 @@ export const ringcentral = ({
       : undefined
 
   /** The REST commands for a decision, as [party, command, body]. */
-  const commandsFor = (decision: Decision, call: RingCentralState): [string, string, unknown][] => {
+  const commandsFor = (decision: Decision, call: Parties): [string, string, unknown][] => {
     const play = (items: SayItem[], interruptByDtmf: boolean): [string, string, unknown][] =>
       items.length > 0 ? [[call.callerParty, 'play', { resources: items.map((item) => ({ uri: item.value })), interruptByDtmf, repeatCount: 1 }]] : []
     switch (decision.action) {
@@ -222,32 +221,67 @@ export const ringcentral = ({
     }
   }
 
-  const render = async (decision: Decision, callEvent: Partial<CallEvent>): Promise<ProviderAnswer> => {
+  /** Pure: the commands, and the step to remember, go out in followUp, after the 204 and the decision's record. */
+  const render = (decision: Decision, callEvent: Partial<CallEvent>): ProviderAnswer => {
     const sessionId = callEvent.callId
-    const call = sessionId ? ((await state.get(PROVIDER, sessionId)) as RingCentralState | undefined) : undefined
-    const commands = call ? commandsFor(decision, call) : []
-    if (call && sessionId && decision.action === 'collect') {
-      const attempt = decision.layer === call.step ? call.attempt + 1 : 1
-      await state.set(PROVIDER, sessionId, { ...call, step: decision.layer, attempt })
+    const parties = partiesOf(callEvent)
+    const commands = parties ? commandsFor(decision, parties) : []
+    const collecting = parties && sessionId && decision.action === 'collect' ? decision.layer : undefined
+    const followUp = async () => {
+      if (!sessionId || !parties) return
+      if (collecting !== undefined) {
+        // The Collect update echoes nothing back: the step and attempt it answers are kept here.
+        const attempt = collecting === callEvent.layer ? (callEvent.attempt ?? 1) + 1 : 1
+        const next: RingCentralState = { step: collecting, attempt, ...parties, from: callEvent.callerRaw ?? '', to: callEvent.did ?? '' }
+        await state.set(PROVIDER, sessionId, { ...next })
+      }
+      await send(sessionId, commands)
     }
     return {
-      // RingCentral wants an empty 204 at once; the commands go out after it.
-      status: 204,
-      contentType: 'application/json; charset=utf-8',
+      ...ACKNOWLEDGE,
       body: JSON.stringify(commands.map(([party, command, body]) => ({ party, command, body }))),
-      followUp: sessionId && commands.length > 0 ? () => send(sessionId, commands) : undefined,
+      followUp: sessionId && commands.length > 0 ? followUp : undefined,
     }
   }
 
   return {
-    id: PROVIDER,
     lookupDeadlineMs,
-    supports: PROVIDER_CAPABILITIES.ringcentral.actions,
-    answersFirst: true,
-    parse,
+    classify,
     check: safeCheck(check),
     render: safeRender(render),
-    parseStatus,
-    statusAnswer: { status: 204, contentType: 'application/json; charset=utf-8', body: '' },
-  } satisfies ProviderAdapter
+  }
 }
+
+interface Parties {
+  callerParty: string
+  appParty: string
+}
+
+const partiesOf = (event: Partial<CallEvent>): Parties | undefined => {
+  const context = event.providerContext
+  return context?.callerParty !== undefined && context.appParty !== undefined ? { callerParty: context.callerParty, appParty: context.appParty } : undefined
+}
+
+export const ringcentral = defineProvider({
+  id: PROVIDER,
+  name: 'RingCentral',
+  config: v.object({
+    RINGCENTRAL_TOKEN: setting(envSecret(), "The IVR app's Bearer token for its REST commands; without it calls are answered but never commanded."),
+    RINGCENTRAL_API_URL: setting(v.pipe(envText('https://platform.ringcentral.com'), v.url()), "RingCentral's API."),
+    RINGCENTRAL_DEFAULT_COUNTRY: setting(envCountry('US'), 'Country of numbers RingCentral sends without a country code.'),
+    RINGCENTRAL_LOOKUP_DEADLINE_MS: setting(envInteger(1500, 50), 'Milliseconds the CRM lookup may take.'),
+    RINGCENTRAL_ENTRY_STEP: setting(envText('1'), 'The step a call starts at (rules match it as from_layer).'),
+  }),
+  capabilities: { actions: ['collect', 'dial', 'hangup', 'provider_default'], dialTargets: ['phone', 'extension'], noInput: 'callback' },
+  create: (config, services) =>
+    createRingCentral({
+      token: config.RINGCENTRAL_TOKEN,
+      apiUrl: config.RINGCENTRAL_API_URL,
+      state: services.callState,
+      log: services.log,
+      entryStep: config.RINGCENTRAL_ENTRY_STEP,
+      defaultCountry: config.RINGCENTRAL_DEFAULT_COUNTRY,
+      lookupDeadlineMs: config.RINGCENTRAL_LOOKUP_DEADLINE_MS,
+      fetch: services.fetch,
+    }),
+})

@@ -1,19 +1,21 @@
 import * as v from 'valibot'
 import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
 import { describeIssues } from '../../lib/issues.ts'
+import { envCountry, envInteger, envSecret, envText, setting } from '../../lib/env-schema.ts'
 import { type CallStateToken, createCallStateTokens, stateForCollect, webhookUrl } from '../call-state-token.ts'
-import { PROVIDER_CAPABILITIES } from '../capabilities.ts'
 import { safeCallEvent, safeCheck, safeDecision, safeRender } from '../safe-render.ts'
 import { stepEvent } from '../step-event.ts'
-import type {
-  CallStatus,
-  ParseResult,
-  PartialCallEvent,
-  ProviderAdapter,
-  ProviderAnswer,
-  ProviderRequest,
-  RenderExtras,
+import {
+  type Classified,
+  defineProvider,
+  type PartialCallEvent,
+  type ProviderAnswer,
+  type ProviderHandler,
+  type ProviderRequest,
+  type RenderExtras,
 } from '../provider.ts'
+import { createRouteeClient } from './routee-client.ts'
+import { outboundCallRoutes } from './outbound-call-routes.ts'
 
 /**
  * Routee Voice: a number's dial-plan URL (inbound calls), the COLLECT eventUrl (digits typed), and status
@@ -50,6 +52,9 @@ export interface RouteeOptions {
 }
 
 const PROVIDER = 'routee' as const
+/** What Routee's status callbacks get (it reads nothing of it). */
+const STATUS_ANSWER = { status: 200, contentType: 'application/json', body: '{}' }
+const SORRY = 'Sorry, we cannot take your call right now. Please try again later.'
 
 /** Routee's SAY languages; a rule may give just the language ("EN"), which picks the first of its kind. */
 const LANGUAGES = ['en-US', 'en-GB', 'de-DE', 'fr-FR', 'it-IT', 'pt-BR', 'es-ES', 'es-LA', 'el-GR', 'bg-BG', 'pl-PL', 'hu-HU', 'sv-SE', 'ru-RU']
@@ -79,7 +84,7 @@ type State = CallStateToken
 
 const FINAL_STATUSES = new Set(['Completed', 'Busy', 'NoAnswer', 'Failed', 'Unsent', 'Terminated'])
 
-export const routee = (options: RouteeOptions) => {
+export const createRoutee = (options: RouteeOptions) => {
   const {
     stateSecret,
     publicUrl,
@@ -90,7 +95,7 @@ export const routee = (options: RouteeOptions) => {
     language: defaultLanguage = 'en-GB',
     voice = 'female',
     callerId,
-    sorryText = 'Sorry, we cannot take your call right now. Please try again later.',
+    sorryText = SORRY,
     stateTtlSeconds = 3600,
     now = Date.now,
   } = options
@@ -103,29 +108,31 @@ export const routee = (options: RouteeOptions) => {
     return LANGUAGES.find((candidate) => candidate.slice(0, 2).toLowerCase() === language.toLowerCase())
   }
 
-  const parse = async (request: ProviderRequest): Promise<ParseResult> => {
+  const classify = async (request: ProviderRequest): Promise<Classified> => {
+    const status = parseStatus(request)
+    if (status) return status
     const body = typeof request.body === 'object' && request.body ? request.body : {}
     const parsed = v.safeParse(DialPlanRequest, body)
     const stateToken = request.query.state
     if (!parsed.success) {
-      return { ok: false, reason: `invalid Routee request: ${describeIssues(parsed.issues)}`, partial: await partialFromState(stateToken) }
+      return { kind: 'invalid', reason: `invalid Routee request: ${describeIssues(parsed.issues)}`, partial: await partialFromState(stateToken) }
     }
     const data = parsed.output
     if (!stateToken) {
       // The number's dial-plan URL: a new inbound call.
       const from = data.from ?? ''
       const to = data.to ?? ''
-      return { ok: true, event: stepEvent(PROVIDER, defaultCountry, { callId: data.conversationTrackingId, from, to, step: entryStep, attempt: 1, dtmf: '' }) }
+      return { kind: 'call', event: stepEvent(PROVIDER, defaultCountry, { callId: data.conversationTrackingId, from, to, step: entryStep, attempt: 1, dtmf: '' }) }
     }
     const state = await readState(stateToken)
-    if (!state) return { ok: false, reason: 'Routee state token is forged, tampered with or expired', partial: { provider: PROVIDER } }
+    if (!state) return { kind: 'invalid', reason: 'Routee state token is forged, tampered with or expired', partial: { provider: PROVIDER } }
     if (state.c && state.c !== data.conversationTrackingId) {
-      return { ok: false, reason: 'Routee state token belongs to another conversation', partial: { provider: PROVIDER } }
+      return { kind: 'invalid', reason: 'Routee state token belongs to another conversation', partial: { provider: PROVIDER } }
     }
     // Documented as "1,2,3,4", seen as "1234"; a trailing # ends the input.
     const tones = (data.collectedTones ?? '').replace(/[\s,#]/g, '')
     const call = { callId: data.conversationTrackingId, from: state.f, to: state.t, step: state.s, attempt: state.a }
-    return { ok: true, event: stepEvent(PROVIDER, defaultCountry, { ...call, dtmf: tones.replace(/[^\d*]/g, '') }) }
+    return { kind: 'call', event: stepEvent(PROVIDER, defaultCountry, { ...call, dtmf: tones.replace(/[^\d*]/g, '') }) }
   }
 
 
@@ -228,17 +235,21 @@ export const routee = (options: RouteeOptions) => {
   }
 
   /** Status callbacks: `{status: {name}}` bodies. Undefined when the body is not one. */
-  const parseStatus = (request: ProviderRequest): CallStatus | undefined => {
+  const parseStatus = (request: ProviderRequest): Classified | undefined => {
     const parsed = v.safeParse(StatusRequest, request.body)
     if (!parsed.success) return undefined
     const { conversationTrackingId, status, duration, from, to } = parsed.output
     return {
-      callId: conversationTrackingId,
-      status: status.name,
-      final: FINAL_STATUSES.has(status.name),
-      durationMs: typeof duration === 'number' ? duration * 1000 : undefined,
-      from,
-      to,
+      kind: 'status',
+      status: {
+        callId: conversationTrackingId,
+        status: status.name,
+        final: FINAL_STATUSES.has(status.name),
+        durationMs: typeof duration === 'number' ? duration * 1000 : undefined,
+        from,
+        to,
+      },
+      answer: STATUS_ANSWER,
     }
   }
 
@@ -249,20 +260,71 @@ export const routee = (options: RouteeOptions) => {
     return { verbs: await verbsFor(safeDecision(decision), event, base.replace(/\/+$/, '')) }
   }
 
-  const adapter: ProviderAdapter = {
-    id: PROVIDER,
+  const handler = {
     lookupDeadlineMs,
-    supports: PROVIDER_CAPABILITIES.routee.actions,
-    needsNoInputPath: true,
-    parse,
+    classify,
     check: safeCheck(check),
     render: safeRender(render),
-    parseStatus,
-  }
-  return { ...adapter, parseStatus, promptPlan }
+    simulatedRequest: ({ did, caller }) => ({
+      method: 'POST',
+      query: {},
+      body: { messageId: 'simulated', conversationTrackingId: 'simulated', from: caller, to: did },
+    }),
+  } satisfies ProviderHandler
+  return { ...handler, promptPlan }
 }
 
-export type RouteeAdapter = ReturnType<typeof routee>
+export type RouteeHandler = ReturnType<typeof createRoutee>
+
+const secret16 = () => envSecret(16, 'must be at least 16 characters')
+const optionalText = () => v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty()))
+
+export const routee = defineProvider({
+  id: PROVIDER,
+  name: 'Routee',
+  config: v.object({
+    ROUTEE_STATE_SECRET: setting(secret16(), 'Signs the state in the eventUrls we hand Routee; default: STATE_SECRET, then WEBHOOK_SECRET.'),
+    ROUTEE_DEFAULT_COUNTRY: setting(envCountry('GR'), 'Country of numbers Routee sends without a country code.'),
+    ROUTEE_LOOKUP_DEADLINE_MS: setting(envInteger(1500, 50), "Milliseconds the CRM lookup may take, inside Routee's 3 s."),
+    ROUTEE_ENTRY_STEP: setting(envText('1'), 'The step an inbound call starts at (rules match it as from_layer).'),
+    ROUTEE_PIN_STEP: setting(envText('5'), 'The step the digits of an outbound PIN call come back to.'),
+    ROUTEE_PIN_PROMPT: setting(envText('Please enter your account number and then press the pound key.'), 'What an outbound PIN call says.'),
+    ROUTEE_LANGUAGE: setting(envText('en-GB'), "SAY language when a rule gives none or one Routee does not speak."),
+    ROUTEE_VOICE: setting(v.optional(v.picklist(['female', 'male']), 'female'), 'SAY voice: female or male.'),
+    ROUTEE_CALLER_ID: setting(optionalText(), 'DIAL `from` when a rule gives no caller_id; default: the number the caller called.'),
+    ROUTEE_SORRY_TEXT: setting(envText(SORRY), 'What a caller hears when nothing can route the call.'),
+    ROUTEE_APP_ID: setting(optionalText(), 'Routee application id, for outbound PIN calls (POST /admin/routee/calls).'),
+    ROUTEE_APP_SECRET: setting(optionalText(), 'Routee application secret, for outbound PIN calls.'),
+    ROUTEE_AUTH_URL: setting(v.pipe(envText('https://auth.routee.net'), v.url()), "Routee's OAuth server."),
+    ROUTEE_API_URL: setting(v.pipe(envText('https://connect.routee.net'), v.url()), "Routee's API."),
+  }),
+  capabilities: { actions: ['collect', 'dial', 'hangup', 'provider_default'], dialTargets: ['phone'], noInput: 'in-answer' },
+  create: (config, services) => {
+    const handler = createRoutee({
+      stateSecret: config.ROUTEE_STATE_SECRET ?? services.stateSecret,
+      publicUrl: services.publicUrl,
+      webhookSecret: services.webhookSecret,
+      entryStep: config.ROUTEE_ENTRY_STEP,
+      defaultCountry: config.ROUTEE_DEFAULT_COUNTRY,
+      lookupDeadlineMs: config.ROUTEE_LOOKUP_DEADLINE_MS,
+      language: config.ROUTEE_LANGUAGE,
+      voice: config.ROUTEE_VOICE,
+      callerId: config.ROUTEE_CALLER_ID,
+      sorryText: config.ROUTEE_SORRY_TEXT,
+    })
+    const client =
+      config.ROUTEE_APP_ID && config.ROUTEE_APP_SECRET
+        ? createRouteeClient({
+            applicationId: config.ROUTEE_APP_ID,
+            applicationSecret: config.ROUTEE_APP_SECRET,
+            authUrl: config.ROUTEE_AUTH_URL,
+            apiUrl: config.ROUTEE_API_URL,
+            fetch: services.fetch,
+          })
+        : undefined
+    return { ...handler, adminRoutes: outboundCallRoutes({ client, handler, config, services }) }
+  },
+})
 
 const spoken = (item: SayItem): string => {
   // Read digit by digit ("0 5 0 1"), as Voicenter's Digits does.

@@ -1,6 +1,6 @@
 import type { SayItem } from '../../model/call-event.ts'
 import { webhookUrl } from '../call-state-token.ts'
-import type { RouteeAdapter } from './index.ts'
+import type { RouteeHandler } from './index.ts'
 import type { RouteeClient } from './routee-client.ts'
 
 export interface PinCallInput {
@@ -19,7 +19,7 @@ export interface PinCallInput {
  * Calls a number through Routee with the PIN prompt; the digits come back to our COLLECT endpoint and go
  * through the rules like an inbound call's, and call statuses to our status callback.
  */
-export const startPinCall = async (client: RouteeClient, adapter: RouteeAdapter, input: PinCallInput) => {
+export const startPinCall = async (client: RouteeClient, adapter: RouteeHandler, input: PinCallInput) => {
   const base = input.baseUrl.replace(/\/+$/, '')
   const prompt: SayItem[] = [{ type: 'text', value: input.prompt }]
   const dialPlan = await adapter.promptPlan(base, input.step, prompt, input.to, input.from)

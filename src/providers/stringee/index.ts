@@ -1,13 +1,20 @@
 import { timingSafeEqual } from 'hono/utils/buffer'
 import * as v from 'valibot'
-import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
+import type { CallEvent, Decision, LookupResult, SayItem } from '../../model/call-event.ts'
 import { describeIssues } from '../../lib/issues.ts'
 import { safeText } from '../../lib/safe-text.ts'
 import { toE164 } from '../../lib/phone.ts'
+import { envCountry, envInteger, envSecret, envText, setting } from '../../lib/env-schema.ts'
 import { createCallStateTokens, stateForCollect, webhookUrl } from '../call-state-token.ts'
-import { PROVIDER_CAPABILITIES } from '../capabilities.ts'
 import { safeCheck, safeRender } from '../safe-render.ts'
-import type { CallStatus, ParseResult, ProviderAdapter, ProviderAnswer, ProviderRequest, RenderExtras } from '../provider.ts'
+import {
+  type Classified,
+  defineProvider,
+  type ProviderAnswer,
+  type ProviderHandler,
+  type ProviderRequest,
+  type RenderExtras,
+} from '../provider.ts'
 import { stepEvent } from '../step-event.ts'
 
 /**
@@ -35,6 +42,9 @@ export interface StringeeOptions {
 }
 
 const PROVIDER = 'stringee' as const
+const SORRY = 'Sorry, we cannot take your call right now. Please try again later.'
+/** What Stringee's event_url status events get (it reads nothing of it). */
+const STATUS_ANSWER = { status: 200, contentType: 'application/json', body: '{}' }
 const Text = v.pipe(v.union([v.string(), v.number()]), v.transform((value) => String(value).trim()))
 
 const AnswerUrl = v.looseObject({ from: Text, to: v.optional(Text, ''), uuid: v.optional(Text), callId: v.optional(Text) })
@@ -65,7 +75,7 @@ export interface QueuedCall {
   caller?: string
 }
 
-export const stringee = (options: StringeeOptions) => {
+export const createStringee = (options: StringeeOptions): ProviderHandler => {
   const {
     stateSecret,
     signingSecret,
@@ -75,36 +85,40 @@ export const stringee = (options: StringeeOptions) => {
     defaultCountry = 'VN',
     lookupDeadlineMs = 1500,
     voice = 'female',
-    sorryText = 'Sorry, we cannot take your call right now. Please try again later.',
+    sorryText = SORRY,
     now = Date.now,
   } = options
   const tokens = createCallStateTokens(stateSecret, 3600, now)
 
 
-  const parse = async (request: ProviderRequest): Promise<ParseResult> => {
+  const classify = async (request: ProviderRequest): Promise<Classified> => {
+    const queued = parseAgentList(request)
+    if (queued) return { kind: 'question', answer: (tools) => answerAgentList(queued, tools.findCaller) }
+    const status = parseStatus(request)
+    if (status) return { kind: 'status', status, answer: STATUS_ANSWER }
     if (request.query.state) {
       const state = await tokens.read(request.query.state)
-      if (!state) return { ok: false, reason: 'Stringee state token is forged, tampered with or expired', partial: { provider: PROVIDER } }
+      if (!state) return { kind: 'invalid', reason: 'Stringee state token is forged, tampered with or expired', partial: { provider: PROVIDER } }
       const parsed = v.safeParse(InputEvent, request.body)
-      if (!parsed.success) return { ok: false, reason: `invalid Stringee input event: ${describeIssues(parsed.issues)}`, partial: { provider: PROVIDER, layer: state.s } }
+      if (!parsed.success) return { kind: 'invalid', reason: `invalid Stringee input event: ${describeIssues(parsed.issues)}`, partial: { provider: PROVIDER, layer: state.s } }
       if (state.c && state.c !== parsed.output.call_id) {
         // The number called is ours, not a secret: the fallback can still use it to connect.
-        return { ok: false, reason: 'Stringee state token belongs to another call', partial: { provider: PROVIDER, did: state.t } }
+        return { kind: 'invalid', reason: 'Stringee state token belongs to another call', partial: { provider: PROVIDER, did: state.t } }
       }
       // timeout:true means nothing was typed.
       const dtmf = parsed.output.timeout ? '' : (parsed.output.dtmf ?? '')
       const call = { callId: parsed.output.call_id, from: state.f, to: state.t, step: state.s, attempt: state.a }
-      return { ok: true, event: stepEvent(PROVIDER, defaultCountry, { ...call, dtmf: dtmf.replace(/[^\d*#]/g, '') }) }
+      return { kind: 'call', event: stepEvent(PROVIDER, defaultCountry, { ...call, dtmf: dtmf.replace(/[^\d*#]/g, '') }) }
     }
     const parsed = v.safeParse(AnswerUrl, { ...request.query, ...(typeof request.body === 'object' && request.body ? request.body : {}) })
-    if (!parsed.success) return { ok: false, reason: `invalid Stringee answer_url request: ${describeIssues(parsed.issues)}`, partial: { provider: PROVIDER } }
+    if (!parsed.success) return { kind: 'invalid', reason: `invalid Stringee answer_url request: ${describeIssues(parsed.issues)}`, partial: { provider: PROVIDER } }
     const { from, to, uuid, callId } = parsed.output
     const id = callId || uuid
-    if (!id) return { ok: false, reason: 'invalid Stringee answer_url request: uuid is missing', partial: { provider: PROVIDER } }
-    return { ok: true, event: stepEvent(PROVIDER, defaultCountry, { callId: id, from, to, step: request.query.layer ?? entryStep, attempt: 1, dtmf: '' }) }
+    if (!id) return { kind: 'invalid', reason: 'invalid Stringee answer_url request: uuid is missing', partial: { provider: PROVIDER } }
+    return { kind: 'call', event: stepEvent(PROVIDER, defaultCountry, { callId: id, from, to, step: request.query.layer ?? entryStep, attempt: 1, dtmf: '' }) }
   }
 
-  const parseStatus = (request: ProviderRequest): CallStatus | undefined => {
+  const parseStatus = (request: ProviderRequest) => {
     const parsed = v.safeParse(StatusEvent, request.body)
     if (!parsed.success) return undefined
     const number = (value: unknown) => (typeof value === 'string' ? value : ((value as { number?: string } | undefined)?.number ?? undefined))
@@ -223,27 +237,54 @@ export const stringee = (options: StringeeOptions) => {
     }),
   })
 
-  const adapter = {
-    id: PROVIDER,
+  /** The queue's agent-list hook: whom to ring for each waiting call, the CRM owner first. */
+  const answerAgentList = async (queued: QueuedCall[], findCaller: (phone: string | undefined) => Promise<LookupResult>) => {
+    const owners = await Promise.all(
+      queued.map(async (call) => ({ callId: call.callId, ownerUserId: (await findCaller(call.caller)).contact?.owner?.extension })),
+    )
+    return renderAgentList(owners)
+  }
+
+  return {
     lookupDeadlineMs,
-    supports: PROVIDER_CAPABILITIES.stringee.actions,
-    parse,
+    classify,
     check: safeCheck(check),
     render: safeRender(render),
-    parseStatus,
     verify,
-    // The queue's agent-list hook: whom to ring for each waiting call, the CRM owner first.
-    async answerOther(request, { findCaller }) {
-      const queued = parseAgentList(request)
-      if (!queued) return undefined
-      const owners = await Promise.all(
-        queued.map(async (call) => ({ callId: call.callId, ownerUserId: (await findCaller(call.caller)).contact?.owner?.extension })),
-      )
-      return renderAgentList(owners)
-    },
-  } satisfies ProviderAdapter
-  return adapter
+    simulatedRequest: ({ did, caller, layer }) => ({
+      method: 'GET',
+      query: { from: caller, to: did, uuid: 'simulated', ...(layer ? { layer } : {}) },
+      body: undefined,
+    }),
+  }
 }
+
+export const stringee = defineProvider({
+  id: PROVIDER,
+  name: 'Stringee',
+  config: v.object({
+    STRINGEE_SIGNING_SECRET: setting(envSecret(), "The project's signing secret: requests must then carry a valid X-STRINGEE-SIGNATURE."),
+    STRINGEE_STATE_SECRET: setting(envSecret(16, 'must be at least 16 characters'), 'Signs the state in input eventUrls; default: STATE_SECRET, then WEBHOOK_SECRET.'),
+    STRINGEE_DEFAULT_COUNTRY: setting(envCountry('VN'), 'Country of numbers Stringee sends without a country code.'),
+    STRINGEE_LOOKUP_DEADLINE_MS: setting(envInteger(1500, 50), 'Milliseconds the CRM lookup may take.'),
+    STRINGEE_ENTRY_STEP: setting(envText('1'), 'The step an inbound call starts at (rules match it as from_layer).'),
+    STRINGEE_VOICE: setting(envText('female'), 'The talk voice.'),
+    STRINGEE_SORRY_TEXT: setting(envText(SORRY), 'What a caller hears when nothing can route the call.'),
+  }),
+  capabilities: { actions: ['collect', 'dial', 'hangup', 'provider_default'], dialTargets: ['phone', 'extension'], noInput: 'callback' },
+  create: (config, services) =>
+    createStringee({
+      stateSecret: config.STRINGEE_STATE_SECRET ?? services.stateSecret,
+      signingSecret: config.STRINGEE_SIGNING_SECRET,
+      publicUrl: services.publicUrl,
+      webhookSecret: services.webhookSecret,
+      entryStep: config.STRINGEE_ENTRY_STEP,
+      defaultCountry: config.STRINGEE_DEFAULT_COUNTRY,
+      lookupDeadlineMs: config.STRINGEE_LOOKUP_DEADLINE_MS,
+      voice: config.STRINGEE_VOICE,
+      sorryText: config.STRINGEE_SORRY_TEXT,
+    }),
+})
 
 const hmacSha1Base64 = async (secret: string, data: string): Promise<string> => {
   const encoder = new TextEncoder()

@@ -1,10 +1,10 @@
 import * as v from 'valibot'
 import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
 import { toDialString, toE164 } from '../../lib/phone.ts'
-import { PROVIDER_CAPABILITIES } from '../capabilities.ts'
-import { safeCheck, safeRender } from '../safe-render.ts'
-import type { ParseResult, PartialCallEvent, ProviderAdapter, ProviderAnswer, ProviderRequest } from '../provider.ts'
+import { envCountry, envInteger, setting } from '../../lib/env-schema.ts'
 import { describeIssues } from '../../lib/issues.ts'
+import { safeCheck, safeRender } from '../safe-render.ts'
+import { type Classified, defineProvider, type PartialCallEvent, type ProviderAnswer, type ProviderHandler, type ProviderRequest } from '../provider.ts'
 
 /**
  * Voicenter External Layer API ("mini external IVR"): a layer POSTs `IVR_LAYER_INPUT` and runs the
@@ -61,7 +61,7 @@ const LayerRequest = v.object({
   ),
 }, 'must be a JSON object with METHOD and DATA')
 
-export const voicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500 }: VoicenterOptions = {}) => {
+export const createVoicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500 }: VoicenterOptions = {}) => {
   const country = defaultCountry.toUpperCase()
   // A service has few DIDs and sees them on every request: parse each once.
   const didCache = new Map<string, string | undefined>()
@@ -73,11 +73,11 @@ export const voicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500 }: Vo
     return didCache.get(did)
   }
 
-  const parse = (request: ProviderRequest): ParseResult => {
+  const classify = (request: ProviderRequest): Classified => {
     const input = requestObject(request)
     const parsed = v.safeParse(LayerRequest, input)
     if (!parsed.success) {
-      return { ok: false, reason: `invalid Voicenter request: ${describeIssues(parsed.issues)}`, partial: partialEvent(input) }
+      return { kind: 'invalid', reason: `invalid Voicenter request: ${describeIssues(parsed.issues)}`, partial: partialEvent(input) }
     }
     const data = parsed.output.DATA
     const event: CallEvent = {
@@ -93,7 +93,7 @@ export const voicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500 }: Vo
       previousLayer: data.PREVIOUS_LAYER_ID ?? undefined,
       customData: data.CUSTOM_DATA ?? undefined,
     }
-    return { ok: true, event }
+    return { kind: 'call', event }
   }
 
   const check = (decision: Decision): string | undefined => {
@@ -171,14 +171,28 @@ export const voicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500 }: Vo
   }
 
   return {
-    id: PROVIDER,
     lookupDeadlineMs,
-    supports: PROVIDER_CAPABILITIES.voicenter.actions,
-    parse,
+    classify,
     check: safeCheck(check),
     render: safeRender(render),
-  } satisfies ProviderAdapter
+    simulatedRequest: ({ did, caller, dtmf, layer }) => ({
+      method: 'POST',
+      query: {},
+      body: { METHOD: 'IVR_LAYER_INPUT', DATA: { DID: did, CALLER_ID: caller, IVR_UNIQUE_ID: 'simulated', DTMF: dtmf || '0', LAYER_ID: layer } },
+    }),
+  } satisfies ProviderHandler
 }
+
+export const voicenter = defineProvider({
+  id: PROVIDER,
+  name: 'Voicenter',
+  config: v.object({
+    VOICENTER_DEFAULT_COUNTRY: setting(envCountry('IL'), 'Country of the local numbers Voicenter sends ("0501234567").'),
+    VOICENTER_LOOKUP_DEADLINE_MS: setting(envInteger(1500, 50), 'Milliseconds the CRM lookup may take, inside Voicenter\'s ~5 s.'),
+  }),
+  capabilities: { actions: ['go_to_layer', 'say', 'dial', 'collect', 'provider_default'], dialTargets: ['phone', 'extension'], noInput: 'callback' },
+  create: (config) => createVoicenter({ defaultCountry: config.VOICENTER_DEFAULT_COUNTRY, lookupDeadlineMs: config.VOICENTER_LOOKUP_DEADLINE_MS }),
+})
 
 const json = (body: unknown): ProviderAnswer => ({
   status: 200,

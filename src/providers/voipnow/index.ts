@@ -2,9 +2,9 @@ import * as v from 'valibot'
 import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
 import { describeIssues } from '../../lib/issues.ts'
 import { toE164 } from '../../lib/phone.ts'
-import { PROVIDER_CAPABILITIES } from '../capabilities.ts'
+import { envCountry, envInteger, envText, setting } from '../../lib/env-schema.ts'
 import { safeCheck, safeRender } from '../safe-render.ts'
-import type { CallStatus, ParseResult, ProviderAdapter, ProviderAnswer, ProviderRequest } from '../provider.ts'
+import { type CallStatus, type Classified, defineProvider, type ProviderAnswer, type ProviderHandler, type ProviderRequest } from '../provider.ts'
 
 /**
  * 4PSA VoipNow "Call Interactive": an IVR action requests our script URL (GET query or POST body) on
@@ -45,23 +45,25 @@ const Request = v.looseObject({
 /** Hangup events report how the call ended; Dial-In and Dial-Out report CALLING. */
 const HANGUP_STATUSES = new Set(['ANSWER', 'ANSWERED', 'UNKNOWN', 'BUSY', 'NOANSWER', 'NO ANSWER', 'FAILED', 'CANCEL', 'CONGESTION'])
 
-export const voipnow = ({ defaultCountry = 'US', lookupDeadlineMs = 1500, language = 'en', voice = 'Alice-8KHz' }: VoipNowOptions = {}) => {
+export const createVoipNow = ({ defaultCountry = 'US', lookupDeadlineMs = 1500, language = 'en', voice = 'Alice-8KHz' }: VoipNowOptions = {}) => {
   const fields = (request: ProviderRequest): Record<string, unknown> => ({
     ...request.query,
     ...(request.body && typeof request.body === 'object' ? (request.body as Record<string, unknown>) : {}),
   })
 
-  const parse = (request: ProviderRequest): ParseResult => {
-    const parsed = v.safeParse(Request, fields(request))
+  const classify = (request: ProviderRequest): Classified => {
+    const raw = fields(request)
+    const parsed = v.safeParse(Request, raw)
     if (!parsed.success) {
-      const raw = fields(request)
       return {
-        ok: false,
+        kind: 'invalid',
         reason: `invalid VoipNow request: ${describeIssues(parsed.issues)}`,
         partial: { provider: PROVIDER, layer: typeof raw.layer === 'string' ? raw.layer : undefined },
       }
     }
     const data = parsed.output
+    const status = hangupStatus(data)
+    if (status) return { kind: 'status', status, answer: xml([]) }
     const did = data.CalledDID || data.CalledNumber || ''
     // Extended extension numbers look like 0003*306; only public numbers are worth normalising.
     const number = (raw: string) => (raw.includes('*') ? undefined : toE164(raw, defaultCountry))
@@ -76,15 +78,14 @@ export const voipnow = ({ defaultCountry = 'US', lookupDeadlineMs = 1500, langua
       dtmf: (data.digits ?? '').startsWith('$') ? '' : (data.digits ?? '').replace(/[^\d*#]/g, ''),
       layer: data.layer ?? '',
     }
-    return { ok: true, event }
+    return { kind: 'call', event }
   }
 
-  const parseStatus = (request: ProviderRequest): CallStatus | undefined => {
-    const parsed = v.safeParse(Request, fields(request))
-    if (!parsed.success) return undefined
-    const status = (parsed.output.CallStatus ?? '').toUpperCase()
+  /** Hangup events are notices; Dial-In and Dial-Out (CALLING) are routed. */
+  const hangupStatus = (data: v.InferOutput<typeof Request>): CallStatus | undefined => {
+    const status = (data.CallStatus ?? '').toUpperCase()
     if (!HANGUP_STATUSES.has(status)) return undefined
-    return { callId: parsed.output.CallID, status, final: true, from: parsed.output.CallerIDNum, to: parsed.output.CalledDID }
+    return { callId: data.CallID, status, final: true, from: data.CallerIDNum, to: data.CalledDID }
   }
 
   const check = (decision: Decision): string | undefined => {
@@ -141,16 +142,36 @@ export const voipnow = ({ defaultCountry = 'US', lookupDeadlineMs = 1500, langua
   }
 
   return {
-    id: PROVIDER,
     lookupDeadlineMs,
-    supports: PROVIDER_CAPABILITIES.voipnow.actions,
-    parse,
+    classify,
     check: safeCheck(check),
     render: safeRender(render),
-    parseStatus,
-    statusAnswer: xml([]),
-  } satisfies ProviderAdapter
+    simulatedRequest: ({ did, caller, dtmf, layer }) => ({
+      method: 'GET',
+      query: { CallID: 'simulated', CallerIDNum: caller, CalledDID: did, CallStatus: 'CALLING', layer, digits: dtmf },
+      body: undefined,
+    }),
+  } satisfies ProviderHandler
 }
+
+export const voipnow = defineProvider({
+  id: PROVIDER,
+  name: 'VoipNow',
+  config: v.object({
+    VOIPNOW_DEFAULT_COUNTRY: setting(envCountry('US'), 'Country of numbers VoipNow sends without a country code.'),
+    VOIPNOW_LOOKUP_DEADLINE_MS: setting(envInteger(1500, 50), 'Milliseconds the CRM lookup may take.'),
+    VOIPNOW_LANGUAGE: setting(envText('en'), 'PlaySound language.'),
+    VOIPNOW_TTS_VOICE: setting(envText('Alice-8KHz'), 'PlayTTS voice.'),
+  }),
+  capabilities: { actions: ['go_to_layer', 'say', 'collect', 'hangup', 'provider_default'], dialTargets: [], noInput: 'callback' },
+  create: (config) =>
+    createVoipNow({
+      defaultCountry: config.VOIPNOW_DEFAULT_COUNTRY,
+      lookupDeadlineMs: config.VOIPNOW_LOOKUP_DEADLINE_MS,
+      language: config.VOIPNOW_LANGUAGE,
+      voice: config.VOIPNOW_TTS_VOICE,
+    }),
+})
 
 const contextProblem = (layer: string | undefined): string | undefined =>
   layer === undefined || /^[\w.-]+(:[\w.-]+(:\d+)?)?$/.test(layer) ? undefined : `to_layer: "${layer}" is not a VoipNow context (context, context:option or context:option:priority)`
