@@ -163,8 +163,6 @@ export const decisions = sqliteTable(
 
 export type RuleRow = typeof rules.$inferSelect
 export type FallbackRow = typeof fallbacks.$inferSelect
-export type ContactRow = typeof contacts.$inferSelect
-export type OwnerRow = typeof owners.$inferSelect
 export type DecisionRow = typeof decisions.$inferInsert
 
 /**

@@ -171,7 +171,7 @@ export const createCallRouter = ({
     const { answer, evaluation } = await answerFor(provider, routing, request.origin)
 
     const used = evaluation.lookupKey ? results[evaluation.lookupKey] : (results.caller ?? results.pin)
-    const reason = [evaluation.reason, ...problems].filter(Boolean).join('; ') || undefined
+    const reason = reasonOf(evaluation, problems)
     if (!evaluation.rule) {
       const fields = { provider: provider.id, callId: event.callId, reason, action: evaluation.decision.action }
       if (problems.length > 0) log.warn('call answered with a fallback', fields)
@@ -258,7 +258,7 @@ export const createCallRouter = ({
       rules: evaluation.trace ?? [],
       rule: evaluation.rule ?? null,
       fallback: evaluation.fallback ?? null,
-      reason: [evaluation.reason, ...routing.problems].filter(Boolean).join('; ') || null,
+      reason: reasonOf(evaluation, routing.problems) ?? null,
       decision: evaluation.decision,
       answer: { status: answer.status, contentType: answer.contentType, body },
     }
@@ -321,6 +321,12 @@ const describe = (decision: Decision): string => {
     case 'provider_default':
       return "the provider's own failover"
   }
+}
+
+/** Why the call got its answer; a problem the fallback already names (an invalid request) is said once. */
+const reasonOf = (evaluation: { reason?: string }, problems: string[]): string | undefined => {
+  const parts = [evaluation.reason, ...problems.filter((problem) => !evaluation.reason?.includes(problem))]
+  return parts.filter(Boolean).join('; ') || undefined
 }
 
 const asEvent = (partial: PartialCallEvent): CallEvent => ({

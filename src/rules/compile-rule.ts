@@ -30,7 +30,6 @@ export interface CompiledOptions {
   screenPop: boolean
   maxDigits?: number
   timeoutSeconds?: number
-  voice?: 'female' | 'male'
 }
 
 export interface CompiledRule {
@@ -132,7 +131,6 @@ const OptionsSchema = v.strictObject({
   screen_pop: v.optional(v.boolean('must be true or false')),
   max_digits: v.optional(v.pipe(v.number('must be a number'), v.integer(), v.minValue(1), v.maxValue(30))),
   timeout: v.optional(durationSchema),
-  voice: v.optional(v.picklist(['female', 'male'], 'must be female or male')),
   /** Per provider, columns that replace the row's: {"routee": {"dial": "phone:{{owner.phone}}"}}. */
   providers: v.optional(
     v.record(
@@ -349,7 +347,6 @@ const compileAction = (row: ActionRow, provider?: string): Compiled<CompiledActi
         screenPop: options?.screen_pop ?? true,
         maxDigits: options?.max_digits,
         timeoutSeconds: options?.timeout,
-        voice: options?.voice,
       },
     },
   }

@@ -81,6 +81,8 @@ describe('every call gets an answer', () => {
     expect(await answerOf(server, '{"METHOD":')).toEqual({ STATUS: 0, ACTION: 'GO_TO_LAYER', LAYER: 20, CUSTOM_DATA: {} })
     const warning = server.logs.find((entry) => entry.message === 'call answered with a fallback')
     expect(String(warning?.fields?.reason)).toContain('invalid Voicenter request')
+    // Said once: the fallback names the problem, and the problem list does not repeat it.
+    expect(String(warning?.fields?.reason).split('invalid Voicenter request')).toHaveLength(2)
   })
 
   it('missing IVR_UNIQUE_ID on layer 5 → the layer 5 fallback', async () => {

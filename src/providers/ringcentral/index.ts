@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { WireText as Text } from '../wire-text.ts'
 import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
 import { withDeadline } from '../../lib/deadline.ts'
 import { isSafeText } from '../../lib/safe-text.ts'
@@ -35,7 +36,6 @@ export interface RingCentralOptions {
 }
 
 const PROVIDER = 'ringcentral' as const
-const Text = v.pipe(v.union([v.string(), v.number()]), v.transform((value) => String(value).trim()))
 const Phone = v.optional(v.looseObject({ phoneNumber: v.optional(Text) }))
 /**
  * Session and party ids go into the command URLs and key the call's state: one that would have to be altered

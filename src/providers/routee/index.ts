@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { WireText as Text } from '../wire-text.ts'
 import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
 import { describeIssues } from '../../lib/issues.ts'
 import { envCountry, envInteger, envSecret, envText, setting } from '../../lib/env-schema.ts'
@@ -59,7 +60,6 @@ const SORRY = 'Sorry, we cannot take your call right now. Please try again later
 /** Routee's SAY languages; a rule may give just the language ("EN"), which picks the first of its kind. */
 const LANGUAGES = ['en-US', 'en-GB', 'de-DE', 'fr-FR', 'it-IT', 'pt-BR', 'es-ES', 'es-LA', 'el-GR', 'bg-BG', 'pl-PL', 'hu-HU', 'sv-SE', 'ru-RU']
 
-const Text = v.pipe(v.union([v.string(), v.number()]), v.transform((value) => String(value).trim()))
 
 const DialPlanRequest = v.looseObject({
   messageId: v.optional(Text),

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'hono/utils/buffer'
 import * as v from 'valibot'
+import { WireText as Text } from '../wire-text.ts'
 import type { CallEvent, Decision, LookupResult, SayItem } from '../../model/call-event.ts'
 import { describeIssues } from '../../lib/issues.ts'
 import { safeText } from '../../lib/safe-text.ts'
@@ -45,7 +46,6 @@ const PROVIDER = 'stringee' as const
 const SORRY = 'Sorry, we cannot take your call right now. Please try again later.'
 /** What Stringee's event_url status events get (it reads nothing of it). */
 const STATUS_ANSWER = { status: 200, contentType: 'application/json', body: '{}' }
-const Text = v.pipe(v.union([v.string(), v.number()]), v.transform((value) => String(value).trim()))
 
 const AnswerUrl = v.looseObject({ from: Text, to: v.optional(Text, ''), uuid: v.optional(Text), callId: v.optional(Text) })
 const InputEvent = v.looseObject({

@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { WireText as Scalar } from '../wire-text.ts'
 import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
 import { toDialString, toE164 } from '../../lib/phone.ts'
 import { envCountry, envInteger, setting } from '../../lib/env-schema.ts'
@@ -28,8 +29,6 @@ const RECORD_TYPES: Record<SayItem['type'], string | undefined> = {
   text: undefined,
 }
 
-// Voicenter's tables say Integer where the examples send strings, and the other way round.
-const Scalar = v.pipe(v.union([v.string(), v.number()]), v.transform((value) => String(value).trim()))
 const RequiredScalar = v.pipe(Scalar, v.nonEmpty('is empty'))
 
 const CustomData = v.pipe(

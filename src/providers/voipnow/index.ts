@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { WireText as Text } from '../wire-text.ts'
 import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
 import { describeIssues } from '../../lib/issues.ts'
 import { toE164 } from '../../lib/phone.ts'
@@ -27,7 +28,6 @@ export interface VoipNowOptions {
 }
 
 const PROVIDER = 'voipnow' as const
-const Text = v.pipe(v.union([v.string(), v.number()]), v.transform((value) => String(value).trim()))
 
 const Request = v.looseObject({
   CallID: v.pipe(Text, v.nonEmpty('is empty')),
