@@ -4,7 +4,10 @@ import { MENU_ACTIONS, MENU_KEYS } from '../rules/menu-key.ts'
 /** Admin API bodies: the tables' SQL column names, strict, so a typo in a field name is a 400, not ignored. */
 const Text = v.nullable(v.pipe(v.string(), v.maxLength(2000)))
 const TextOrNumber = v.nullable(v.pipe(v.union([v.string(), v.number()], 'must be text or a number'), v.transform(String)))
-const Flag = v.pipe(v.union([v.boolean(), v.picklist([0, 1])], 'must be true or false'), v.transform((value) => (value ? 1 : 0)))
+const Flag = v.pipe(
+  v.union([v.boolean(), v.picklist([0, 1])], 'must be true or false'),
+  v.transform((value) => (value ? 1 : 0)),
+)
 const Options = v.nullable(v.union([v.record(v.string(), v.unknown()), v.string()], 'must be a JSON object'))
 
 const actionColumns = {
@@ -82,3 +85,94 @@ export const MenuKeyBody = v.strictObject({
   enabled: v.optional(Flag),
 })
 export const MenuKeyPatch = v.partial(MenuKeyBody)
+
+/** Admin API answers: one row with the SQL column names, as stored. */
+const Column = v.nullable(v.string())
+const Integer = v.pipe(v.number(), v.integer())
+const Warnings = v.pipe(
+  v.array(v.string()),
+  v.description(
+    'Providers the row applies to but cannot answer on, each with how to fix it, e.g. `routee: has no go_to_layer (give options.providers.routee)`. ' +
+      'The row is used where it can answer; a row that can answer on none of its providers is refused instead.',
+  ),
+)
+
+const actionView = {
+  action: v.string(),
+  to_layer: Column,
+  say: Column,
+  dial: Column,
+  language: Column,
+  options: v.nullable(v.union([v.record(v.string(), v.unknown()), v.string()])),
+  note: Column,
+}
+
+export const RuleView = v.object({
+  id: Integer,
+  name: v.string(),
+  priority: Integer,
+  enabled: Integer,
+  provider: Column,
+  did: Column,
+  caller: Column,
+  from_layer: Column,
+  dtmf: Column,
+  identify_by: v.string(),
+  lookup: Column,
+  contact_match: Column,
+  attempt: Column,
+  days: Column,
+  time_from: Column,
+  time_to: Column,
+  time_zone: Column,
+  ...actionView,
+  warnings: Warnings,
+})
+
+export const FallbackView = v.object({
+  id: Integer,
+  name: v.string(),
+  enabled: Integer,
+  provider: Column,
+  did: Column,
+  from_layer: Column,
+  ...actionView,
+  warnings: Warnings,
+})
+
+export const MenuKeyView = v.object({
+  id: Integer,
+  layer: v.string(),
+  key: v.string(),
+  provider: Column,
+  action: v.string(),
+  target: Column,
+  say: Column,
+  priority: Integer,
+  enabled: Integer,
+  warnings: Warnings,
+})
+
+export const OwnerView = v.object({
+  id: Integer,
+  crm_owner_id: Column,
+  email: Column,
+  name: Column,
+  extension: Column,
+  phone: Column,
+  layer: Column,
+})
+
+export const ContactView = v.object({
+  id: Integer,
+  name: v.string(),
+  company: Column,
+  phone: Column,
+  mobile: Column,
+  pin: Column,
+  segment: Column,
+  tags: v.array(v.string()),
+  owner_email: Column,
+  fields: v.record(v.string(), v.unknown()),
+  updated_at: v.string(),
+})

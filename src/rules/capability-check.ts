@@ -137,3 +137,10 @@ const groupedGaps = (gaps: readonly CapabilityGap[], kind: RowKind): string[] =>
   }
   return [...groups.values()].map(({ sentence, providers }) => `${sentence} (${providers.join(', ')})`)
 }
+
+/** The check and the policy in one call: what the admin API and `rules:check` ask of every row. */
+export const judgeCapabilities = (
+  row: AnsweringRow,
+  capabilities: Readonly<Record<string, ProviderCapabilities>>,
+  kind: RowKind,
+): CapabilityVerdict => capabilityVerdict(checkCapabilities(row, capabilities), kind, Object.keys(capabilities))

@@ -170,7 +170,7 @@ describe('admin API', () => {
     })
 
     it('refuses an unknown provider', async () => {
-      expect((await call('POST', '/simulate', { provider: 'skype' })).body.error.message).toBe('provider: must be voicenter or routee')
+      expect((await call('POST', '/simulate', { provider: 'skype' })).body.error.message).toBe('provider: must be one of voicenter, routee, voipnow, stringee, ringcentral')
     })
   })
 
