@@ -1,14 +1,15 @@
 import { parseArgs } from 'node:util'
-import { PROVIDER_IDS, type ProviderId } from '../model/call-event.ts'
 import { PROVIDER_CAPABILITIES } from '../providers/capabilities.ts'
-import type { ProviderCapabilities } from '../model/provider-capabilities.ts'
-import type { CompiledAction } from '../rules/compile-rule.ts'
+import { judgeCapabilities, type RowKind } from '../rules/capability-check.ts'
+import type { InvalidRow } from '../rules/engine.ts'
 import { loadRuleSnapshot } from '../rules/rule-cache.ts'
 import { DEFAULT_DATABASE_PATH, openDatabase } from './node.ts'
 
 /**
- * `npm run rules:check [-- --db path] [--json]`: lists every rule and fallback row the service skips, and
- * why. Exits 1 when there is one, so it can guard a deploy or a CI job.
+ * `npm run rules:check [-- --db path] [--json]`: every rule, menu key and fallback row the service cannot
+ * use (✗: it does not compile, or it can answer on none of the providers it applies to), and what usable
+ * rows cannot do (!: providers they apply to but cannot answer on). Exits 1 when there is a ✗ row, so it can
+ * guard a deploy or a CI job; warnings do not change the exit code.
  */
 const { values } = parseArgs({
   options: {
@@ -17,54 +18,63 @@ const { values } = parseArgs({
   },
 })
 
+interface Finding {
+  table: InvalidRow['table']
+  id: number
+  name: string
+  reason: string
+}
+
 const { sqlite, db } = openDatabase(values.db as string)
 try {
   const snapshot = await loadRuleSnapshot(db, { timeZone: process.env.TIME_ZONE || 'UTC' })
-  const unrenderable = [
-    ...snapshot.rules.map((rule) => ({ table: 'rules', id: rule.id, name: rule.name, providers: rule.providers, then: rule.then })),
-    ...snapshot.fallbacks.map((row) => ({ table: 'fallbacks', id: row.id, name: row.name, providers: row.providers, then: row.then })),
-  ].flatMap((row) =>
-    PROVIDER_IDS.filter((provider) => !row.providers || row.providers.has(provider)).flatMap((provider) => {
-      const problem = renderProblem(row.then.byProvider[provider] ?? row.then, provider)
-      return problem ? [{ table: row.table, id: row.id, name: row.name, provider, reason: problem }] : []
-    }),
-  )
-  if (values.json) {
-    console.log(
-      JSON.stringify(
-        { revision: snapshot.revision, rules: snapshot.rules.length, fallbacks: snapshot.fallbacks.length, invalid: snapshot.invalid, unrenderable },
-        null,
-        2,
-      ),
-    )
-  } else {
-    console.log(
-      `${values.db}: ${snapshot.rules.length} rules and ${snapshot.fallbacks.length} fallbacks in use, ` +
-        `${snapshot.invalid.length} invalid (revision ${snapshot.revision})`,
-    )
-    for (const row of snapshot.invalid) {
-      console.log(`  ✗ ${row.table} #${row.id}${row.name ? ` "${row.name}"` : ''}: ${row.reason}`)
-    }
-    for (const row of unrenderable) {
-      console.log(`  ✗ ${row.table} #${row.id}${row.name ? ` "${row.name}"` : ''} cannot answer on ${row.provider}: ${row.reason}`)
-    }
-    if (snapshot.fallbacks.length === 0) {
-      console.log('  ! no fallback row: calls no rule matches get the provider failover (Voicenter STATUS 1)')
-    }
+  const invalid: Finding[] = [...snapshot.invalid]
+  const warnings: Finding[] = []
+  const inUse = { rules: 0, fallbacks: 0 }
+  const rows = [
+    // Menu keys are compiled into rules with the negative of their id.
+    ...snapshot.rules.map((rule) =>
+      rule.id < 0
+        ? { table: 'menu_keys' as const, kind: 'menu key' as RowKind, id: -rule.id, count: 'rules' as const, row: rule }
+        : { table: 'rules' as const, kind: 'rule' as RowKind, id: rule.id, count: 'rules' as const, row: rule },
+    ),
+    ...snapshot.fallbacks.map((row) => ({
+      table: 'fallbacks' as const,
+      kind: 'fallback' as RowKind,
+      id: row.id,
+      count: 'fallbacks' as const,
+      row,
+    })),
+  ]
+  for (const { table, kind, id, count, row } of rows) {
+    const verdict = judgeCapabilities(row, PROVIDER_CAPABILITIES, kind)
+    if (verdict.error) invalid.push({ table, id, name: row.name, reason: verdict.error })
+    else inUse[count] += 1
+    for (const warning of verdict.warnings) warnings.push({ table, id, name: row.name, reason: warning })
   }
-  process.exitCode = snapshot.invalid.length > 0 || unrenderable.length > 0 ? 1 : 0
+  if (values.json) {
+    console.log(JSON.stringify({ revision: snapshot.revision, ...inUse, invalid, warnings }, null, 2))
+  } else {
+    const general =
+      snapshot.fallbacks.length === 0 ? ['no fallback row: calls no rule matches get the provider failover (Voicenter STATUS 1)'] : []
+    const warningCount = warnings.length + general.length
+    console.log(
+      `${values.db}: ${plural(inUse.rules, 'rule')} and ${plural(inUse.fallbacks, 'fallback')} in use, ` +
+        `${invalid.length} invalid, ${plural(warningCount, 'warning')} (revision ${snapshot.revision})`,
+    )
+    for (const row of invalid) console.log(`  ✗ ${label(row)}: ${row.reason}`)
+    for (const row of warnings) console.log(`  ! ${label(row)}: ${row.reason}`)
+    for (const line of general) console.log(`  ! ${line}`)
+  }
+  process.exitCode = invalid.length > 0 ? 1 : 0
 } finally {
   sqlite.close()
 }
 
-/** Problems visible without a call: an answer the provider has no form for, or targets it cannot dial. */
-function renderProblem(action: CompiledAction, provider: ProviderId): string | undefined {
-  const capabilities: ProviderCapabilities = PROVIDER_CAPABILITIES[provider]
-  if (!capabilities.actions.includes(action.action)) {
-    return `${provider} has no ${action.action} (give the row options.providers.${provider})`
-  }
-  if (action.action === 'dial' && !action.dial.some((target) => capabilities.dialTargets.includes(target.type))) {
-    return `${provider} dials ${capabilities.dialTargets.join(' or ')} targets only`
-  }
-  return undefined
+function label(row: Finding) {
+  return `${row.table} #${row.id}${row.name ? ` "${row.name}"` : ''}`
+}
+
+function plural(count: number, noun: string) {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`
 }

@@ -35,10 +35,11 @@ describe('npm run rules:check', () => {
   it('passes the demo rules', async () => {
     const result = await check(databasePath)
     expect(result.code).toBe(0)
-    expect(result.stdout).toContain('8 rules and 2 fallbacks in use, 0 invalid')
+    expect(result.stdout).toContain('8 rules and 2 fallbacks in use, 0 invalid, 0 warnings')
+    expect(result.stdout).not.toMatch(/[✗!]/)
   })
 
-  it('reports rules that cannot be answered on a provider they match, and exits 1', async () => {
+  it('warns (!) of providers a row cannot answer on, and fails (✗) a row that can answer on none', async () => {
     const { sqlite } = openDatabase(databasePath)
     sqlite.exec(`
       INSERT INTO rules (name, action, to_layer) VALUES ('layer only', 'go_to_layer', '3');
@@ -47,14 +48,49 @@ describe('npm run rules:check', () => {
       INSERT INTO menu_keys (layer, key, provider, action, target) VALUES ('7', '1', 'voicenter', 'go_to_layer', '31');
     `)
     sqlite.close()
-    const result = await check(databasePath)
-    expect(result.code).toBe(1)
-    expect(result.stdout).toContain('rules #9 "layer only" cannot answer on routee: routee has no go_to_layer (give the row options.providers.routee)')
-    expect(result.stdout).not.toContain('"voicenter only" cannot answer')
-    expect(result.stdout).not.toContain('menu 7 key 1')
-    expect(result.stdout).toContain('rules #11 "extension" cannot answer on routee: routee dials phone targets only')
+    const partial = await check(databasePath)
+    expect(partial.code).toBe(0)
+    expect(partial.stdout).toContain('12 rules and 2 fallbacks in use, 0 invalid, 5 warnings')
+    expect(partial.stdout).toContain('  ! rules #9 "layer only": routee: has no go_to_layer (give options.providers.routee)')
+    expect(partial.stdout).toContain('  ! rules #9 "layer only": ringcentral: has no go_to_layer (give options.providers.ringcentral)')
+    expect(partial.stdout).toContain('  ! rules #11 "extension": routee: dials phone targets only (give options.providers.routee)')
+    expect(partial.stdout).toContain('  ! rules #11 "extension": voipnow: has no dial (give options.providers.voipnow)')
+    expect(partial.stdout).not.toContain('voicenter only')
+    expect(partial.stdout).not.toContain('menu 7 key 1')
+
+    const never = openDatabase(databasePath)
+    never.sqlite.exec(`
+      INSERT INTO rules (name, provider, action, to_layer) VALUES ('routee layer', 'routee', 'go_to_layer', '3');
+      INSERT INTO menu_keys (layer, key, provider, action, target) VALUES ('7', '2', 'routee, voipnow', 'extension', '103');
+      INSERT INTO fallbacks (name, provider, action) VALUES ('skype', 'skype', 'hangup');
+    `)
+    never.sqlite.close()
+    const failed = await check(databasePath)
+    expect(failed.code).toBe(1)
+    // Every ✗ line is counted, and a row that never answers is not "in use".
+    expect(failed.stdout).toContain('12 rules and 2 fallbacks in use, 3 invalid, 5 warnings')
+    expect(failed.stdout.match(/✗/g)).toHaveLength(3)
+    expect(failed.stdout).toContain(
+      '  ✗ rules #12 "routee layer": action: no provider this rule applies to can answer "go_to_layer" (routee) — give options.providers.<id> or scope the rule with provider',
+    )
+    expect(failed.stdout).toContain(
+      '  ✗ menu_keys #2 "menu 7 key 2": action: no provider this menu key applies to can dial extension targets (routee); ' +
+        'action: no provider this menu key applies to can answer "dial" (voipnow) — scope the key with provider',
+    )
+    expect(failed.stdout).toContain(
+      '  ✗ fallbacks #3 "skype": provider: "skype" is not a registered provider (voicenter, routee, voipnow, stringee, ringcentral)',
+    )
+    const json = JSON.parse((await check(databasePath, '--json')).stdout)
+    expect(json).toMatchObject({ rules: 12, fallbacks: 2 })
+    expect(json.invalid.map((row: { table: string; id: number }) => `${row.table} #${row.id}`)).toEqual([
+      'rules #12',
+      'menu_keys #2',
+      'fallbacks #3',
+    ])
+    expect(json.warnings).toHaveLength(5)
+
     const fixed = openDatabase(databasePath)
-    fixed.sqlite.exec(`DELETE FROM rules WHERE id >= 9; DELETE FROM menu_keys`)
+    fixed.sqlite.exec('DELETE FROM rules WHERE id >= 9; DELETE FROM menu_keys; DELETE FROM fallbacks WHERE id >= 3')
     fixed.sqlite.close()
     expect((await check(databasePath)).code).toBe(0)
   })
@@ -69,10 +105,10 @@ describe('npm run rules:check', () => {
     sqlite.close()
     const result = await check(databasePath)
     expect(result.code).toBe(1)
-    expect(result.stdout).toContain('3 invalid')
+    expect(result.stdout).toContain('8 rules and 2 fallbacks in use, 3 invalid')
     expect(result.stdout).toMatch(/rules #\d+ "bad regex": dtmf: invalid regular expression/)
     expect(result.stdout).toMatch(/rules #\d+ "bad day": time window: "funday" is not a day/)
-    expect(result.stdout).toMatch(/fallbacks #3 "no layer": to_layer: go_to_layer needs the layer/)
+    expect(result.stdout).toMatch(/fallbacks #\d+ "no layer": to_layer: go_to_layer needs the layer/)
     const json = JSON.parse((await check(databasePath, '--json')).stdout)
     expect(json.invalid).toHaveLength(3)
   })
