@@ -1,6 +1,6 @@
 import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel'
 import { LRUCache } from 'lru-cache'
-import type { LookupKey, LookupResult } from '../model/call-event.ts'
+import type { CrmErrorKind, LookupKey, LookupResult } from '../model/call-event.ts'
 import { DeadlineError, withDeadline } from '../lib/deadline.ts'
 import { createTokenBucket, type TokenBucket } from '../lib/token-bucket.ts'
 import { errorMessage } from '../lib/logger.ts'
@@ -59,7 +59,23 @@ const CIRCUIT_OPEN = 'circuit open after repeated failures'
 const OUTER_DEADLINE_GRACE_MS = 5
 
 /** A plugin the service decided not to ask (rate limit, open circuit, deadline): the answer is unknown. */
-class SkippedError extends Error {}
+class SkippedError extends Error {
+  readonly kind: CrmErrorKind
+  constructor(kind: CrmErrorKind, message: string) {
+    super(message)
+    this.kind = kind
+  }
+}
+
+/** The kind of a plugin's failure, from the error's type (never from its message). */
+const errorKind = (error: unknown): CrmErrorKind =>
+  error instanceof SkippedError
+    ? error.kind
+    : error instanceof DeadlineError
+      ? 'timeout'
+      : error instanceof RateLimitedError
+        ? 'rate_limited'
+        : 'error'
 
 interface CacheEntry {
   result: LookupResult
@@ -121,7 +137,7 @@ export const createLookupService = ({
       try {
         if (expired || remaining <= 0) {
           expired = true
-          throw new SkippedError('deadline reached')
+          throw new SkippedError('timeout', 'deadline reached')
         }
         // Inside the breaker the timeout counts as a failure and aborts the plugin's signal; the outer
         // deadline (a few ms later, so the inner one normally fires first) also covers waiting for a
@@ -143,7 +159,7 @@ export const createLookupService = ({
         if (error instanceof DeadlineError && budget === remaining) expired = true
         const reason = errorMessage(error)
         const skipped = error instanceof SkippedError
-        result.plugins.push({ plugin: id, outcome: skipped ? 'skipped' : 'error', ms: round(clock() - pluginStarted), reason })
+        result.plugins.push({ plugin: id, outcome: skipped ? 'skipped' : 'error', ms: round(clock() - pluginStarted), reason, kind: errorKind(error) })
         unknown.push(`${id}: ${reason}`)
       }
     }
@@ -159,16 +175,16 @@ export const createLookupService = ({
 
   const ask = async <T>(entry: GuardedClient, call: () => Promise<T>): Promise<T> => {
     const waitMs = entry.pausedUntil - now()
-    if (waitMs > 0) throw new SkippedError(`rate limited by the CRM, retrying in ${Math.ceil(waitMs / 1000)} s`)
+    if (waitMs > 0) throw new SkippedError('rate_limited', `rate limited by the CRM, retrying in ${Math.ceil(waitMs / 1000)} s`)
     // Checked before the rate limit, so an open circuit does not spend the CRM's request budget.
-    if (entry.openUntil > clock()) throw new SkippedError(CIRCUIT_OPEN)
+    if (entry.openUntil > clock()) throw new SkippedError('circuit_open', CIRCUIT_OPEN)
     if (entry.bucket && !entry.bucket.take()) {
-      throw new SkippedError(`over ${entry.client.rateLimit?.perSecond} lookups/s, the CRM's limit`)
+      throw new SkippedError('rate_limited', `over ${entry.client.rateLimit?.perSecond} lookups/s, the CRM's limit`)
     }
     try {
       return await entry.breaker.execute(call)
     } catch (error) {
-      if (error instanceof BrokenCircuitError) throw new SkippedError(CIRCUIT_OPEN)
+      if (error instanceof BrokenCircuitError) throw new SkippedError('circuit_open', CIRCUIT_OPEN)
       if (error instanceof RateLimitedError) entry.pausedUntil = now() + error.retryAfterMs
       throw error
     }

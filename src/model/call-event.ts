@@ -89,6 +89,8 @@ export type DecisionAction = Decision['action']
 export type RenderCheck = (decision: Decision) => string | undefined
 
 export type LookupOutcome = 'found' | 'not_found' | 'error'
+/** Why a CRM gave no answer: counted per kind in metrics, and what an operator acts on. */
+export type CrmErrorKind = 'rate_limited' | 'circuit_open' | 'timeout' | 'error'
 export type LookupKey = 'caller' | 'pin'
 
 export interface LookupResult {
@@ -100,6 +102,6 @@ export interface LookupResult {
   /** Set when the answer came from the lookup cache: `stale` answers are being refreshed in the background. */
   cache?: 'fresh' | 'stale'
   /** Per plugin, in chain order (empty when answered from the cache). */
-  plugins: { plugin: string; outcome: LookupOutcome | 'skipped'; ms: number; reason?: string }[]
+  plugins: { plugin: string; outcome: LookupOutcome | 'skipped'; ms: number; reason?: string; kind?: CrmErrorKind }[]
   ms: number
 }

@@ -286,15 +286,7 @@ const observe = (metrics: Metrics, provider: string, evaluation: Omit<Evaluation
     metrics.lookupSeconds({ key: result.key }, result.ms / 1000)
     for (const plugin of result.plugins) {
       if (plugin.outcome !== 'error' && plugin.outcome !== 'skipped') continue
-      const reason = plugin.reason ?? ''
-      const kind = /rate limit|429|lookups\/s/.test(reason)
-        ? 'rate_limited'
-        : reason.startsWith('circuit open')
-          ? 'circuit_open'
-          : /no answer within|deadline/.test(reason)
-            ? 'timeout'
-            : 'error'
-      metrics.crmErrors({ plugin: plugin.plugin, kind })
+      metrics.crmErrors({ plugin: plugin.plugin, kind: plugin.kind ?? 'error' })
     }
   }
 }

@@ -262,7 +262,7 @@ describe('lookup service: errors', () => {
       outcome: 'found',
       contact: contact('c-2', 'Dana'),
       plugins: [
-        { plugin: 'crm-1', outcome: 'error', ms: expect.any(Number), reason: 'HubSpot 503' },
+        { plugin: 'crm-1', outcome: 'error', ms: expect.any(Number), reason: 'HubSpot 503', kind: 'error' },
         { plugin: 'crm-2', outcome: 'found', ms: expect.any(Number) },
       ],
       ms: expect.any(Number),
@@ -276,7 +276,7 @@ describe('lookup service: errors', () => {
       key: 'caller',
       outcome: 'error',
       reason: 'crm-1: HubSpot 503',
-      plugins: [{ plugin: 'crm-1', outcome: 'error', ms: expect.any(Number), reason: 'HubSpot 503' }],
+      plugins: [{ plugin: 'crm-1', outcome: 'error', ms: expect.any(Number), reason: 'HubSpot 503', kind: 'error' }],
       ms: expect.any(Number),
     })
     expect(failing.calls).toEqual(['+1'])
@@ -301,7 +301,7 @@ describe('lookup service: errors', () => {
     const result = await service([missing.client, a.client, b.client], { cache: false }).lookup('caller', '+1', 500)
     expect(result.outcome).toBe('error')
     expect(result.reason).toBe('crm-2: timeout talking to A; crm-3: B said no')
-    expect(result.plugins[2]).toMatchObject({ plugin: 'crm-3', outcome: 'error', reason: 'B said no' })
+    expect(result.plugins[2]).toMatchObject({ plugin: 'crm-3', outcome: 'error', reason: 'B said no', kind: 'error' })
   })
 })
 
@@ -320,8 +320,8 @@ describe('lookup service: deadlines', () => {
       outcome: 'error',
       reason: 'crm-1: no answer within 100 ms; crm-2: deadline reached',
       plugins: [
-        { plugin: 'crm-1', outcome: 'error', ms: expect.any(Number), reason: 'no answer within 100 ms' },
-        { plugin: 'crm-2', outcome: 'skipped', ms: expect.any(Number), reason: 'deadline reached' },
+        { plugin: 'crm-1', outcome: 'error', ms: expect.any(Number), reason: 'no answer within 100 ms', kind: 'timeout' },
+        { plugin: 'crm-2', outcome: 'skipped', ms: expect.any(Number), reason: 'deadline reached', kind: 'timeout' },
       ],
       ms: expect.any(Number),
     })
@@ -338,7 +338,7 @@ describe('lookup service: deadlines', () => {
     expect(result).toMatchObject({ outcome: 'found', contact: { name: 'Dana' } })
     expect(result.reason).toBeUndefined()
     expect(result.plugins).toEqual([
-      { plugin: 'crm-1', outcome: 'error', ms: expect.any(Number), reason: 'no answer within 50 ms' },
+      { plugin: 'crm-1', outcome: 'error', ms: expect.any(Number), reason: 'no answer within 50 ms', kind: 'timeout' },
       { plugin: 'crm-2', outcome: 'found', ms: expect.any(Number) },
     ])
     expect(result.plugins[0]?.ms).toBeGreaterThanOrEqual(45)
@@ -353,8 +353,8 @@ describe('lookup service: deadlines', () => {
     const result = await service([slow.client, next.client], { cache: false }).lookup('caller', '+1', 80)
     expect(performance.now() - started).toBeLessThan(80 + 80)
     expect(result.plugins).toMatchObject([
-      { plugin: 'crm-1', outcome: 'error', reason: 'no answer within 80 ms' },
-      { plugin: 'crm-2', outcome: 'skipped', reason: 'deadline reached' },
+      { plugin: 'crm-1', outcome: 'error', reason: 'no answer within 80 ms', kind: 'timeout' },
+      { plugin: 'crm-2', outcome: 'skipped', reason: 'deadline reached', kind: 'timeout' },
     ])
     expect(next.calls).toEqual([])
   })
@@ -366,7 +366,7 @@ describe('lookup service: deadlines', () => {
     const signal = slow.signals[0]
     expect(signal?.aborted).toBe(false)
     const result = await pending
-    expect(result.plugins[0]).toMatchObject({ outcome: 'error', reason: 'no answer within 80 ms' })
+    expect(result.plugins[0]).toMatchObject({ outcome: 'error', reason: 'no answer within 80 ms', kind: 'timeout' })
     expect(signal?.aborted).toBe(true)
     expect(signal?.reason).toBeInstanceOf(DeadlineError)
     expect((signal?.reason as Error).message).toBe('no answer within 80 ms')
@@ -382,7 +382,7 @@ describe('lookup service: deadlines', () => {
     const result = await service([first.client, hung.client], { cache: false, clock: clock.read }).lookup('caller', '+1', 360)
     expect(result.plugins).toEqual([
       { plugin: 'crm-1', outcome: 'not_found', ms: 300 },
-      { plugin: 'crm-2', outcome: 'error', ms: 0, reason: 'no answer within 60 ms' },
+      { plugin: 'crm-2', outcome: 'error', ms: 0, reason: 'no answer within 60 ms', kind: 'timeout' },
     ])
     expect(result).toMatchObject({ outcome: 'error', reason: 'crm-2: no answer within 60 ms', ms: 300 })
     expect(hung.signals[0]?.aborted).toBe(true)
@@ -398,7 +398,7 @@ describe('lookup service: deadlines', () => {
     const result = await service([late.client, next.client], { cache: false, clock: clock.read }).lookup('caller', '+1', 500)
     expect(result.plugins).toEqual([
       { plugin: 'crm-1', outcome: 'not_found', ms: 600 },
-      { plugin: 'crm-2', outcome: 'skipped', ms: 0, reason: 'deadline reached' },
+      { plugin: 'crm-2', outcome: 'skipped', ms: 0, reason: 'deadline reached', kind: 'timeout' },
     ])
     expect(result).toMatchObject({ outcome: 'error', reason: 'crm-2: deadline reached' })
     expect(next.calls).toEqual([])
@@ -776,7 +776,7 @@ describe('lookup service: rate limit', () => {
       key: 'caller',
       outcome: 'error',
       reason: `crm-1: ${limit}`,
-      plugins: [{ plugin: 'crm-1', outcome: 'skipped', ms: 0, reason: limit }],
+      plugins: [{ plugin: 'crm-1', outcome: 'skipped', ms: 0, reason: limit, kind: 'rate_limited' }],
       ms: 0,
     })
 
@@ -809,7 +809,7 @@ describe('lookup service: rate limit', () => {
     const result = await lookups.lookup('caller', '+2', 500)
     expect(result).toMatchObject({ outcome: 'found', contact: { id: 'b-1' } })
     expect(result.plugins).toEqual([
-      { plugin: 'crm-1', outcome: 'skipped', ms: 0, reason: "over 1 lookups/s, the CRM's limit" },
+      { plugin: 'crm-1', outcome: 'skipped', ms: 0, reason: "over 1 lookups/s, the CRM's limit", kind: 'rate_limited' },
       { plugin: 'crm-2', outcome: 'found', ms: 0 },
     ])
     expect(limited.calls).toEqual(['+1'])
@@ -837,16 +837,16 @@ describe('lookup service: 429 from the CRM', () => {
       key: 'caller',
       outcome: 'error',
       reason: 'crm-1: 429',
-      plugins: [{ plugin: 'crm-1', outcome: 'error', ms: expect.any(Number), reason: '429' }],
+      plugins: [{ plugin: 'crm-1', outcome: 'error', ms: expect.any(Number), reason: '429', kind: 'rate_limited' }],
       ms: expect.any(Number),
     })
     answer = finds(contact('c-1'))
 
     const paused = await lookups.lookup('caller', '+2', 500)
     expect(paused).toMatchObject({ outcome: 'error', reason: 'crm-1: rate limited by the CRM, retrying in 1 s' })
-    expect(paused.plugins).toMatchObject([{ plugin: 'crm-1', outcome: 'skipped', reason: 'rate limited by the CRM, retrying in 1 s' }])
+    expect(paused.plugins).toMatchObject([{ plugin: 'crm-1', outcome: 'skipped', reason: 'rate limited by the CRM, retrying in 1 s', kind: 'rate_limited' }])
     wall.advance(999)
-    expect((await lookups.lookup('caller', '+3', 500)).plugins[0]).toMatchObject({ outcome: 'skipped', reason: 'rate limited by the CRM, retrying in 1 s' })
+    expect((await lookups.lookup('caller', '+3', 500)).plugins[0]).toMatchObject({ outcome: 'skipped', reason: 'rate limited by the CRM, retrying in 1 s', kind: 'rate_limited' })
     expect(fake.calls).toEqual(['+1'])
 
     wall.advance(1)
@@ -883,7 +883,7 @@ describe('lookup service: 429 from the CRM', () => {
     const fake = crm((value, signal) => answer(value, signal))
     const lookups = service([fake.client], { cache: false, now: wall.read, breaker: { failures: 2, openMs: 60_000 } })
     for (const value of ['+1', '+2', '+3']) {
-      expect((await lookups.lookup('caller', value, 500)).plugins[0]).toMatchObject({ outcome: 'error', reason: '429' })
+      expect((await lookups.lookup('caller', value, 500)).plugins[0]).toMatchObject({ outcome: 'error', reason: '429', kind: 'rate_limited' })
       wall.advance(100)
     }
     answer = finds(contact('c-1'))
@@ -899,14 +899,14 @@ describe('lookup service: circuit breaker', () => {
     const fake = crm(fails('HubSpot 500'))
     const lookups = service([fake.client], { cache: false, breaker: { failures: 3, openMs: 200 } })
     for (const value of ['+1', '+2', '+3']) {
-      expect((await lookups.lookup('caller', value, 500)).plugins[0]).toMatchObject({ outcome: 'error', reason: 'HubSpot 500' })
+      expect((await lookups.lookup('caller', value, 500)).plugins[0]).toMatchObject({ outcome: 'error', reason: 'HubSpot 500', kind: 'error' })
     }
     const skipped = await lookups.lookup('caller', '+4', 500)
     expect(skipped).toEqual({
       key: 'caller',
       outcome: 'error',
       reason: `crm-1: ${open}`,
-      plugins: [{ plugin: 'crm-1', outcome: 'skipped', ms: expect.any(Number), reason: open }],
+      plugins: [{ plugin: 'crm-1', outcome: 'skipped', ms: expect.any(Number), reason: open, kind: 'circuit_open' }],
       ms: expect.any(Number),
     })
     expect((await lookups.lookup('caller', '+5', 500)).plugins[0]?.reason).toBe(open)
@@ -933,8 +933,8 @@ describe('lookup service: circuit breaker', () => {
     const lookups = service([fake.client], { cache: false, breaker: { failures: 2, openMs: 100 } })
     for (const value of ['+1', '+2']) await lookups.lookup('caller', value, 500)
     await sleep(120)
-    expect((await lookups.lookup('caller', '+3', 500)).plugins[0]).toMatchObject({ outcome: 'error', reason: 'HubSpot 500' })
-    expect((await lookups.lookup('caller', '+4', 500)).plugins[0]).toMatchObject({ outcome: 'skipped', reason: open })
+    expect((await lookups.lookup('caller', '+3', 500)).plugins[0]).toMatchObject({ outcome: 'error', reason: 'HubSpot 500', kind: 'error' })
+    expect((await lookups.lookup('caller', '+4', 500)).plugins[0]).toMatchObject({ outcome: 'skipped', reason: open, kind: 'circuit_open' })
     expect(fake.calls).toEqual(['+1', '+2', '+3'])
     answer = finds(contact('c-1'))
     await sleep(120)
@@ -953,8 +953,8 @@ describe('lookup service: circuit breaker', () => {
       throw new Error('still down')
     }
     const [trial, other] = await Promise.all([lookups.lookup('caller', '+2', 500), lookups.lookup('caller', '+3', 500)])
-    expect(trial.plugins[0]).toMatchObject({ outcome: 'error', reason: 'still down' })
-    expect(other.plugins[0]).toMatchObject({ outcome: 'skipped', reason: open })
+    expect(trial.plugins[0]).toMatchObject({ outcome: 'error', reason: 'still down', kind: 'error' })
+    expect(other.plugins[0]).toMatchObject({ outcome: 'skipped', reason: open, kind: 'circuit_open' })
     expect(fake.calls).toEqual(['+1', '+2'])
   })
 
@@ -969,8 +969,8 @@ describe('lookup service: circuit breaker', () => {
     answer = fails()
     await lookups.lookup('caller', '+4', 500)
     await lookups.lookup('caller', '+5', 500)
-    expect((await lookups.lookup('caller', '+6', 500)).plugins[0]).toMatchObject({ outcome: 'error', reason: 'CRM down' })
-    expect((await lookups.lookup('caller', '+7', 500)).plugins[0]).toMatchObject({ outcome: 'skipped', reason: open })
+    expect((await lookups.lookup('caller', '+6', 500)).plugins[0]).toMatchObject({ outcome: 'error', reason: 'CRM down', kind: 'error' })
+    expect((await lookups.lookup('caller', '+7', 500)).plugins[0]).toMatchObject({ outcome: 'skipped', reason: open, kind: 'circuit_open' })
     expect(fake.calls).toEqual(['+1', '+2', '+3', '+4', '+5', '+6'])
   })
 
@@ -978,9 +978,9 @@ describe('lookup service: circuit breaker', () => {
     const fake = crm(hangs, { timeoutMs: 20 })
     const lookups = service([fake.client], { cache: false, breaker: { failures: 2, openMs: 60_000 } })
     for (const value of ['+1', '+2']) {
-      expect((await lookups.lookup('caller', value, 500)).plugins[0]).toMatchObject({ outcome: 'error', reason: 'no answer within 20 ms' })
+      expect((await lookups.lookup('caller', value, 500)).plugins[0]).toMatchObject({ outcome: 'error', reason: 'no answer within 20 ms', kind: 'timeout' })
     }
-    expect((await lookups.lookup('caller', '+3', 500)).plugins[0]).toMatchObject({ outcome: 'skipped', reason: open })
+    expect((await lookups.lookup('caller', '+3', 500)).plugins[0]).toMatchObject({ outcome: 'skipped', reason: open, kind: 'circuit_open' })
     expect(fake.calls).toEqual(['+1', '+2'])
   })
 
@@ -992,7 +992,7 @@ describe('lookup service: circuit breaker', () => {
     const result = await lookups.lookup('caller', '+2', 500)
     expect(result).toMatchObject({ outcome: 'found', contact: { id: 'b-1' } })
     expect(result.plugins).toMatchObject([
-      { plugin: 'crm-1', outcome: 'skipped', reason: open },
+      { plugin: 'crm-1', outcome: 'skipped', reason: open, kind: 'circuit_open' },
       { plugin: 'crm-2', outcome: 'found' },
     ])
     expect(broken.calls).toEqual(['+1'])
