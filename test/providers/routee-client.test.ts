@@ -1,5 +1,9 @@
+import { execFile } from 'node:child_process'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createRouteeClient } from '../../src/providers/routee/routee-client.ts'
+import { routeeCall } from '../../src/runtime/routee-call.ts'
 import { type FakeRoutee, startFakeRoutee } from '../helpers/fake-routee.ts'
 import { startTestServer, type TestServer } from '../helpers/test-server.ts'
 import { isRouteeDialPlan } from './routee-answer.ts'
@@ -192,13 +196,16 @@ describe('POST /admin/routee/calls', () => {
 })
 
 describe('npm run routee:call', () => {
-  it('asks the running service to start the call and prints its answer', async () => {
-    const { execFile } = await import('node:child_process')
-    const { promisify } = await import('node:util')
-    const fake = await startFakeRoutee()
-    const server = await startTestServer({
+  const ADMIN = 'cli-admin-token-0123456789'
+  const CLI = fileURLToPath(new URL('../../src/runtime/routee-call.ts', import.meta.url))
+  let fake: FakeRoutee
+  let server: TestServer
+  beforeAll(async () => {
+    fake = await startFakeRoutee()
+    server = await startTestServer({
+      seed: false,
       env: {
-        ADMIN_TOKEN: 'cli-admin-token-0123456789',
+        ADMIN_TOKEN: ADMIN,
         ROUTEE_APP_ID: fake.applicationId,
         ROUTEE_APP_SECRET: fake.applicationSecret,
         ROUTEE_AUTH_URL: fake.url,
@@ -206,16 +213,113 @@ describe('npm run routee:call', () => {
         ROUTEE_CALLER_ID: '+302111234567',
       },
     })
+  })
+  afterAll(async () => {
+    await server.close()
+    await fake.close()
+  })
+
+  /** The command as npm runs it: its own process, exit code and both streams. */
+  const runCli = (args: string[], env: Record<string, string> = {}) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } }, (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
+      )
+    })
+
+  it('a service that is not running: one line that says where, why and what to check, exit code 1, no stack', async () => {
+    const port = await closedPort()
+    const { code, stdout, stderr } = await runCli(['--to', '+306911111111', '--url', `http://127.0.0.1:${port}`], { ADMIN_TOKEN: ADMIN })
+    expect(code).toBe(1)
+    expect(stdout).toBe('')
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1)
+    expect(stderr).toContain(`cannot reach the service at http://127.0.0.1:${port} (from --url): connection refused`)
+    expect(stderr).toContain('Is it running (npm start)?')
+    expect(stderr).toContain('--url')
+    expect(stderr).not.toMatch(/\bat .+:\d+:\d+/)
+  })
+
+  // The rest in-process (the function the command runs, minus printing), against real services configured each way.
+  const cli = (url: string, args: string[] = ['--to', '+306911111111'], env: Record<string, string> = { ADMIN_TOKEN: ADMIN }) =>
+    routeeCall([...args, '--url', url], env)
+
+  it('asks the running service to start the call and prints its answer', async () => {
+    const result = await cli(server.url)
+    expect(result.err).toBeUndefined()
+    expect(result.code).toBe(0)
+    expect(JSON.parse(result.out ?? '')).toEqual({ trackingId: 'tracking-1', to: '+306911111111', from: '+302111234567' })
+    expect(fake.conversations).toHaveLength(1)
+  })
+
+  it('a wrong ADMIN_TOKEN: 401, and which token to set', async () => {
+    const result = await cli(server.url, undefined, { ADMIN_TOKEN: 'wrong-token-wrong-token' })
+    expect(result).toEqual({
+      code: 1,
+      err: `routee:call: ${server.url}/admin/routee/calls answered HTTP 401 UNAUTHORIZED: a valid bearer token is required. ADMIN_TOKEN here must be the ADMIN_TOKEN the service runs with.`,
+    })
+  })
+
+  it("bad input: 400 with the service's reason", async () => {
+    const before = fake.conversations.length
+    const result = await cli(server.url, ['--to', 'abc'])
+    expect(result.code).toBe(1)
+    expect(result.err).toContain('answered HTTP 400 BAD_REQUEST: to: is not a phone number. Check --to')
+    expect(fake.conversations.length).toBe(before)
+  })
+
+  it('the admin API off (no ADMIN_TOKEN on the service): 404, and how to turn it on', async () => {
+    const off = await startTestServer({ seed: false })
     try {
-      const cli = new URL('../../src/runtime/routee-call.ts', import.meta.url).pathname
-      const { stdout } = await promisify(execFile)(process.execPath, [cli, '--to', '+306911111111', '--url', server.url], {
-        env: { ...process.env, ADMIN_TOKEN: 'cli-admin-token-0123456789' },
-      })
-      expect(JSON.parse(stdout)).toEqual({ trackingId: 'tracking-1', to: '+306911111111', from: '+302111234567' })
-      expect(fake.conversations).toHaveLength(1)
+      const result = await cli(off.url)
+      expect(result.code).toBe(1)
+      expect(result.err).toMatch(/answered HTTP 404 DISABLED: .*\. The admin API is off: start the service with ADMIN_TOKEN set\.$/)
     } finally {
-      await server.close()
-      await fake.close()
+      await off.close()
     }
   })
+
+  it('Routee not configured on the service: 503, and which settings it needs', async () => {
+    const bare = await startTestServer({ seed: false, env: { ADMIN_TOKEN: ADMIN } })
+    try {
+      const result = await cli(bare.url)
+      expect(result.code).toBe(1)
+      expect(result.err).toMatch(
+        /answered HTTP 503 NOT_CONFIGURED: .*\. Routee is not configured on the service: set ROUTEE_APP_ID and ROUTEE_APP_SECRET where it runs\.$/,
+      )
+    } finally {
+      await bare.close()
+    }
+  })
+
+  it('an address that is not the service: 404, and to check --url', async () => {
+    const result = await cli(`${fake.url}/elsewhere`)
+    expect(result.code).toBe(1)
+    expect(result.err).toContain(
+      `${fake.url}/elsewhere/admin/routee/calls answered HTTP 404: {"code":"404"}. Is ${fake.url} the ivr-crm-router service (check --url)?`,
+    )
+  })
+
+  it('a command line without --to or ADMIN_TOKEN prints the usage, exit code 2', async () => {
+    expect(await routeeCall(['--to', '+306911111111'], {})).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/^ADMIN_TOKEN is not set\nusage: /),
+    })
+    expect(await routeeCall([], { ADMIN_TOKEN: ADMIN })).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/^--to is required\nusage: /),
+    })
+    expect(await routeeCall(['--nope'], { ADMIN_TOKEN: ADMIN })).toMatchObject({ code: 2, err: expect.stringContaining('usage: ') })
+  })
 })
+
+/** A port on 127.0.0.1 that nothing listens on: taken from the OS, then released. */
+const closedPort = () =>
+  new Promise<number>((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      probe.close(() => resolve(port))
+    })
+  })
