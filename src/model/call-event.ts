@@ -1,7 +1,10 @@
 import type { Contact } from './contact.ts'
 
-export const PROVIDER_IDS = ['voicenter', 'routee', 'voipnow', 'stringee', 'ringcentral'] as const
-export type ProviderId = (typeof PROVIDER_IDS)[number]
+/**
+ * A provider's id: its webhook path (/webhooks/<id>) and what rules' `provider` column names. Any kebab-case
+ * text: the registry (src/providers/index.ts) lists the built-in ones, and a build may add its own.
+ */
+export type ProviderId = string
 
 /** One webhook request, whatever provider sent it. */
 export interface CallEvent {

@@ -13,6 +13,7 @@ import { seedDemoData } from '../db/demo-seed.ts'
 import { createRetention, retentionSettings, startRetentionTimer } from '../db/retention.ts'
 import * as schema from '../db/schema.ts'
 import { createLogger, errorMessage, type Logger } from '../lib/logger.ts'
+import type { ProviderDefinition } from '../providers/provider.ts'
 
 const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url))
 export const DEFAULT_DATABASE_PATH = './data/ivr-crm-router.db'
@@ -38,6 +39,8 @@ export const openDatabase = (path: string): NodeDatabase => {
 export interface NodeServerOptions {
   env?: Record<string, string | undefined>
   plugins?: readonly CrmPlugin[]
+  /** The telephony providers served. @default the registry's (src/providers/index.ts) */
+  providers?: readonly ProviderDefinition[]
   log?: Logger
   clock?: () => Date
   /** 0 picks a free port. */
@@ -68,6 +71,7 @@ export const startNodeServer = async (options: NodeServerOptions = {}): Promise<
     db: database.db,
     env,
     plugins: options.plugins ?? builtinPlugins,
+    providers: options.providers,
     log,
     clock: options.clock,
     metrics: true,
