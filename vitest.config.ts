@@ -1,6 +1,10 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
 import { defineConfig } from 'vitest/config'
 
+// What the service logs while tests run (the Node servers' JSON lines, the Worker's console in workerd) is
+// shown for failing tests only; TEST_LOGS=1 shows it for every test.
+const showLogs = /^(1|true|yes)$/i.test(process.env.TEST_LOGS ?? '')
+
 // Two runtimes, one suite: Node (real HTTP server, better-sqlite3 files) and workerd (D1), the latter
 // through @cloudflare/vitest-plugin, which runs test files inside the Workers runtime.
 export default defineConfig(async () => {
@@ -10,6 +14,7 @@ export default defineConfig(async () => {
       // Real HTTP servers and SQLite files per test file; two cores, so keep workers few.
       maxWorkers: 2,
       testTimeout: 20_000,
+      silent: showLogs ? false : 'passed-only',
       projects: [
         {
           extends: true,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import type { CrmPlugin } from '../../src/crm/plugin.ts'
-import type { Logger } from '../../src/lib/logger.ts'
+import { createLogger, type Logger, type LogLevel } from '../../src/lib/logger.ts'
 import { type NodeServer, startNodeServer } from '../../src/runtime/node.ts'
 
 import { MONDAY_MORNING } from './clock.ts'
@@ -16,12 +16,17 @@ export interface LogEntry {
   fields?: Record<string, unknown>
 }
 
+/**
+ * A logger whose entries the test reads, also written as the service's JSON lines to the console (at
+ * LOG_LEVEL, info by default): vitest prints them for a failing test only, or for all with TEST_LOGS=1.
+ */
 export const recordingLogger = () => {
   const entries: LogEntry[] = []
-  const at =
-    (level: string) =>
-    (message: string, fields?: Record<string, unknown>) =>
-      entries.push({ level, message, fields })
+  const echo = createLogger((process.env.LOG_LEVEL as LogLevel) || 'info')
+  const at = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
+    entries.push({ level, message, fields })
+    echo[level](message, fields)
+  }
   const log: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
   return { log, entries }
 }
