@@ -71,6 +71,9 @@ const HTTP_ERROR_CODES: Record<number, ErrorCode> = {
  * AppErrors included.
  */
 export const createAdminApi = ({ db, config, log, router, adapters, capabilities, mount = [] }: AdminApiOptions) => {
+  for (const { path } of mount) {
+    if (!MOUNT_PATH.test(path)) throw new Error(`admin mount "${path}": must be a path such as /routee`)
+  }
   const admin = new Hono()
   const held = capabilities ?? Object.fromEntries(Object.entries(adapters).map(([id, provider]) => [id, provider.capabilities]))
 
@@ -107,10 +110,7 @@ export const createAdminApi = ({ db, config, log, router, adapters, capabilities
   admin.route('/', directoryRoutes({ db, log, defaultCountry: config.DEFAULT_COUNTRY }))
   admin.route('/', simulateRoutes({ router, providers: adapters }))
   admin.route('/', decisionRoutes({ db, log, defaultCountry: config.DEFAULT_COUNTRY, batchSize: config.RETENTION_BATCH_SIZE }))
-  for (const { path, app } of mount) {
-    if (!MOUNT_PATH.test(path)) throw new Error(`admin mount "${path}": must be a path such as /routee`)
-    admin.route(path, app)
-  }
+  for (const { path, app } of mount) admin.route(path, app)
 
   // Built from the routes above (the mounted ones included), once, on the first request.
   admin.get(

@@ -16,7 +16,7 @@ describe('admin API', () => {
     const response = await fetch(`${server.url}/admin${path}`, {
       method,
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     })
     const text = await response.text()
     return { status: response.status, body: text ? JSON.parse(text) : undefined }
@@ -44,6 +44,40 @@ describe('admin API', () => {
     })
   })
 
+  describe('errors', () => {
+    it('every error is answered in the one shape', async () => {
+      expect(await call('GET', '/rules', undefined, null)).toEqual({
+        status: 401,
+        body: { error: { code: 'UNAUTHORIZED', message: 'a valid bearer token is required' } },
+      })
+      expect(await call('GET', '/rules/9999')).toEqual({
+        status: 404,
+        body: { error: { code: 'NOT_FOUND', message: 'no rule with that id' } },
+      })
+      expect(await call('DELETE', '/menu-keys/9999')).toEqual({
+        status: 404,
+        body: { error: { code: 'NOT_FOUND', message: 'no menu key with that id' } },
+      })
+      expect(await call('GET', '/rules/abc')).toEqual({
+        status: 400,
+        body: { error: { code: 'BAD_REQUEST', message: 'id: must be a number' } },
+      })
+      expect(await call('GET', '/calls/voicenter/nobody')).toEqual({
+        status: 404,
+        body: { error: { code: 'NOT_FOUND', message: 'no decisions for that call' } },
+      })
+    })
+
+    it('malformed JSON is a 400 that says so, not a 500', async () => {
+      const before = count('rules')
+      expect(await call('POST', '/rules', '{"action": "go_to_layer", ')).toEqual({
+        status: 400,
+        body: { error: { code: 'BAD_REQUEST', message: 'body: is not valid JSON' } },
+      })
+      expect(count('rules')).toBe(before)
+    })
+  })
+
   describe('rules', () => {
     it('create, get, list, patch and delete round-trip, and the live service uses the new rule', async () => {
       const created = await call('POST', '/rules', {
@@ -56,7 +90,13 @@ describe('admin API', () => {
         options: { caller_name: 'Layer nine' },
       })
       expect(created.status).toBe(201)
-      expect(created.body).toMatchObject({ name: 'Layer 9 to 40', from_layer: '9', to_layer: '40', enabled: 1, options: { caller_name: 'Layer nine' } })
+      expect(created.body).toMatchObject({
+        name: 'Layer 9 to 40',
+        from_layer: '9',
+        to_layer: '40',
+        enabled: 1,
+        options: { caller_name: 'Layer nine' },
+      })
       const id = created.body.id as number
       expect((await call('GET', `/rules/${id}`)).body).toEqual(created.body)
       const list = await call('GET', '/rules')
@@ -136,6 +176,113 @@ describe('admin API', () => {
     })
   })
 
+  describe('provider capabilities', () => {
+    const NO_LAYERS = [
+      'routee: has no go_to_layer (give options.providers.routee)',
+      'stringee: has no go_to_layer (give options.providers.stringee)',
+      'ringcentral: has no go_to_layer (give options.providers.ringcentral)',
+    ]
+    const layerRule = { name: 'Layer 8 to sales', priority: 2, from_layer: 8, identify_by: 'none', action: 'go_to_layer', to_layer: 40 }
+
+    it('a rule some providers cannot answer is saved, and create, get, change and list say which', async () => {
+      const created = await call('POST', '/rules', layerRule)
+      expect(created).toMatchObject({ status: 201, body: { warnings: NO_LAYERS } })
+      const id = created.body.id as number
+      expect((await call('GET', `/rules/${id}`)).body.warnings).toEqual(NO_LAYERS)
+      expect((await call('GET', '/rules')).body.find((rule: { id: number }) => rule.id === id)).toMatchObject({
+        problem: null,
+        warnings: NO_LAYERS,
+      })
+      const spoken = { action: 'hangup', say: 'text:Sales is closed.' }
+      const answered = await call('PATCH', `/rules/${id}`, {
+        options: {
+          providers: {
+            routee: spoken,
+            stringee: spoken,
+            ringcentral: { action: 'hangup', say: 'recording:https://example.com/closed.wav' },
+          },
+        },
+      })
+      expect(answered).toMatchObject({ status: 200, body: { warnings: [] } })
+      await call('DELETE', `/rules/${id}`)
+    })
+
+    it('refuses a rule that can answer on none of the providers it applies to, and changes nothing', async () => {
+      const before = count('rules')
+      expect(await call('POST', '/rules', { ...layerRule, provider: 'routee, stringee' })).toEqual({
+        status: 400,
+        body: {
+          error: {
+            code: 'BAD_REQUEST',
+            message:
+              'action: no provider this rule applies to can answer "go_to_layer" (routee, stringee) — give options.providers.<id> or scope the rule with provider',
+          },
+        },
+      })
+      expect(
+        (await call('POST', '/rules', { ...layerRule, action: 'dial', to_layer: null, dial: 'extension:101', provider: 'routee' })).body
+          .error.message,
+      ).toBe(
+        'dial: no provider this rule applies to can dial extension targets (routee) — give options.providers.<id> or scope the rule with provider',
+      )
+      expect(count('rules')).toBe(before)
+    })
+
+    it('refuses a change that would leave a rule no provider can answer', async () => {
+      const created = await call('POST', '/rules', { ...layerRule, provider: 'voicenter' })
+      expect(created).toMatchObject({ status: 201, body: { warnings: [] } })
+      const response = await call('PATCH', `/rules/${created.body.id}`, { provider: 'routee' })
+      expect(response.status).toBe(400)
+      expect(response.body.error.message).toContain('action: no provider this rule applies to can answer "go_to_layer" (routee)')
+      expect((await call('GET', `/rules/${created.body.id}`)).body.provider).toBe('voicenter')
+      await call('DELETE', `/rules/${created.body.id}`)
+    })
+
+    it('refuses a scope naming a provider that is not registered', async () => {
+      expect((await call('POST', '/rules', { ...layerRule, provider: 'voicenter, skype' })).body.error).toEqual({
+        code: 'BAD_REQUEST',
+        message: 'provider: "skype" is not a registered provider (voicenter, routee, voipnow, stringee, ringcentral)',
+      })
+    })
+
+    it('holds fallbacks and menu keys to the same policy', async () => {
+      const before = [count('fallbacks'), count('menu_keys')]
+      expect(
+        (await call('POST', '/fallbacks', { provider: 'voipnow', action: 'dial', dial: 'phone:+972501234567' })).body.error.message,
+      ).toBe(
+        'action: no provider this fallback applies to can answer "dial" (voipnow) — give options.providers.<id> or scope the fallback with provider',
+      )
+      expect(
+        (await call('POST', '/menu-keys', { layer: 6, key: '1', provider: 'routee', action: 'queue', target: 31 })).body.error.message,
+      ).toBe('action: no provider this menu key applies to can answer "go_to_layer" (routee) — scope the key with provider')
+      expect([count('fallbacks'), count('menu_keys')]).toEqual(before)
+      const key = await call('POST', '/menu-keys', {
+        layer: 6,
+        key: '1',
+        provider: 'voicenter, routee',
+        action: 'phone',
+        target: '+972541234567',
+      })
+      expect(key).toMatchObject({ status: 201, body: { warnings: [] } })
+      const queue = await call('PATCH', `/menu-keys/${key.body.id}`, { action: 'queue', target: 31 })
+      expect(queue).toMatchObject({
+        status: 200,
+        body: { warnings: ["routee: has no go_to_layer (set the key's provider to leave routee out)"] },
+      })
+    })
+
+    it('the demo rows answer on every provider they apply to', async () => {
+      for (const [table, demoRows] of [
+        ['/rules', 8],
+        ['/fallbacks', 2],
+      ] as const) {
+        for (const row of (await call('GET', table)).body.filter((row: { id: number }) => row.id <= demoRows)) {
+          expect([table, row.id, row.problem, row.warnings]).toEqual([table, row.id, null, []])
+        }
+      }
+    })
+  })
+
   describe('simulator', () => {
     it('answers exactly what the live endpoint answers, with the trace and no side effects', async () => {
       const decisionsBefore = count('decisions')
@@ -164,20 +311,33 @@ describe('admin API', () => {
     })
 
     it('simulates a Routee call and a time of day', async () => {
-      const saturday = await call('POST', '/simulate', { provider: 'routee', caller: '+972501234567', did: '+302111234567', at: '2026-11-28T09:00:00Z' })
+      const saturday = await call('POST', '/simulate', {
+        provider: 'routee',
+        caller: '+972501234567',
+        did: '+302111234567',
+        at: '2026-11-28T09:00:00Z',
+      })
       expect(saturday.body.rule.name).toBe('Closed on Saturday: voicemail')
       expect(saturday.body.answer.body.verbs[0].message.text).toBe('We are closed on Saturdays. Please call again tomorrow.')
     })
 
     it('refuses an unknown provider', async () => {
-      expect((await call('POST', '/simulate', { provider: 'skype' })).body.error.message).toBe('provider: must be one of voicenter, routee, voipnow, stringee, ringcentral')
+      expect((await call('POST', '/simulate', { provider: 'skype' })).body.error.message).toBe(
+        'provider: must be one of voicenter, routee, voipnow, stringee, ringcentral',
+      )
     })
   })
 
   describe('decision log', () => {
     it('filters by caller, rule and outcome; masks numbers unless asked; shows one call in order', async () => {
-      await server.post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '5', DTMF: '999', IVR_UNIQUE_ID: 'log-a', CALLER_ID: '0539876543' }))
-      await server.post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '5', DTMF: '12345678', IVR_UNIQUE_ID: 'log-a', CALLER_ID: '0539876543' }))
+      await server.post(
+        '/webhooks/voicenter',
+        voicenterRequest({ LAYER_ID: '5', DTMF: '999', IVR_UNIQUE_ID: 'log-a', CALLER_ID: '0539876543' }),
+      )
+      await server.post(
+        '/webhooks/voicenter',
+        voicenterRequest({ LAYER_ID: '5', DTMF: '12345678', IVR_UNIQUE_ID: 'log-a', CALLER_ID: '0539876543' }),
+      )
       await server.settle()
       const byCaller = (await call('GET', '/decisions?caller=0539876543')).body
       expect(byCaller.map((row: { call_id: string }) => row.call_id)).toEqual(['log-a', 'log-a'])
@@ -212,7 +372,10 @@ describe('admin API', () => {
       expect(response.status).toBe(200)
       const document = (await response.json()) as {
         openapi: string
-        paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { required?: string[]; properties?: object } }> } }>>
+        paths: Record<
+          string,
+          Record<string, { requestBody?: { content: Record<string, { schema: { required?: string[]; properties?: object } }> } }>
+        >
       }
       expect(document.openapi).toBe('3.1.0')
       const validation = await new Validator().validate(document as never)
@@ -224,6 +387,53 @@ describe('admin API', () => {
       const ruleBody = document.paths['/rules']?.post?.requestBody?.content['application/json']?.schema
       expect(ruleBody?.required).toEqual(['action'])
       expect(Object.keys(ruleBody?.properties ?? {})).toContain('contact_match')
+      type Operation = { summary: string; responses: Record<string, { content?: Record<string, { schema: Schema }> }> }
+      type Schema = { properties?: Record<string, Schema & { description?: string; enum?: string[] }>; items?: Schema }
+      const operation = (path: string, method: string) =>
+        (document.paths[path] as unknown as Record<string, Operation>)[method] as Operation
+      const schemaOf = (path: string, method: string, status: number) =>
+        operation(path, method).responses[status]?.content?.['application/json']?.schema
+      for (const [resource, one, many] of [
+        ['/rules', 'a rule', 'rules'],
+        ['/fallbacks', 'a fallback', 'fallbacks'],
+        ['/menu-keys', 'a menu key', 'menu keys'],
+        ['/owners', 'an owner', 'owners'],
+        ['/contacts', 'a contact', 'contacts'],
+      ] as const) {
+        const statuses = (method: string, path = `${resource}/{id}`) => Object.keys(operation(path, method).responses)
+        expect([resource, operation(resource, 'get').summary, operation(resource, 'post').summary]).toEqual([
+          resource,
+          `List ${many}`,
+          `Create ${one}`,
+        ])
+        expect(operation(`${resource}/{id}`, 'patch').summary).toBe(`Change ${one}`)
+        expect(statuses('post', resource), resource).toEqual(['201', '400', '401', '413'])
+        expect(statuses('get'), resource).toEqual(['200', '400', '401', '404'])
+        expect(statuses('patch'), resource).toEqual(['200', '400', '401', '404', '413'])
+        expect(statuses('delete'), resource).toEqual(['204', '400', '401', '404'])
+        for (const status of [400, 404]) {
+          expect(
+            schemaOf(`${resource}/{id}`, 'delete', status)?.properties?.error?.properties?.code?.enum,
+            `${resource} ${status}`,
+          ).toContain('NOT_FOUND')
+        }
+        expect(schemaOf(resource, 'post', 413)?.properties?.error?.properties?.code?.enum).toContain('PAYLOAD_TOO_LARGE')
+      }
+      for (const [path, methods] of Object.entries(document.paths)) {
+        for (const [method, described] of Object.entries(methods as unknown as Record<string, Operation>)) {
+          expect(described.summary, `${method} ${path}`).not.toMatch(
+            /one of|^(Get|Create|Change|Delete) (rules|fallbacks|menu keys|owners|contacts)$/,
+          )
+        }
+      }
+      // Answers carry the capability warnings, and list items say why a row is skipped.
+      for (const resource of ['/rules', '/fallbacks', '/menu-keys']) {
+        expect(schemaOf(resource, 'post', 201)?.properties?.warnings?.description, resource).toContain('cannot answer on')
+        expect(Object.keys(schemaOf(resource, 'get', 200)?.items?.properties ?? {}), resource).toEqual(
+          expect.arrayContaining(['warnings', 'problem']),
+        )
+      }
+      expect(schemaOf('/owners', 'post', 201)?.properties?.warnings).toBeUndefined()
       const docs = await fetch(`${server.url}/admin/docs`)
       expect(docs.status).toBe(200)
       expect(await docs.text()).toContain('/admin/openapi.json')
@@ -244,8 +454,7 @@ describe('key-press menus', () => {
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     })
-  const press = async (dtmf: string) =>
-    (await server.post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '7', DTMF: dtmf }))).json()
+  const press = async (dtmf: string) => (await server.post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '7', DTMF: dtmf }))).json()
 
   it('keys, EMPTY_KEY and INVALID_KEY each lead to their action', async () => {
     for (const key of [
@@ -267,14 +476,17 @@ describe('key-press menus', () => {
   })
 
   it('refuses keys and actions Stringee-style menus do not have, and targets that are missing', async () => {
-    expect(((await (await post('/menu-keys', { layer: 7, key: '10', action: 'hangup' })).json()) as { error: { message: string } }).error.message).toContain(
-      'key: must be one of 0, 1',
-    )
-    expect(((await (await post('/menu-keys', { layer: 7, key: '4', action: 'voicemail' })).json()) as { error: { message: string } }).error.message).toContain(
-      'action: must be one of go_to_layer',
-    )
-    expect(((await (await post('/menu-keys', { layer: 7, key: '4', action: 'extension' })).json()) as { error: { message: string } }).error.message).toBe(
-      'target: extension needs a target',
-    )
+    expect(
+      ((await (await post('/menu-keys', { layer: 7, key: '10', action: 'hangup' })).json()) as { error: { message: string } }).error
+        .message,
+    ).toContain('key: must be one of 0, 1')
+    expect(
+      ((await (await post('/menu-keys', { layer: 7, key: '4', action: 'voicemail' })).json()) as { error: { message: string } }).error
+        .message,
+    ).toContain('action: must be one of go_to_layer')
+    expect(
+      ((await (await post('/menu-keys', { layer: 7, key: '4', action: 'extension' })).json()) as { error: { message: string } }).error
+        .message,
+    ).toBe('target: extension needs a target')
   })
 })
