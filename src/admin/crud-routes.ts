@@ -49,7 +49,10 @@ export const crudRoutes = <Row extends { id: number }>(options: CrudOptions<Row>
   /** The row as answered, with the check's warnings when the table has them. */
   const answer = (row: Row, verdict = check?.(row)) => ({ ...fromRow(row), ...(verdict?.warnings ? { warnings: verdict.warnings } : {}) })
   const listItem: v.GenericSchema = check
-    ? v.object({ ...view.entries, problem: v.pipe(v.nullable(v.string()), v.description('Why the service skips this row; null when it can use it')) })
+    ? v.object({
+        ...view.entries,
+        problem: v.pipe(v.nullable(v.string()), v.description('Why the service skips this row; null when it can use it')),
+      })
     : view
 
   return new Hono()

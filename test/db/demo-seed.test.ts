@@ -1,4 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { seedDemoData } from '../../src/db/demo-seed.ts'
+import { PROVIDER_CAPABILITIES } from '../../src/providers/capabilities.ts'
+import { judgeCapabilities } from '../../src/rules/capability-check.ts'
+import { loadRuleSnapshot } from '../../src/rules/rule-cache.ts'
+import { openDatabase } from '../../src/runtime/node.ts'
 import caseExample from '../fixtures/voicenter/case-example.json' with { type: 'json' }
 import layerInput from '../fixtures/voicenter/layer-input.json' with { type: 'json' }
 import { startTestServer, type TestServer, voicenterRequest } from '../helpers/test-server.ts'
@@ -111,5 +119,25 @@ describe('the demo data answers the Voicenter docs examples', () => {
       LAYER: 30,
       CUSTOM_DATA: {},
     })
+  })
+})
+
+describe('the demo data on every provider', () => {
+  it('every demo rule and fallback can answer on every provider it applies to (rules:check passes it with no warning)', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'demo-seed-'))
+    const { sqlite, db } = openDatabase(join(directory, 'demo.db'))
+    try {
+      expect(await seedDemoData(db)).toBe(true)
+      const snapshot = await loadRuleSnapshot(db, { timeZone: 'UTC' })
+      expect([snapshot.rules.length, snapshot.fallbacks.length, snapshot.invalid]).toEqual([8, 2, []])
+      const verdicts = [
+        ...snapshot.rules.map((rule) => [rule.name, judgeCapabilities(rule, PROVIDER_CAPABILITIES, 'rule')] as const),
+        ...snapshot.fallbacks.map((row) => [row.name, judgeCapabilities(row, PROVIDER_CAPABILITIES, 'fallback')] as const),
+      ]
+      for (const [name, verdict] of verdicts) expect([name, verdict]).toEqual([name, { warnings: [] }])
+    } finally {
+      sqlite.close()
+      rmSync(directory, { recursive: true, force: true })
+    }
   })
 })
