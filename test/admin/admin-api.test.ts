@@ -321,6 +321,13 @@ describe('admin API', () => {
       expect(saturday.body.answer.body.verbs[0].message.text).toBe('We are closed on Saturdays. Please call again tomorrow.')
     })
 
+    it('refuses a request that is not a call step, in the one error shape', async () => {
+      const status = { messageId: 'm-1', conversationTrackingId: 'c-1', status: { name: 'Completed' } }
+      const response = await call('POST', '/simulate', { provider: 'routee', request: status })
+      expect(response.status).toBe(400)
+      expect(response.body.error).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/^request: /) })
+    })
+
     it('refuses an unknown provider', async () => {
       expect((await call('POST', '/simulate', { provider: 'skype' })).body.error.message).toBe(
         'provider: must be one of voicenter, routee, voipnow, stringee, ringcentral',
