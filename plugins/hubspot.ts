@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache'
 import * as v from 'valibot'
 import { type CallLogEntry, type Contact, type ContactOwner, definePlugin, owners, RateLimitedError } from '../src/crm/plugin.ts'
 import { withDeadline } from '../src/lib/deadline.ts'
-import { envCountry, envFlag, envInteger, envList, envText } from '../src/lib/env-schema.ts'
+import { envCountry, envFlag, envInteger, envList, envText, setting } from '../src/lib/env-schema.ts'
 import { nationalDialForm, nationalNumber, toE164 } from '../src/lib/phone.ts'
 
 /**
@@ -20,25 +20,18 @@ export const hubspot = () =>
     version: '1.0.0',
     envPrefix: 'HUBSPOT_',
     config: v.object({
-      accessToken: v.pipe(v.string('HUBSPOT_ACCESS_TOKEN is required (a private app token)'), v.trim(), v.nonEmpty()),
-      /** Tests point this at a fake server. */
-      baseUrl: v.pipe(envText('https://api.hubapi.com'), v.url('must be a URL')),
-      /** Extra contact properties to read; they become the contact's free fields. */
-      properties: envList('company,email,lifecyclestage'),
-      /** The contact property holding the PIN / account number callers type; unset = no PIN lookups. */
-      pinProperty: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
-      segmentProperty: envText('hs_lead_status'),
-      /** A multi-select property whose values (separated by ;) become tags. */
-      tagsProperty: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
-      /** Country of numbers stored without an international prefix. */
-      defaultCountry: envCountry('IL'),
-      /** The longest one lookup may take, so the next plugin in the chain still gets a turn. */
-      timeoutMs: envInteger(1200, 50),
-      /** HubSpot allows 4 CRM searches per second per token. */
-      searchesPerSecond: envInteger(4, 1),
-      ownerTimeoutMs: envInteger(400, 50),
-      ownerCacheSeconds: envInteger(3600, 0),
-      logCalls: envFlag(true),
+      accessToken: setting(v.pipe(v.string('HUBSPOT_ACCESS_TOKEN is required (a private app token)'), v.trim(), v.nonEmpty()), 'A private app token (required).'),
+      baseUrl: setting(v.pipe(envText('https://api.hubapi.com'), v.url('must be a URL')), "HubSpot's API (tests point it at a fake)."),
+      properties: setting(envList('company,email,lifecyclestage'), "Extra contact properties to read, comma-separated; they become the contact's free fields."),
+      pinProperty: setting(v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())), 'The contact property holding the PIN / account number callers type; unset = no PIN lookups.'),
+      segmentProperty: setting(envText('hs_lead_status'), "The contact property that is the contact's segment."),
+      tagsProperty: setting(v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())), 'A multi-select property whose values (separated by ;) become tags.'),
+      defaultCountry: setting(envCountry('IL'), 'Country of numbers stored without an international prefix.'),
+      timeoutMs: setting(envInteger(1200, 50), 'The longest one lookup may take (ms), so the next plugin in the chain still gets a turn.'),
+      searchesPerSecond: setting(envInteger(4, 1), 'CRM searches per second (HubSpot allows 4 per token).'),
+      ownerTimeoutMs: setting(envInteger(400, 50), "The longest reading a contact's owner may take (ms)."),
+      ownerCacheSeconds: setting(envInteger(3600, 0), 'Seconds owners are kept in memory.'),
+      logCalls: setting(envFlag(true), 'Log each call on the contact as a HubSpot call engagement.'),
     }),
     setup({ config, db, log }) {
       // No limiterOptions and no retries: the client's limiter queues, and its retry sleeps 10 s on a 429;

@@ -36,7 +36,7 @@ export const createBackground = (log: Logger, metrics?: Metrics) => {
       timer = setTimeout(resolve, timeoutMs)
     })
     await Promise.race([Promise.allSettled([...running]), timeout])
-    clearTimeout(timer)
+    if (timer !== undefined) clearTimeout(timer)
   }
 
   return { defer, settle }

@@ -26,5 +26,7 @@ export const withDeadline = <T>(task: (signal: AbortSignal) => Promise<T>, ms: n
       reject(error)
     }
   })
-  return Promise.race([running, deadline]).finally(() => clearTimeout(timer))
+  return Promise.race([running, deadline]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer)
+  })
 }

@@ -6,9 +6,8 @@ import { describeIssues } from '../../lib/issues.ts'
 import { errorMessage } from '../../lib/logger.ts'
 import { toE164 } from '../../lib/phone.ts'
 import type { ProviderServices } from '../provider.ts'
-import type { RouteeHandler } from './index.ts'
 import type { RouteeClient } from './routee-client.ts'
-import { startPinCall } from './routee-pin-call.ts'
+import { type PromptPlanner, startPinCall } from './routee-pin-call.ts'
 
 const OutboundCall = v.object(
   {
@@ -41,7 +40,7 @@ export const outboundCallRoutes = ({
   services,
 }: {
   client: RouteeClient | undefined
-  handler: RouteeHandler
+  handler: PromptPlanner
   config: OutboundCallSettings
   services: ProviderServices
 }) =>

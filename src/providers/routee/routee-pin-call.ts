@@ -1,7 +1,11 @@
 import type { SayItem } from '../../model/call-event.ts'
 import { webhookUrl } from '../call-state-token.ts'
-import type { RouteeHandler } from './index.ts'
 import type { RouteeClient } from './routee-client.ts'
+
+/** What a PIN call needs of the Routee handler: the dial plan that asks for the PIN. */
+export interface PromptPlanner {
+  promptPlan(base: string, step: string, prompt: SayItem[], to: string, from: string): Promise<{ verbs: unknown[] }>
+}
 
 export interface PinCallInput {
   /** E.164 */
@@ -19,7 +23,7 @@ export interface PinCallInput {
  * Calls a number through Routee with the PIN prompt; the digits come back to our COLLECT endpoint and go
  * through the rules like an inbound call's, and call statuses to our status callback.
  */
-export const startPinCall = async (client: RouteeClient, adapter: RouteeHandler, input: PinCallInput) => {
+export const startPinCall = async (client: RouteeClient, adapter: PromptPlanner, input: PinCallInput) => {
   const base = input.baseUrl.replace(/\/+$/, '')
   const prompt: SayItem[] = [{ type: 'text', value: input.prompt }]
   const dialPlan = await adapter.promptPlan(base, input.step, prompt, input.to, input.from)
