@@ -65,4 +65,4 @@ export const configFromEnv = (prefix: string, env: Record<string, string | undef
   return config
 }
 
-const envName = (prefix: string, key: string) => prefix + key.replace(/[A-Z]/g, (char) => `_${char}`).toUpperCase()
+export const envName = (prefix: string, key: string) => prefix + key.replace(/[A-Z]/g, (char) => `_${char}`).toUpperCase()
