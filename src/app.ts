@@ -27,10 +27,9 @@ export const createApp = async ({ recordBeforeAnswer = false, ...options }: AppO
   app.route('/', healthRoutes(service))
   app.route('/webhooks', webhookRoutes(service, { recordBeforeAnswer, background }))
 
-  const providerAdmin = [...providers.values()].flatMap((provider) => (provider.handler.adminRoutes ? [{ path: `/${provider.id}`, app: provider.handler.adminRoutes }] : []))
-  const admin = createAdminApi({ db: options.db, config, log, router, adapters: Object.fromEntries(providers) })
-  for (const { path, app: routes } of providerAdmin) admin.route(path, routes)
-  app.route('/admin', admin)
+  // Each provider's own admin routes (Routee's outbound calls) under /admin/<id>, in the OpenAPI document too.
+  const mount = [...providers.values()].flatMap((provider) => (provider.handler.adminRoutes ? [{ path: `/${provider.id}`, app: provider.handler.adminRoutes }] : []))
+  app.route('/admin', createAdminApi({ db: options.db, config, log, router, adapters: Object.fromEntries(providers), capabilities: service.capabilities, mount }))
   if (metrics) {
     app.get('/metrics', adminToken(config), (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))
   }

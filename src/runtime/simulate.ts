@@ -5,7 +5,7 @@ import { silentLogger } from '../lib/logger.ts'
 import { DEFAULT_DATABASE_PATH, openDatabase } from './node.ts'
 
 /**
- * `npm run simulate -- --provider voicenter --did 0722776772 --caller 0501234567 --dtmf 1234 --layer 5
+ * `npm run simulate -- --provider voicenter|routee|voipnow|stringee|<any registered id> --did 0722776772 --caller 0501234567 --dtmf 1234 --layer 5
  *  --at 2026-11-22T10:00:00Z [--attempt 2] [--db path]`: what the service would answer, and why, with no
  * side effects (nothing is written; the CRM is only read).
  */
@@ -26,7 +26,7 @@ const { sqlite, db } = openDatabase(values.db as string)
 try {
   const service = await createApp({ db, env: process.env, plugins: builtinPlugins, log: silentLogger })
   const result = await service.simulate({
-    provider: values.provider as 'voicenter' | 'routee',
+    provider: values.provider as string,
     did: values.did,
     caller: values.caller,
     dtmf: values.dtmf,
