@@ -14,6 +14,7 @@ import { createRedactor, redactingLogger } from './lib/redactor.ts'
 import type { ProviderCapabilities } from './model/provider-capabilities.ts'
 import { builtinProviders } from './providers/index.ts'
 import type { ActiveProvider, ProviderDefinition } from './providers/provider.ts'
+import { withSafeText } from './providers/safe-render.ts'
 import { createCallRouter } from './routing/call-router.ts'
 import { createRuleCache } from './rules/rule-cache.ts'
 
@@ -129,7 +130,7 @@ export const createService = async ({
         id: definition.id,
         name: definition.name,
         capabilities: definition.capabilities,
-        handler: definition.create(providerSettings.get(definition.id), services),
+        handler: withSafeText(definition.create(providerSettings.get(definition.id), services)),
       },
     ]),
   )

@@ -1,6 +1,6 @@
 import type { CallEvent, Decision, SayItem } from '../model/call-event.ts'
 import { safeText } from '../lib/safe-text.ts'
-import type { RenderExtras } from './provider.ts'
+import type { ProviderHandler, RenderExtras } from './provider.ts'
 
 /**
  * Screen-pop entries per answer. A contact's free fields all become screen-pop data, and a CRM record can
@@ -11,9 +11,9 @@ export const MAX_SCREEN_POP_ENTRIES = 100
 type Render<Answer> = (decision: Decision, event: Partial<CallEvent>, extras?: RenderExtras) => Answer
 
 /**
- * Wraps an adapter's render so that every string it is given, whether it came from a CRM contact (through the
+ * Wraps a provider's render so that every string it is given, whether it came from a CRM contact (through the
  * rules' templates), from the caller's request or from a rule, is safe for the wire and capped (safe-text.ts).
- * Adapters only format: everything they put into an answer comes through here, so no provider format can
+ * Providers only format: everything they put into an answer comes through here, so no provider format can
  * be broken by what a caller or a CRM sends.
  */
 export const safeRender =
@@ -22,13 +22,23 @@ export const safeRender =
     render(safeDecision(decision), safeCallEvent(event), extras?.noInput ? { ...extras, noInput: safeDecision(extras.noInput) } : extras)
 
 /**
- * Wraps an adapter's check so it judges the decision as render will see it: a dial target or a prompt that
+ * Wraps a provider's check so it judges the decision as render will see it: a dial target or a prompt that
  * was nothing but control characters is refused there, and the next rule is tried.
  */
 export const safeCheck =
   (check: (decision: Decision) => string | undefined) =>
   (decision: Decision): string | undefined =>
     check(safeDecision(decision))
+
+/**
+ * A provider's handler as the core uses it: render and check always see cleaned, capped text. Applied by the
+ * service to every provider it creates, so no provider can forget it.
+ */
+export const withSafeText = <Handler extends ProviderHandler>(handler: Handler): Handler => ({
+  ...handler,
+  check: safeCheck(handler.check),
+  render: safeRender(handler.render),
+})
 
 export const safeDecision = (decision: Decision): Decision => {
   switch (decision.action) {

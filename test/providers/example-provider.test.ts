@@ -108,7 +108,7 @@ describe('a provider defined outside src/', () => {
     const typed = (await (await acme.post('/webhooks/acme-ivr', step({ callId: 'flow-1', step: '5', digits: '999' }))).json()) as { actions: unknown[] }
     expect(isAcmeAnswer(typed)).toBe(true)
     const hangup = await acme.post('/webhooks/acme-ivr', { callId: 'flow-1', event: 'hangup', seconds: 42 })
-    expect(await hangup.json()).toEqual({ actions: [] })
+    expect(await hangup.json()).toEqual({ call: '', actions: [] })
     await acme.server.service.drain()
     expect(acme.decisions('flow-1')).toEqual([
       expect.objectContaining({ provider: 'acme-ivr', layer: '1' }),

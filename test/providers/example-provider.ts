@@ -1,9 +1,8 @@
 import * as v from 'valibot'
 import { envCountry, envInteger, setting } from '../../src/lib/env-schema.ts'
 import { toE164 } from '../../src/lib/phone.ts'
-import type { Decision, SayItem } from '../../src/model/call-event.ts'
+import type { CallEvent, Decision, SayItem } from '../../src/model/call-event.ts'
 import { defineProvider, type ProviderAnswer, type ProviderRequest } from '../../src/providers/provider.ts'
-import { safeCheck, safeRender } from '../../src/providers/safe-render.ts'
 import { WireText } from '../../src/providers/wire-text.ts'
 
 /**
@@ -20,7 +19,8 @@ const StepRequest = v.looseObject({
 })
 const HangupRequest = v.looseObject({ callId: v.pipe(WireText, v.nonEmpty()), event: v.literal('hangup'), seconds: v.optional(v.number()) })
 
-const answer = (actions: unknown[]): ProviderAnswer => ({ status: 200, contentType: 'application/json', body: JSON.stringify({ actions }) })
+/** Acme echoes the call id back, as many providers do: what the caller sent reaches the answer. */
+const answer = (actions: unknown[], callId = ''): ProviderAnswer => ({ status: 200, contentType: 'application/json', body: JSON.stringify({ call: callId, actions }) })
 const spoken = (items: SayItem[]) => items.map((item) => (item.type === 'recording' ? { play: item.value } : { say: item.value }))
 
 export const acmeIvr = defineProvider({
@@ -50,27 +50,28 @@ export const acmeIvr = defineProvider({
       }
     }
     const check = (decision: Decision) => (decision.action === 'dial' && decision.targets.length === 0 ? 'dial: no target' : undefined)
-    const render = (decision: Decision): ProviderAnswer => {
+    const render = (decision: Decision, event: Partial<CallEvent>): ProviderAnswer => {
+      const reply = (actions: unknown[]) => answer(actions, event.callId)
       switch (decision.action) {
         case 'go_to_layer':
-          return answer([{ goto: decision.layer, data: decision.customData }])
+          return reply([{ goto: decision.layer, data: decision.customData }])
         case 'say':
-          return answer([...spoken(decision.items), { goto: decision.nextLayer }])
+          return reply([...spoken(decision.items), { goto: decision.nextLayer }])
         case 'collect':
-          return answer([...spoken(decision.prompt), { collect: { step: decision.layer, maxDigits: decision.maxDigits ?? 16 } }])
+          return reply([...spoken(decision.prompt), { collect: { step: decision.layer, maxDigits: decision.maxDigits ?? 16 } }])
         case 'dial':
-          return answer([...spoken(decision.announce), { dial: decision.targets.map((target) => target.value), data: decision.customData }])
+          return reply([...spoken(decision.announce), { dial: decision.targets.map((target) => target.value), data: decision.customData }])
         case 'hangup':
-          return answer([...spoken(decision.items), { hangup: true }])
+          return reply([...spoken(decision.items), { hangup: true }])
         case 'provider_default':
-          return answer([{ fallback: true }])
+          return reply([{ fallback: true }])
       }
     }
     return {
       lookupDeadlineMs: config.ACME_IVR_LOOKUP_DEADLINE_MS,
       classify,
-      check: safeCheck(check),
-      render: safeRender(render),
+      check,
+      render,
       simulatedRequest: ({ did, caller, dtmf, layer }) => ({ method: 'POST', query: {}, body: { callId: 'simulated', from: caller, to: did, step: layer, digits: dtmf } }),
     }
   },
@@ -85,7 +86,7 @@ const Action = v.union([
   v.strictObject({ hangup: v.literal(true) }),
   v.strictObject({ fallback: v.literal(true) }),
 ])
-const Answer = v.strictObject({ actions: v.array(Action) })
+const Answer = v.strictObject({ call: v.string(), actions: v.array(Action) })
 
 export const isAcmeAnswer = (body: unknown) => v.is(Answer, body)
-export const isAcmeFallback = (body: unknown) => isAcmeAnswer(body) && JSON.stringify(body) === '{"actions":[{"fallback":true}]}'
+export const isAcmeFallback = (body: unknown) => isAcmeAnswer(body) && JSON.stringify((body as { actions: unknown }).actions) === '[{"fallback":true}]'

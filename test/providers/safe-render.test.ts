@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Decision } from '../../src/model/call-event.ts'
-import { safeCallEvent, safeDecision } from '../../src/providers/safe-render.ts'
+import { safeCallEvent, safeDecision, withSafeText } from '../../src/providers/safe-render.ts'
 import { createStringee } from '../../src/providers/stringee/index.ts'
 import { createVoicenter } from '../../src/providers/voicenter/index.ts'
 
@@ -36,10 +36,10 @@ describe('safeDecision', () => {
     expect(Object.keys(decision.customData)).toEqual(Array.from({ length: 100 }, (_, index) => `k${index}`))
   })
 
-  it('the adapters check the decision as they will render it: a target of control characters is refused', () => {
+  it('providers check the decision as they will render it: a target of control characters is refused', () => {
     const hostile: Decision = { ...dial, targets: [{ type: 'extension', value: '\u0000\u0001' }] }
-    expect(createVoicenter().check(hostile)).toBe('dial: empty target')
-    expect(createStringee({ stateSecret: 'secret' }).check(hostile)).toBe('dial: empty target')
-    expect(createVoicenter().check(dial)).toBeUndefined()
+    expect(withSafeText(createVoicenter()).check(hostile)).toBe('dial: empty target')
+    expect(withSafeText(createStringee({ stateSecret: 'secret' })).check(hostile)).toBe('dial: empty target')
+    expect(withSafeText(createVoicenter()).check(dial)).toBeUndefined()
   })
 })

@@ -5,7 +5,6 @@ import { withDeadline } from '../../lib/deadline.ts'
 import { isSafeText } from '../../lib/safe-text.ts'
 import { envCountry, envInteger, envSecret, envText, setting } from '../../lib/env-schema.ts'
 import { errorMessage, type Logger } from '../../lib/logger.ts'
-import { safeCheck, safeRender } from '../safe-render.ts'
 import { type Classified, defineProvider, type ProviderAnswer, type ProviderHandler, type ProviderRequest, type ProviderServices } from '../provider.ts'
 import { stepEvent } from '../step-event.ts'
 
@@ -247,8 +246,8 @@ export const createRingCentral = ({
   return {
     lookupDeadlineMs,
     classify,
-    check: safeCheck(check),
-    render: safeRender(render),
+    check,
+    render,
   }
 }
 

@@ -4,7 +4,7 @@ import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
 import { describeIssues } from '../../lib/issues.ts'
 import { envCountry, envInteger, envSecret, envText, setting } from '../../lib/env-schema.ts'
 import { type CallStateToken, createCallStateTokens, stateForCollect, webhookUrl } from '../call-state-token.ts'
-import { safeCallEvent, safeCheck, safeDecision, safeRender } from '../safe-render.ts'
+import { safeCallEvent, safeDecision } from '../safe-render.ts'
 import { stepEvent } from '../step-event.ts'
 import {
   type Classified,
@@ -263,8 +263,8 @@ export const createRoutee = (options: RouteeOptions) => {
   const handler = {
     lookupDeadlineMs,
     classify,
-    check: safeCheck(check),
-    render: safeRender(render),
+    check,
+    render,
     simulatedRequest: ({ did, caller }) => ({
       method: 'POST',
       query: {},

@@ -7,7 +7,6 @@ import { safeText } from '../../lib/safe-text.ts'
 import { toE164 } from '../../lib/phone.ts'
 import { envCountry, envInteger, envSecret, envText, setting } from '../../lib/env-schema.ts'
 import { createCallStateTokens, stateForCollect, webhookUrl } from '../call-state-token.ts'
-import { safeCheck, safeRender } from '../safe-render.ts'
 import {
   type Classified,
   defineProvider,
@@ -248,8 +247,8 @@ export const createStringee = (options: StringeeOptions): ProviderHandler => {
   return {
     lookupDeadlineMs,
     classify,
-    check: safeCheck(check),
-    render: safeRender(render),
+    check,
+    render,
     verify,
     simulatedRequest: ({ did, caller, layer }) => ({
       method: 'GET',

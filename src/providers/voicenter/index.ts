@@ -4,7 +4,6 @@ import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
 import { toDialString, toE164 } from '../../lib/phone.ts'
 import { envCountry, envInteger, setting } from '../../lib/env-schema.ts'
 import { describeIssues } from '../../lib/issues.ts'
-import { safeCheck, safeRender } from '../safe-render.ts'
 import { type Classified, defineProvider, type PartialCallEvent, type ProviderAnswer, type ProviderHandler, type ProviderRequest } from '../provider.ts'
 
 /**
@@ -172,8 +171,8 @@ export const createVoicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500
   return {
     lookupDeadlineMs,
     classify,
-    check: safeCheck(check),
-    render: safeRender(render),
+    check,
+    render,
     simulatedRequest: ({ did, caller, dtmf, layer }) => ({
       method: 'POST',
       query: {},

@@ -4,7 +4,6 @@ import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
 import { describeIssues } from '../../lib/issues.ts'
 import { toE164 } from '../../lib/phone.ts'
 import { envCountry, envInteger, envText, setting } from '../../lib/env-schema.ts'
-import { safeCheck, safeRender } from '../safe-render.ts'
 import { type CallStatus, type Classified, defineProvider, type ProviderAnswer, type ProviderHandler, type ProviderRequest } from '../provider.ts'
 
 /**
@@ -144,8 +143,8 @@ export const createVoipNow = ({ defaultCountry = 'US', lookupDeadlineMs = 1500, 
   return {
     lookupDeadlineMs,
     classify,
-    check: safeCheck(check),
-    render: safeRender(render),
+    check,
+    render,
     simulatedRequest: ({ did, caller, dtmf, layer }) => ({
       method: 'GET',
       query: { CallID: 'simulated', CallerIDNum: caller, CalledDID: did, CallStatus: 'CALLING', layer, digits: dtmf },
