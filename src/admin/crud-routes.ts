@@ -127,8 +127,11 @@ export const crudRoutes = <Row extends { id: number }>(options: CrudOptions<Row>
         const existing = await find(id)
         if (!existing) return notFound(c)
         const changes = toRow(c.req.valid('json') as Record<string, unknown>)
+        // Switching a row off is always allowed: a row that can no longer answer (written by SQL, or before a
+        // provider changed) must not be stuck enabled until someone deletes it.
+        const onlyDisabling = Object.keys(changes).length === 1 && 'enabled' in changes && !changes.enabled
         const verdict = check?.({ ...existing, ...changes } as Row)
-        if (verdict?.problem) return errorResponse(c, 'BAD_REQUEST', verdict.problem)
+        if (verdict?.problem && !onlyDisabling) return errorResponse(c, 'BAD_REQUEST', verdict.problem)
         if (Object.keys(changes).length > 0)
           await db
             .update(table)

@@ -238,6 +238,18 @@ describe('admin API', () => {
       await call('DELETE', `/rules/${created.body.id}`)
     })
 
+    it('a row no provider can answer, written by SQL, can still be switched off, and only that', async () => {
+      const side = server.openSideConnection()
+      const { lastInsertRowid } = side
+        .prepare("INSERT INTO rules (name, priority, enabled, provider, from_layer, action, to_layer) VALUES ('written by SQL', 5, 1, 'routee', '9', 'go_to_layer', '3')")
+        .run()
+      const id = Number(lastInsertRowid)
+      expect((await call('PATCH', `/rules/${id}`, { name: 'renamed' })).status).toBe(400)
+      expect((await call('PATCH', `/rules/${id}`, { enabled: false, name: 'renamed' })).status).toBe(400)
+      expect(await call('PATCH', `/rules/${id}`, { enabled: false })).toMatchObject({ status: 200, body: { enabled: 0, name: 'written by SQL' } })
+      await call('DELETE', `/rules/${id}`)
+    })
+
     it('refuses a scope naming a provider that is not registered', async () => {
       expect((await call('POST', '/rules', { ...layerRule, provider: 'voicenter, skype' })).body.error).toEqual({
         code: 'BAD_REQUEST',
