@@ -14,7 +14,7 @@ export default defineConfig(async () => {
       // Real HTTP servers and SQLite files per test file; two cores, so keep workers few.
       maxWorkers: 2,
       testTimeout: 20_000,
-      silent: showLogs ? false : 'passed-only',
+      silent: showLogs ? false : ('passed-only' as const),
       projects: [
         {
           extends: true,
