@@ -14,5 +14,7 @@ declare module 'vitest' {
   interface ProvidedContext {
     hubspotUrl: string
     hubspotToken: string
+    ringcentralUrl: string
+    ringcentralToken: string
   }
 }

@@ -1,11 +1,21 @@
 import type { TestProject } from 'vitest/node'
 import { HUBSPOT_CONTACTS, HUBSPOT_OWNERS } from '../fixtures/hubspot/portal.ts'
 import { startFakeHubSpot } from '../helpers/fake-hubspot.ts'
+import { startFakeRingCentral } from '../helpers/fake-ringcentral.ts'
 
-/** Runs in Node: the outside world (a fake HubSpot on 127.0.0.1) for the Worker under test to call. */
+/**
+ * Runs in Node: the outside world (a fake HubSpot and a fake RingCentral on 127.0.0.1) for the Worker under
+ * test to call. Anything else it tries to reach is refused (test/setup/workers-outbound.ts).
+ */
 export default async function setup(project: TestProject) {
-  const fake = await startFakeHubSpot({ contacts: HUBSPOT_CONTACTS, owners: HUBSPOT_OWNERS })
-  project.provide('hubspotUrl', fake.url)
-  project.provide('hubspotToken', fake.token)
-  return () => fake.close()
+  const hubspot = await startFakeHubSpot({ contacts: HUBSPOT_CONTACTS, owners: HUBSPOT_OWNERS })
+  const ringcentral = await startFakeRingCentral()
+  project.provide('hubspotUrl', hubspot.url)
+  project.provide('hubspotToken', hubspot.token)
+  project.provide('ringcentralUrl', ringcentral.url)
+  project.provide('ringcentralToken', ringcentral.token)
+  return async () => {
+    await hubspot.close()
+    await ringcentral.close()
+  }
 }
