@@ -4,31 +4,12 @@ import * as v from 'valibot'
 import { errorResponse } from '../lib/app-error.ts'
 import { describeIssues } from '../lib/issues.ts'
 
-type Issues = readonly { message: string; path?: readonly (PropertyKey | { key: PropertyKey })[] }[]
-
-/** Valibot's key messages, said the way a person fixing the request needs them. */
-const plainMessage = (message: string) =>
-  message.startsWith('Invalid key: Expected never')
-    ? 'is not a field here'
-    : /^Invalid key: Expected ".*" but received undefined$/.test(message)
-      ? 'is required'
-      : message
-
-/** Issues as `field: problem` lines, `body` for the body as a whole. */
-const bodyIssues = (issues: Issues) =>
-  issues
-    .map((issue) => {
-      const path = issue.path?.map((part) => (typeof part === 'object' ? String(part.key) : String(part))).join('.')
-      return `${path || 'body'}: ${plainMessage(issue.message)}`
-    })
-    .join('; ')
-
 const refuse = (c: Context, message: string) => errorResponse(c, 'BAD_REQUEST', message)
 
 /** A JSON body checked by its schema; a bad one is a 400 with `field: problem` lines, and nothing is changed. */
 export const jsonBody = <S extends v.GenericSchema>(schema: S) =>
   validator('json', schema, (result, c) => {
-    if (!result.success) return refuse(c, bodyIssues(result.error as Issues))
+    if (!result.success) return refuse(c, describeIssues(result.error as readonly v.BaseIssue<unknown>[], { whole: 'body' }))
   })
 
 const IdParam = v.object({ id: v.pipe(v.string(), v.regex(/^\d+$/, 'must be a number'), v.transform(Number)) })

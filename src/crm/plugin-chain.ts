@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { describeIssues } from '../lib/issues.ts'
 import type { Database } from '../db/database.ts'
 import type { Logger } from '../lib/logger.ts'
 import type { ChainedClient } from './lookup-service.ts'
@@ -38,11 +39,8 @@ export const createPluginChain = async ({
     if (chain.some((entry) => entry.id === id)) throw new PluginConfigError(`CRM plugin "${id}" is listed twice`)
     const parsed = v.safeParse(plugin.config, configFromEnv(plugin.envPrefix, env))
     if (!parsed.success) {
-      const problems = parsed.issues.map((issue) => {
-        const key = issue.path?.map((item) => String(item.key)).join('.')
-        return key ? `${envName(plugin.envPrefix, key)}: ${issue.message}` : issue.message
-      })
-      throw new PluginConfigError(`CRM plugin "${id}" config: ${problems.join('; ')}`)
+      const problems = describeIssues(parsed.issues, { field: (key) => envName(plugin.envPrefix, key) })
+      throw new PluginConfigError(`CRM plugin "${id}" config: ${problems}`)
     }
     const client = await plugin.setup({ config: parsed.output, db, log, fetch: fetchImpl })
     chain.push({ id, client })

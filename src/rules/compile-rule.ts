@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { describeIssues } from '../lib/issues.ts'
 import type { DecisionAction, LookupKey, LookupOutcome, SayItemType } from '../model/call-event.ts'
 import type { FallbackRow, RuleRow } from '../db/schema.ts'
 import { errorMessage } from '../lib/logger.ts'
@@ -374,10 +375,4 @@ const COLUMN_NAMES: Record<string, string> = {
 }
 
 const formatIssues = (issues: readonly v.BaseIssue<unknown>[]): string =>
-  issues
-    .map((issue) => {
-      const path = issue.path?.map((item) => String(item.key)).join('.')
-      const column = path ? (COLUMN_NAMES[path] ?? path) : undefined
-      return column ? `${column}: ${issue.message}` : issue.message
-    })
-    .join('; ')
+  describeIssues(issues, { field: (path) => COLUMN_NAMES[path] ?? path })
