@@ -331,9 +331,8 @@ describe('lookup service: deadlines', () => {
   it("a plugin's own timeoutMs leaves the rest of the deadline to the next plugin", async () => {
     const slow = crm(hangs, { timeoutMs: 50 })
     const next = crm(finds(contact('c-2', 'Dana')))
-    const started = performance.now()
+    // Asked at all proves the slow one left it time: without its own timeout it would use the whole 300 ms.
     const result = await service([slow.client, next.client], { cache: false }).lookup('caller', '+1', 300)
-    const elapsed = performance.now() - started
 
     expect(result).toMatchObject({ outcome: 'found', contact: { name: 'Dana' } })
     expect(result.reason).toBeUndefined()
@@ -342,7 +341,7 @@ describe('lookup service: deadlines', () => {
       { plugin: 'crm-2', outcome: 'found', ms: expect.any(Number) },
     ])
     expect(result.plugins[0]?.ms).toBeGreaterThanOrEqual(45)
-    expect(elapsed).toBeLessThan(200)
+    expect(result.plugins[0]?.ms).toBeLessThan(300)
     expect(next.calls).toEqual(['+1'])
   })
 
