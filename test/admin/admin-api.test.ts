@@ -400,7 +400,7 @@ describe('admin API', () => {
       const validation = await new Validator().validate(document as never)
       expect(validation.errors ?? [], JSON.stringify(validation.errors)).toEqual([])
       expect(validation.valid).toBe(true)
-      for (const path of ['/rules', '/rules/{id}', '/owners', '/contacts', '/fallbacks', '/simulate', '/decisions', '/decisions/purge']) {
+      for (const path of ['/rules', '/rules/{id}', '/owners', '/contacts', '/fallbacks', '/simulate', '/decisions', '/decisions/purge', '/routee/calls']) {
         expect(document.paths[path], path).toBeDefined()
       }
       const ruleBody = document.paths['/rules']?.post?.requestBody?.content['application/json']?.schema
@@ -453,6 +453,8 @@ describe('admin API', () => {
         )
       }
       expect(schemaOf('/owners', 'post', 201)?.properties?.warnings).toBeUndefined()
+      // A provider's own admin route (mounted from its folder) is documented with its real answers.
+      expect(Object.keys(operation('/routee/calls', 'post').responses)).toEqual(['202', '400', '401', '502', '503'])
       const docs = await fetch(`${server.url}/admin/docs`)
       expect(docs.status).toBe(200)
       expect(await docs.text()).toContain('/admin/openapi.json')
