@@ -20,12 +20,24 @@ export const hubspot = () =>
     version: '1.0.0',
     envPrefix: 'HUBSPOT_',
     config: v.object({
-      accessToken: setting(v.pipe(v.string('HUBSPOT_ACCESS_TOKEN is required (a private app token)'), v.trim(), v.nonEmpty()), 'A private app token (required).'),
+      accessToken: setting(
+        v.pipe(v.string('HUBSPOT_ACCESS_TOKEN is required (a private app token)'), v.trim(), v.nonEmpty()),
+        'A private app token (required).',
+      ),
       baseUrl: setting(v.pipe(envText('https://api.hubapi.com'), v.url('must be a URL')), "HubSpot's API (tests point it at a fake)."),
-      properties: setting(envList('company,email,lifecyclestage'), "Extra contact properties to read, comma-separated; they become the contact's free fields."),
-      pinProperty: setting(v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())), 'The contact property holding the PIN / account number callers type; unset = no PIN lookups.'),
+      properties: setting(
+        envList('company,email,lifecyclestage'),
+        "Extra contact properties to read, comma-separated; they become the contact's free fields.",
+      ),
+      pinProperty: setting(
+        v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
+        'The contact property holding the PIN / account number callers type; unset = no PIN lookups.',
+      ),
       segmentProperty: setting(envText('hs_lead_status'), "The contact property that is the contact's segment."),
-      tagsProperty: setting(v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())), 'A multi-select property whose values (separated by ;) become tags.'),
+      tagsProperty: setting(
+        v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
+        'A multi-select property whose values (separated by ;) become tags.',
+      ),
       defaultCountry: setting(envCountry('IL'), 'Country of numbers stored without an international prefix.'),
       timeoutMs: setting(envInteger(1200, 50), 'The longest one lookup may take (ms), so the next plugin in the chain still gets a turn.'),
       searchesPerSecond: setting(envInteger(4, 1), 'CRM searches per second (HubSpot allows 4 per token).'),
@@ -144,8 +156,7 @@ export const hubspot = () =>
         }
       }
 
-      const newest = (contacts: HubSpotContact[]) =>
-        contacts.sort((a, b) => (updatedAtOf(b) ?? '').localeCompare(updatedAtOf(a) ?? ''))[0]
+      const newest = (contacts: HubSpotContact[]) => contacts.sort((a, b) => (updatedAtOf(b) ?? '').localeCompare(updatedAtOf(a) ?? ''))[0]
 
       return {
         timeoutMs: config.timeoutMs,

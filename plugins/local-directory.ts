@@ -34,8 +34,14 @@ export const localDirectory = () =>
       // Several contacts can share a number (a switchboard); the most recently updated one wins.
       // A union of two index searches is several times faster in SQLite than `phone = ? OR mobile = ?`.
       const idsWithNumber = unionAll(
-        db.select({ id: contacts.id }).from(contacts).where(eq(contacts.phone, sql.placeholder('phone'))),
-        db.select({ id: contacts.id }).from(contacts).where(eq(contacts.mobile, sql.placeholder('phone'))),
+        db
+          .select({ id: contacts.id })
+          .from(contacts)
+          .where(eq(contacts.phone, sql.placeholder('phone'))),
+        db
+          .select({ id: contacts.id })
+          .from(contacts)
+          .where(eq(contacts.mobile, sql.placeholder('phone'))),
       )
       const byPhone = base()
         .where(inArray(contacts.id, idsWithNumber))
@@ -68,7 +74,12 @@ export const localDirectory = () =>
           name: row.name,
           company: row.company ?? undefined,
           segment: row.segment ?? undefined,
-          tags: row.tags ? row.tags.split(',').map((tag) => tag.trim()).filter(Boolean) : [],
+          tags: row.tags
+            ? row.tags
+                .split(',')
+                .map((tag) => tag.trim())
+                .filter(Boolean)
+            : [],
           fields,
           updatedAt: row.updatedAt,
           owner: hasOwner

@@ -28,10 +28,25 @@ export const createApp = async ({ recordBeforeAnswer = false, ...options }: AppO
   app.route('/webhooks', webhookRoutes(service, { recordBeforeAnswer, background }))
 
   // Each provider's own admin routes (Routee's outbound calls) under /admin/<id>, in the OpenAPI document too.
-  const mount = [...providers.values()].flatMap((provider) => (provider.handler.adminRoutes ? [{ path: `/${provider.id}`, app: provider.handler.adminRoutes }] : []))
-  app.route('/admin', createAdminApi({ db: options.db, config, log, router, adapters: Object.fromEntries(providers), capabilities: service.capabilities, mount }))
+  const mount = [...providers.values()].flatMap((provider) =>
+    provider.handler.adminRoutes ? [{ path: `/${provider.id}`, app: provider.handler.adminRoutes }] : [],
+  )
+  app.route(
+    '/admin',
+    createAdminApi({
+      db: options.db,
+      config,
+      log,
+      router,
+      adapters: Object.fromEntries(providers),
+      capabilities: service.capabilities,
+      mount,
+    }),
+  )
   if (metrics) {
-    app.get('/metrics', adminToken(config), (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))
+    app.get('/metrics', adminToken(config), (c) =>
+      c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+    )
   }
   if (!config.ADMIN_TOKEN) log.info('ADMIN_TOKEN is not set: the admin API is off')
 

@@ -1,7 +1,7 @@
 import * as v from 'valibot'
-import { envCountry, envFlag, envInteger as integer, envList, envSecret, envText as text, setting } from './lib/env-schema.ts'
-import type { LogLevel } from './lib/logger.ts'
+import { envCountry, envFlag, envList, envSecret, envInteger as integer, setting, envText as text } from './lib/env-schema.ts'
 import { describeIssues } from './lib/issues.ts'
+import type { LogLevel } from './lib/logger.ts'
 
 const secret = () => envSecret(16, 'must be at least 16 characters')
 
@@ -10,7 +10,10 @@ const secret = () => envSecret(16, 'must be at least 16 characters')
  * and plugin's own settings are in their schemas; docs/configuration.md is generated from all of them.
  */
 const EnvSchema = v.object({
-  LOG_LEVEL: setting(v.optional(v.picklist(['debug', 'info', 'warn', 'error'] satisfies LogLevel[]), 'info'), 'debug, info, warn or error.'),
+  LOG_LEVEL: setting(
+    v.optional(v.picklist(['debug', 'info', 'warn', 'error'] satisfies LogLevel[]), 'info'),
+    'debug, info, warn or error.',
+  ),
   WEBHOOK_SECRET: setting(
     secret(),
     'When set, webhooks must carry it: /webhooks/<provider>/<secret>, ?token=<secret> or an X-Webhook-Secret header. At least 16 characters.',
@@ -52,7 +55,10 @@ const EnvSchema = v.object({
   LOOKUP_CACHE_SIZE: setting(integer(10_000, 1), 'Most answers the lookup cache holds.'),
   LOOKUP_BREAKER_FAILURES: setting(integer(5, 1), 'Consecutive failures after which a CRM is left alone.'),
   LOOKUP_BREAKER_OPEN_SECONDS: setting(integer(30, 1), 'Seconds a failing CRM is left alone before it is tried again.'),
-  CALL_LOG_DELAY_SECONDS: setting(integer(30), "Seconds a call's CRM log waits for the call's later IVR steps, then goes out as one engagement."),
+  CALL_LOG_DELAY_SECONDS: setting(
+    integer(30),
+    "Seconds a call's CRM log waits for the call's later IVR steps, then goes out as one engagement.",
+  ),
   CALL_LOG_MAX_ATTEMPTS: setting(integer(12, 1), 'Attempts to deliver a call log before it is given up.'),
   OUTBOX_INTERVAL_SECONDS: setting(integer(5, 1), 'How often the Node server sends due call logs (Workers: the cron in wrangler.toml).'),
   CALL_STATE_TTL_HOURS: setting(integer(24, 1), 'Hours per-call state (attempt counts) is kept.'),
@@ -62,8 +68,14 @@ const EnvSchema = v.object({
     integer(30),
     'Days call logs given up after CALL_LOG_MAX_ATTEMPTS stay (from their last attempt) for a person to look at; 0 = forever.',
   ),
-  RETENTION_BATCH_SIZE: setting(integer(500, 1), 'Rows per retention DELETE: each is one short statement, so calls never wait behind a purge.'),
-  RETENTION_MAX_ROWS_PER_RUN: setting(integer(20_000, 1), 'Most rows of each kind one retention run deletes; the rest goes on the next run.'),
+  RETENTION_BATCH_SIZE: setting(
+    integer(500, 1),
+    'Rows per retention DELETE: each is one short statement, so calls never wait behind a purge.',
+  ),
+  RETENTION_MAX_ROWS_PER_RUN: setting(
+    integer(20_000, 1),
+    'Most rows of each kind one retention run deletes; the rest goes on the next run.',
+  ),
   RETENTION_INTERVAL_SECONDS: setting(integer(60, 1), 'How often the Node server runs retention (Workers: the cron in wrangler.toml).'),
 })
 

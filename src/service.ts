@@ -134,7 +134,9 @@ export const createService = async ({
       },
     ]),
   )
-  const capabilities: Record<string, ProviderCapabilities> = Object.fromEntries([...providers].map(([id, provider]) => [id, provider.capabilities]))
+  const capabilities: Record<string, ProviderCapabilities> = Object.fromEntries(
+    [...providers].map(([id, provider]) => [id, provider.capabilities]),
+  )
 
   return { config, log, redact, storage, chain, rules, callState, decisionLog, metrics, callLogs, router, providers, capabilities }
 }

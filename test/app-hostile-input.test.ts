@@ -42,7 +42,8 @@ describe('hostile requests against the real server', () => {
   })
   afterAll(() => server.close())
   const hook = (provider: string) => `/webhooks/${provider}/${SECRET}`
-  const decisions = (where = '1') => server.openSideConnection().prepare(`SELECT * FROM decisions WHERE ${where} ORDER BY id`).all() as Record<string, unknown>[]
+  const decisions = (where = '1') =>
+    server.openSideConnection().prepare(`SELECT * FROM decisions WHERE ${where} ORDER BY id`).all() as Record<string, unknown>[]
 
   it.each([
     ['voicenter', 200, /^\{"STATUS":0,"ACTION":"GO_TO_LAYER"/],
@@ -77,13 +78,17 @@ describe('hostile requests against the real server', () => {
     expect(big.status).toBe(413)
     expect(JSON.parse(big.body)).toEqual({ STATUS: 1, ACTION: 'GO_TO_LAYER' })
     const small = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const request = httpRequest(`${server.url}${hook('voicenter')}`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (response) => {
-        let body = ''
-        response.on('data', (data: Buffer) => {
-          body += data.toString()
-        })
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }))
-      })
+      const request = httpRequest(
+        `${server.url}${hook('voicenter')}`,
+        { method: 'POST', headers: { 'content-type': 'application/json' } },
+        (response) => {
+          let body = ''
+          response.on('data', (data: Buffer) => {
+            body += data.toString()
+          })
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }))
+        },
+      )
       request.on('error', reject)
       const text = JSON.stringify(voicenterRequest({ DTMF: '12345678', LAYER_ID: '5' }))
       request.write(text.slice(0, 40))
@@ -114,7 +119,9 @@ describe('hostile requests against the real server', () => {
   })
 
   it('no secret is stored or returned: ?token= requests, Routee eventUrls in answers, the decisions API', async () => {
-    await fetch(`${server.url}/webhooks/voipnow?token=${SECRET}&CallID=tok-1&CallerIDNum=0501234567&CalledDID=0722776772&CallStatus=CALLING&CallFlow=IN&layer=1`)
+    await fetch(
+      `${server.url}/webhooks/voipnow?token=${SECRET}&CallID=tok-1&CallerIDNum=0501234567&CalledDID=0722776772&CallStatus=CALLING&CallFlow=IN&layer=1`,
+    )
     const routee = await server.post(hook('routee'), {
       messageId: 'bd62d22e-dc10-48de-b696-45f63c6d0aad',
       conversationTrackingId: 'secret-conversation',
@@ -143,7 +150,11 @@ describe('hostile requests against the real server', () => {
     expect(routes.length).toBeGreaterThan(20)
     for (const route of routes) {
       const path = route.path.replace(/:provider/g, 'voicenter').replace(/:[a-z]+/gi, '1')
-      const response = await fetch(`${server.url}${path}?unmask=true`, { method: route.method, headers: { 'content-type': 'application/json' }, body: route.method === 'GET' ? undefined : '{}' })
+      const response = await fetch(`${server.url}${path}?unmask=true`, {
+        method: route.method,
+        headers: { 'content-type': 'application/json' },
+        body: route.method === 'GET' ? undefined : '{}',
+      })
       const open = path === '/admin/openapi.json' || path === '/admin/docs'
       expect([path, response.status === 401], `${route.method} ${path}`).toEqual([path, !open])
     }
@@ -174,14 +185,27 @@ describe('a database that refuses writes', () => {
     await seedDemoData(database.db)
     // What a read-only file or mount does to every write, on a real SQLite connection.
     database.sqlite.pragma('query_only = ON')
-    server = await startNodeServer({ database, env: { RULES_REFRESH_MS: '0' }, log, clock: () => MONDAY_MORNING, port: 0, host: '127.0.0.1' })
+    server = await startNodeServer({
+      database,
+      env: { RULES_REFRESH_MS: '0' },
+      log,
+      clock: () => MONDAY_MORNING,
+      port: 0,
+      host: '127.0.0.1',
+    })
   })
   afterAll(async () => {
     await server.close()
     rmSync(directory, { recursive: true, force: true })
   })
   const post = async (body: unknown) =>
-    (await fetch(`${server.url}/webhooks/voicenter`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()
+    (
+      await fetch(`${server.url}/webhooks/voicenter`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    ).json()
 
   it('is noticed at start-up and /health answers 503 degraded', async () => {
     expect(entries.some((entry) => entry.level === 'error' && entry.message.startsWith('the database does not take writes'))).toBe(true)
@@ -194,7 +218,10 @@ describe('a database that refuses writes', () => {
     const call = { IVR_UNIQUE_ID: 'read-only-pin', LAYER_ID: '5' }
     expect(await post(voicenterRequest({ ...call, DTMF: '999' }))).toMatchObject({ ACTION: 'GO_TO_LAYER', LAYER: 5 })
     expect(await post(voicenterRequest({ ...call, DTMF: '888' }))).toMatchObject({ ACTION: 'GO_TO_LAYER', LAYER: 5 })
-    expect(await post(voicenterRequest({ ...call, DTMF: '777' }))).toMatchObject({ ACTION: 'DIAL', TARGETS: [{ TYPE: 'EXTENSION', TARGET: '100' }] })
+    expect(await post(voicenterRequest({ ...call, DTMF: '777' }))).toMatchObject({
+      ACTION: 'DIAL',
+      TARGETS: [{ TYPE: 'EXTENSION', TARGET: '100' }],
+    })
     const health = (await (await fetch(`${server.url}/health`)).json()) as { storage: { pendingDecisions: number } }
     expect(health.storage.pendingDecisions).toBeGreaterThanOrEqual(3)
     const logged = JSON.stringify(entries)
@@ -206,7 +233,9 @@ describe('a database that refuses writes', () => {
     server.database.sqlite.pragma('query_only = OFF')
     await server.service.drain()
     await post(voicenterRequest({ IVR_UNIQUE_ID: 'after-recovery' }))
-    const rows = server.database.sqlite.prepare("SELECT call_id, attempt FROM decisions WHERE call_id IN ('read-only-pin', 'after-recovery') ORDER BY id").all()
+    const rows = server.database.sqlite
+      .prepare("SELECT call_id, attempt FROM decisions WHERE call_id IN ('read-only-pin', 'after-recovery') ORDER BY id")
+      .all()
     expect(rows).toEqual([
       { call_id: 'read-only-pin', attempt: 1 },
       { call_id: 'read-only-pin', attempt: 2 },

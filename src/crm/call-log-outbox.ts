@@ -1,11 +1,11 @@
 import { and, asc, eq, isNull, lte, sql } from 'drizzle-orm'
+import type { Database } from '../db/database.ts'
+import { outbox } from '../db/schema.ts'
+import { withDeadline } from '../lib/deadline.ts'
+import { errorMessage, type Logger } from '../lib/logger.ts'
 import type { CallEvent } from '../model/call-event.ts'
 import type { ChainedClient } from './lookup-service.ts'
 import { type CallLogEntry, type Contact, RateLimitedError } from './plugin.ts'
-import { withDeadline } from '../lib/deadline.ts'
-import { errorMessage, type Logger } from '../lib/logger.ts'
-import type { Database } from '../db/database.ts'
-import { outbox } from '../db/schema.ts'
 
 const KIND = 'log_call'
 
@@ -99,7 +99,11 @@ export const createCallLogOutbox = ({
           status: payload.status,
         }
         await withDeadline(() => (client.logCall as (entry: CallLogEntry) => Promise<void>)(entry), timeoutMs)
-        await db.update(outbox).set({ deliveredAt: new Date(now()).toISOString(), lastError: null }).where(eq(outbox.id, row.id)).run()
+        await db
+          .update(outbox)
+          .set({ deliveredAt: new Date(now()).toISOString(), lastError: null })
+          .where(eq(outbox.id, row.id))
+          .run()
         delivered++
       } catch (error) {
         failed++
@@ -127,7 +131,11 @@ export const createCallLogOutbox = ({
         const payload = JSON.parse(pending.payload) as Payload
         payload.summary = `${payload.summary}\n${summary}`
         payload.contact = contact
-        await db.update(outbox).set({ payload: JSON.stringify(payload) }).where(eq(outbox.id, pending.id)).run()
+        await db
+          .update(outbox)
+          .set({ payload: JSON.stringify(payload) })
+          .where(eq(outbox.id, pending.id))
+          .run()
         return
       }
       const payload: Payload = {
@@ -156,7 +164,11 @@ export const createCallLogOutbox = ({
         .all()
       for (const row of pending) {
         const payload = { ...(JSON.parse(row.payload) as Payload), ...outcome }
-        await db.update(outbox).set({ payload: JSON.stringify(payload) }).where(eq(outbox.id, row.id)).run()
+        await db
+          .update(outbox)
+          .set({ payload: JSON.stringify(payload) })
+          .where(eq(outbox.id, row.id))
+          .run()
       }
     },
     deliverDue(limit = 50) {

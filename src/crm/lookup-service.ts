@@ -1,9 +1,9 @@
 import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel'
 import { LRUCache } from 'lru-cache'
-import type { CrmErrorKind, LookupKey, LookupResult } from '../model/call-event.ts'
 import { DeadlineError, withDeadline } from '../lib/deadline.ts'
-import { createTokenBucket, type TokenBucket } from '../lib/token-bucket.ts'
 import { errorMessage } from '../lib/logger.ts'
+import { createTokenBucket, type TokenBucket } from '../lib/token-bucket.ts'
+import type { CrmErrorKind, LookupKey, LookupResult } from '../model/call-event.ts'
 import { type CrmClient, RateLimitedError } from './plugin.ts'
 
 export interface ChainedClient {
@@ -101,9 +101,7 @@ export const createLookupService = ({
   const guarded: GuardedClient[] = chain.map((entry) => {
     const guard: GuardedClient = {
       ...entry,
-      bucket: entry.client.rateLimit
-        ? createTokenBucket(entry.client.rateLimit.perSecond, entry.client.rateLimit.burst, clock)
-        : undefined,
+      bucket: entry.client.rateLimit ? createTokenBucket(entry.client.rateLimit.perSecond, entry.client.rateLimit.burst, clock) : undefined,
       pausedUntil: 0,
       openUntil: 0,
       // A CRM that keeps failing is left alone for a while instead of costing every caller its deadline.
@@ -159,7 +157,13 @@ export const createLookupService = ({
         if (error instanceof DeadlineError && budget === remaining) expired = true
         const reason = errorMessage(error)
         const skipped = error instanceof SkippedError
-        result.plugins.push({ plugin: id, outcome: skipped ? 'skipped' : 'error', ms: round(clock() - pluginStarted), reason, kind: errorKind(error) })
+        result.plugins.push({
+          plugin: id,
+          outcome: skipped ? 'skipped' : 'error',
+          ms: round(clock() - pluginStarted),
+          reason,
+          kind: errorKind(error),
+        })
         unknown.push(`${id}: ${reason}`)
       }
     }
@@ -218,7 +222,13 @@ export const createLookupService = ({
   return {
     async lookup(key, value, deadlineMs, options = {}) {
       if (!value) {
-        return { key, outcome: 'not_found', plugins: [], ms: 0, reason: key === 'pin' ? 'nothing typed' : 'caller id withheld or not a number' }
+        return {
+          key,
+          outcome: 'not_found',
+          plugins: [],
+          ms: 0,
+          reason: key === 'pin' ? 'nothing typed' : 'caller id withheld or not a number',
+        }
       }
       const started = clock()
       const cacheKey = `${key}:${value}`

@@ -1,6 +1,6 @@
 import * as v from 'valibot'
-import { describeIssues } from '../lib/issues.ts'
 import type { Database } from '../db/database.ts'
+import { describeIssues } from '../lib/issues.ts'
 import type { Logger } from '../lib/logger.ts'
 import type { ChainedClient } from './lookup-service.ts'
 import type { CrmPlugin } from './plugin.ts'

@@ -135,7 +135,10 @@ const prepareInsert = (db: Database, rows: number) => {
   const values = Array.from({ length: rows }, (_, row) =>
     Object.fromEntries(COLUMNS.map((column) => [column, sql.placeholder(`${column}${row}`)])),
   )
-  const statement = db.insert(decisions).values(values as unknown as DecisionRow[]).prepare()
+  const statement = db
+    .insert(decisions)
+    .values(values as unknown as DecisionRow[])
+    .prepare()
   return (batch: DecisionRow[]) => {
     const params: Record<string, unknown> = {}
     batch.forEach((row, index) => {

@@ -151,7 +151,10 @@ export const createRetention = ({ db, now = Date.now, pauseMs = 0, ...settings }
     const kinds: [Kind, ExpiredRows | undefined][] = [
       ['decisions', settings.decisionsDays > 0 ? expiredDecisions(new Date(at - settings.decisionsDays * DAY_MS)) : undefined],
       ['callState', expiredCallState(at - settings.callStateHours * HOUR_MS)],
-      ['outboxDelivered', settings.outboxDeliveredDays > 0 ? deliveredCallLogs(new Date(at - settings.outboxDeliveredDays * DAY_MS)) : undefined],
+      [
+        'outboxDelivered',
+        settings.outboxDeliveredDays > 0 ? deliveredCallLogs(new Date(at - settings.outboxDeliveredDays * DAY_MS)) : undefined,
+      ],
       [
         'outboxGivenUp',
         settings.outboxGivenUpDays > 0 ? givenUpCallLogs(at - settings.outboxGivenUpDays * DAY_MS, settings.outboxMaxAttempts) : undefined,

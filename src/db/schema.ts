@@ -106,11 +106,7 @@ export const contacts = sqliteTable(
     fields: text('fields'),
     updatedAt: text('updated_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
   },
-  (table) => [
-    index('contacts_phone').on(table.phone),
-    index('contacts_mobile').on(table.mobile),
-    index('contacts_pin').on(table.pin),
-  ],
+  (table) => [index('contacts_phone').on(table.phone), index('contacts_mobile').on(table.mobile), index('contacts_pin').on(table.pin)],
 )
 
 /** Per-call state (layer visits, provider state) keyed by the provider's call id. */

@@ -16,7 +16,12 @@ export const healthRoutes = ({ rules, storage, chain, decisionLog, providers }: 
           status: problems.length > 0 ? 'degraded' : 'ok',
           providers: [...providers.keys()],
           plugins: chain.map((entry) => entry.id),
-          rules: { revision: snapshot.revision, active: snapshot.rules.length, fallbacks: snapshot.fallbacks.length, invalid: snapshot.invalid.length },
+          rules: {
+            revision: snapshot.revision,
+            active: snapshot.rules.length,
+            fallbacks: snapshot.fallbacks.length,
+            invalid: snapshot.invalid.length,
+          },
           storage: { writable: problems.length === 0, problems, pendingDecisions: decisionLog.pending() },
         },
         problems.length > 0 ? 503 : 200,

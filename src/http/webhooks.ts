@@ -87,10 +87,12 @@ export const webhookRoutes = (service: Service, { recordBeforeAnswer, background
       // (the follow-up) is the answer the decision must be committed before.
       background.defer(
         c,
-        router.route(provider, classified, request, (task) => background.defer(c, task)).then(async ({ answer, recorded, logged }) => {
-          if (recordBeforeAnswer) await recorded
-          await Promise.all([recorded, logged, answer.followUp?.()])
-        }),
+        router
+          .route(provider, classified, request, (task) => background.defer(c, task))
+          .then(async ({ answer, recorded, logged }) => {
+            if (recordBeforeAnswer) await recorded
+            await Promise.all([recorded, logged, answer.followUp?.()])
+          }),
       )
       return send(classified.acknowledge)
     }

@@ -39,5 +39,4 @@ export const envCountry = (fallback: string) =>
 export const setting = <Schema extends v.GenericSchema>(schema: Schema, description: string) => v.pipe(schema, v.description(description))
 
 /** A secret setting: never logged (the redactor also takes every *SECRET/TOKEN/PASSWORD/KEY variable out of logs). */
-export const envSecret = (minLength = 1, message = 'is empty') =>
-  v.optional(v.pipe(v.string(), v.trim(), v.minLength(minLength, message)))
+export const envSecret = (minLength = 1, message = 'is empty') => v.optional(v.pipe(v.string(), v.trim(), v.minLength(minLength, message)))

@@ -17,7 +17,10 @@ const plainMessage = (issue: BaseIssue<unknown>): string => {
 }
 
 /** Valibot issues as `field: problem` lines a person can act on: the one way every boundary reports them. */
-export const describeIssues = (issues: readonly BaseIssue<unknown>[], { field = (path) => path, whole }: DescribeIssuesOptions = {}): string =>
+export const describeIssues = (
+  issues: readonly BaseIssue<unknown>[],
+  { field = (path) => path, whole }: DescribeIssuesOptions = {},
+): string =>
   issues
     .map((issue) => {
       const path = issue.path?.map((item) => String(item.key)).join('.')

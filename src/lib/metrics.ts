@@ -12,7 +12,10 @@ const key = (labels: Labels) =>
 
 export const createMetrics = () => {
   const counters = new Map<string, { help: string; values: Map<string, number> }>()
-  const histograms = new Map<string, { help: string; buckets: number[]; values: Map<string, { counts: number[]; sum: number; count: number }> }>()
+  const histograms = new Map<
+    string,
+    { help: string; buckets: number[]; values: Map<string, { counts: number[]; sum: number; count: number }> }
+  >()
 
   const counter = (name: string, help: string) => {
     const metric = { help, values: new Map<string, number>() }

@@ -22,8 +22,7 @@ export const toE164 = (raw: string, defaultCountry: string): string | undefined 
 }
 
 /** The national significant number ("501234567" for +972501234567), as some CRMs index it. */
-export const nationalNumber = (e164: string): string | undefined =>
-  parsePhoneNumberFromString(e164)?.nationalNumber
+export const nationalNumber = (e164: string): string | undefined => parsePhoneNumberFromString(e164)?.nationalNumber
 
 /**
  * How to write a number for a provider that dials domestic numbers in national form (Voicenter: "0501234567")
@@ -37,5 +36,4 @@ export const toDialString = (number: string, homeCountry: string): string => {
 }
 
 /** The digits a person dials inside the country, trunk prefix included: "0501234567" for +972501234567. */
-export const nationalDialForm = (e164: string): string | undefined =>
-  parsePhoneNumberFromString(e164)?.formatNational().replace(/\D/g, '')
+export const nationalDialForm = (e164: string): string | undefined => parsePhoneNumberFromString(e164)?.formatNational().replace(/\D/g, '')

@@ -1,5 +1,5 @@
-import type { CallEvent, Decision, SayItem } from '../model/call-event.ts'
 import { safeText } from '../lib/safe-text.ts'
+import type { CallEvent, Decision, SayItem } from '../model/call-event.ts'
 import type { ProviderHandler, RenderExtras } from './provider.ts'
 
 /**
@@ -54,7 +54,13 @@ export const safeDecision = (decision: Decision): Decision => {
         customData: screenPop(decision.customData),
       }
     case 'collect':
-      return { ...decision, layer: id(decision.layer), prompt: sayItems(decision.prompt), language: id(decision.language), customData: screenPop(decision.customData) }
+      return {
+        ...decision,
+        layer: id(decision.layer),
+        prompt: sayItems(decision.prompt),
+        language: id(decision.language),
+        customData: screenPop(decision.customData),
+      }
     case 'hangup':
       return { ...decision, items: sayItems(decision.items), language: id(decision.language) }
     case 'dial':

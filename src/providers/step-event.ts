@@ -1,5 +1,5 @@
-import type { CallEvent, ProviderId } from '../model/call-event.ts'
 import { toE164 } from '../lib/phone.ts'
+import type { CallEvent, ProviderId } from '../model/call-event.ts'
 
 /** A call event of a provider whose IVR steps we drive ourselves (Routee, Stringee, RingCentral). */
 export const stepEvent = (

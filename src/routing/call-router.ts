@@ -1,11 +1,11 @@
-import type { CallEvent, Decision, LookupKey, LookupResult } from '../model/call-event.ts'
-import type { LookupService } from '../crm/lookup-service.ts'
 import type { CallLogOutbox } from '../crm/call-log-outbox.ts'
-import type { Metrics } from '../lib/metrics.ts'
+import type { LookupService } from '../crm/lookup-service.ts'
 import type { CallStateStore } from '../db/call-state-store.ts'
 import type { DecisionLog } from '../db/decision-log.ts'
 import { AppError } from '../lib/app-error.ts'
 import { errorMessage, type Logger } from '../lib/logger.ts'
+import type { Metrics } from '../lib/metrics.ts'
+import type { CallEvent, Decision, LookupKey, LookupResult } from '../model/call-event.ts'
 import type { ActiveProvider, CallStatus, Classified, PartialCallEvent, ProviderAnswer, ProviderRequest } from '../providers/provider.ts'
 import {
   countsAttempts,
@@ -209,11 +209,7 @@ export const createCallRouter = ({
     return { answer, recorded, logged }
   }
   /** A provider's call-status callback: into the decision log, and onto the call's pending CRM log. */
-  const recordStatus = async (
-    provider: string,
-    status: CallStatus,
-    request: ProviderRequest,
-  ) => {
+  const recordStatus = async (provider: string, status: CallStatus, request: ProviderRequest) => {
     await Promise.all([
       decisionLog.record({
         at: clock().toISOString(),
@@ -241,7 +237,10 @@ export const createCallRouter = ({
   const simulate = async (provider: ActiveProvider, request: ProviderRequest, at: Date, attempt = 1) => {
     const classified = await provider.handler.classify(request)
     if (classified.kind === 'status' || classified.kind === 'question') {
-      throw new AppError('BAD_REQUEST', `request: this is a ${classified.kind === 'status' ? 'call-status notice' : 'question from the provider'}, not a call step to route`)
+      throw new AppError(
+        'BAD_REQUEST',
+        `request: this is a ${classified.kind === 'status' ? 'call-status notice' : 'question from the provider'}, not a call step to route`,
+      )
     }
     const routing = await decide(provider, classified, at, undefined, attempt)
     const { answer, evaluation } = await answerFor(provider, routing, request.origin)
@@ -294,7 +293,11 @@ const observe = (metrics: Metrics, provider: string, evaluation: Omit<Evaluation
 /** One line of a call's CRM log: when, where in the IVR, which rule, what the caller was answered. */
 const summaryLine = (at: Date, event: CallEvent, evaluation: Omit<Evaluation, 'trace'>): string => {
   const where = [`${event.provider} layer ${event.layer ?? '-'}`, event.dtmf ? `typed ${event.dtmf}` : ''].filter(Boolean).join(', ')
-  const why = evaluation.rule ? `rule "${evaluation.rule.name}"` : evaluation.fallback ? `fallback "${evaluation.fallback.name}"` : 'no rule'
+  const why = evaluation.rule
+    ? `rule "${evaluation.rule.name}"`
+    : evaluation.fallback
+      ? `fallback "${evaluation.fallback.name}"`
+      : 'no rule'
   return `${at.toISOString()} ${where}: ${why} → ${describe(evaluation.decision)}`
 }
 

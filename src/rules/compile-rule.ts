@@ -1,11 +1,11 @@
 import * as v from 'valibot'
-import { describeIssues } from '../lib/issues.ts'
-import type { DecisionAction, LookupKey, LookupOutcome, SayItemType } from '../model/call-event.ts'
 import type { FallbackRow, RuleRow } from '../db/schema.ts'
+import { describeIssues } from '../lib/issues.ts'
 import { errorMessage } from '../lib/logger.ts'
 import { compileNumberRange, type NumberRange } from '../lib/number-range.ts'
 import { compilePattern, type Pattern } from '../lib/pattern.ts'
 import { compileTimeWindow, type TimeWindow } from '../lib/time-window.ts'
+import type { DecisionAction, LookupKey, LookupOutcome, SayItemType } from '../model/call-event.ts'
 import { type ContactMatch, compileContactMatch } from './contact-match.ts'
 import { compileTemplate, type Template } from './template.ts'
 
@@ -170,13 +170,13 @@ const ActionColumns = v.object({
       .map((item) => item.trim())
       .filter((item) => item.replace(/,/g, '').trim() !== '')
       .map((item) => {
-      const separator = item.indexOf(':')
-      const type = SAY_TYPES[item.slice(0, separator).trim().toLowerCase()]
-      if (separator < 0 || !type) {
-        throw new Error(`"${item}" needs a type: ${Object.keys(SAY_TYPES).join(':, ')}: (e.g. number:{{fields.balance}})`)
-      }
-      return { type, value: compileTemplate(item.slice(separator + 1).trim()) }
-    }),
+        const separator = item.indexOf(':')
+        const type = SAY_TYPES[item.slice(0, separator).trim().toLowerCase()]
+        if (separator < 0 || !type) {
+          throw new Error(`"${item}" needs a type: ${Object.keys(SAY_TYPES).join(':, ')}: (e.g. number:{{fields.balance}})`)
+        }
+        return { type, value: compileTemplate(item.slice(separator + 1).trim()) }
+      }),
   ),
   dial: compiledColumn((text) =>
     splitList(text).map((item) => {
@@ -234,10 +234,7 @@ export interface CompileDefaults {
 export const compileRule = (row: RuleRow, defaults: CompileDefaults): Compiled<CompiledRule> => {
   const conditions = v.safeParse(ConditionColumns, row)
   const then = compileAction(row)
-  const issues = [
-    ...(conditions.success ? [] : [formatIssues(conditions.issues)]),
-    ...(then.ok ? [] : [then.reason]),
-  ]
+  const issues = [...(conditions.success ? [] : [formatIssues(conditions.issues)]), ...(then.ok ? [] : [then.reason])]
   let timeWindow: TimeWindow | undefined
   try {
     timeWindow = compileTimeWindow({
@@ -281,10 +278,7 @@ export const compileFallback = (row: FallbackRow): Compiled<CompiledFallback> =>
   const conditions = v.safeParse(v.pick(ConditionColumns, ['provider', 'did', 'fromLayer']), row)
   const then = compileAction(row)
   if (!conditions.success || !then.ok) {
-    const issues = [
-      ...(conditions.success ? [] : [formatIssues(conditions.issues)]),
-      ...(then.ok ? [] : [then.reason]),
-    ]
+    const issues = [...(conditions.success ? [] : [formatIssues(conditions.issues)]), ...(then.ok ? [] : [then.reason])]
     return { ok: false, reason: issues.join('; ') }
   }
   const { provider, did, fromLayer } = conditions.output
@@ -355,10 +349,7 @@ const compileAction = (row: ActionRow, provider?: string): Compiled<CompiledActi
 
 const prefixed = (provider: string | undefined, reason: string) => (provider ? `options.providers.${provider}: ${reason}` : reason)
 
-const requiredColumn = (
-  action: DecisionAction,
-  columns: { toLayer?: Template; say?: unknown[]; dial?: unknown[] },
-): string | undefined => {
+const requiredColumn = (action: DecisionAction, columns: { toLayer?: Template; say?: unknown[]; dial?: unknown[] }): string | undefined => {
   if (action === 'go_to_layer' && !columns.toLayer) return 'to_layer: go_to_layer needs the layer to go to'
   if (action === 'say' && !columns.say?.length) return 'say: say needs what to announce (e.g. number:{{fields.balance}})'
   if (action === 'say' && !columns.toLayer) return 'to_layer: say needs the layer to continue to'

@@ -65,7 +65,11 @@ const comparator = (operator: Operator, expected: string, text: string): ((actua
     case '!=': {
       const options = new Set(wanted.split(',').map((option) => option.trim()))
       // A list value (tags) matches when any of its items is one of the options.
-      const equal = (actual: string) => actual.toLowerCase().split(',').some((item) => options.has(item.trim()))
+      const equal = (actual: string) =>
+        actual
+          .toLowerCase()
+          .split(',')
+          .some((item) => options.has(item.trim()))
       return operator === '=' ? equal : (actual) => !equal(actual)
     }
     case '~':

@@ -77,12 +77,7 @@ export const countsAttempts = (snapshot: RuleSnapshot, event: CallEvent, at: Dat
   snapshot.rules.some((rule) => rule.attempt !== undefined && staticMismatch(rule, event, at, undefined) === undefined)
 
 /** Picks the first rule (by priority) that matches and can be rendered, else the fallback. Pure. */
-export const evaluate = (
-  snapshot: RuleSnapshot,
-  input: EvaluationInput,
-  defaults: DecisionDefaults,
-  check: RenderCheck,
-): Evaluation => {
+export const evaluate = (snapshot: RuleSnapshot, input: EvaluationInput, defaults: DecisionDefaults, check: RenderCheck): Evaluation => {
   const trace: RuleTrace[] = []
   for (const rule of snapshot.rules) {
     const reason = ruleMismatch(rule, input)

@@ -3,8 +3,8 @@ import type { Database } from '../db/database.ts'
 import { fallbacks, menuKeys, revisions, rules } from '../db/schema.ts'
 import { errorMessage, type Logger } from '../lib/logger.ts'
 import { type CompileDefaults, compileFallback, compileRule } from './compile-rule.ts'
-import { menuKeyRule } from './menu-key.ts'
 import type { InvalidRow, RuleSnapshot } from './engine.ts'
+import { menuKeyRule } from './menu-key.ts'
 
 export const ROUTING_REVISION = 'routing'
 
@@ -61,11 +61,7 @@ export interface RuleCacheOptions {
 }
 
 export const createRuleCache = ({ db, defaults, log, refreshMs, clock = Date.now }: RuleCacheOptions): RuleCache => {
-  const revisionQuery = db
-    .select({ value: revisions.value })
-    .from(revisions)
-    .where(eq(revisions.name, ROUTING_REVISION))
-    .prepare()
+  const revisionQuery = db.select({ value: revisions.value }).from(revisions).where(eq(revisions.name, ROUTING_REVISION)).prepare()
   let snapshot: RuleSnapshot | undefined
   let checkedAt = Number.NEGATIVE_INFINITY
   let inFlight: Promise<RuleSnapshot> | undefined

@@ -26,7 +26,18 @@ export const resolvePath = (scope: Scope, path: string): string | undefined => {
 }
 
 /** Names a rule may use under `call.`; checked when the rule is loaded. */
-export const CALL_FIELDS = ['caller', 'caller_raw', 'did', 'did_e164', 'dtmf', 'layer', 'previous_layer', 'id', 'provider', 'attempt'] as const
+export const CALL_FIELDS = [
+  'caller',
+  'caller_raw',
+  'did',
+  'did_e164',
+  'dtmf',
+  'layer',
+  'previous_layer',
+  'id',
+  'provider',
+  'attempt',
+] as const
 
 const readCall = (scope: Scope, rest: string[]): unknown => {
   const call = scope.call

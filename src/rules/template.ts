@@ -32,7 +32,11 @@ export const compileTemplate = (source: string): Template => {
     // "{{}}" is not a placeholder; left in the literal text, it is refused as unbalanced below.
     if (path === '' && bar < 0) continue
     if (!PATH.test(path)) throw new Error(`"{{${path}}}" is not a field path (e.g. owner.extension)`)
-    if (path.startsWith('call.') && !CALL_FIELDS.includes(path.slice(5) as (typeof CALL_FIELDS)[number]) && !path.startsWith('call.custom.')) {
+    if (
+      path.startsWith('call.') &&
+      !CALL_FIELDS.includes(path.slice(5) as (typeof CALL_FIELDS)[number]) &&
+      !path.startsWith('call.custom.')
+    ) {
       throw new Error(`"{{${path}}}": call has ${CALL_FIELDS.join(', ')}`)
     }
     parts.push(literal(source.slice(last, match.index)), { path, fallback })

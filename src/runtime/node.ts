@@ -11,10 +11,10 @@ import type { CrmPlugin } from '../crm/plugin.ts'
 import type { Database } from '../db/database.ts'
 import { seedDemoData } from '../db/demo-seed.ts'
 import { createRetention, retentionSettings } from '../db/retention.ts'
-import { startRetentionTimer } from './retention-timer.ts'
 import * as schema from '../db/schema.ts'
 import { createLogger, errorMessage, type Logger } from '../lib/logger.ts'
 import type { ProviderDefinition } from '../providers/provider.ts'
+import { startRetentionTimer } from './retention-timer.ts'
 
 const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url))
 export const DEFAULT_DATABASE_PATH = './data/ivr-crm-router.db'

@@ -1,5 +1,5 @@
-import type { Logger } from '../lib/logger.ts'
 import { type Retention, runRetention } from '../db/retention.ts'
+import type { Logger } from '../lib/logger.ts'
 
 export interface RetentionTimer {
   /** No further runs; waits for the batch in flight, so the database can be closed after it. */
@@ -7,7 +7,15 @@ export interface RetentionTimer {
 }
 
 /** Node: a run every `intervalMs`, the next one timed from the end of the last so runs never overlap. */
-export const startRetentionTimer = ({ retention, intervalMs, log }: { retention: Retention; intervalMs: number; log: Logger }): RetentionTimer => {
+export const startRetentionTimer = ({
+  retention,
+  intervalMs,
+  log,
+}: {
+  retention: Retention
+  intervalMs: number
+  log: Logger
+}): RetentionTimer => {
   const stopped = new AbortController()
   let timer: NodeJS.Timeout | undefined
   let running: Promise<unknown> | undefined

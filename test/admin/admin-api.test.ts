@@ -241,12 +241,17 @@ describe('admin API', () => {
     it('a row no provider can answer, written by SQL, can still be switched off, and only that', async () => {
       const side = server.openSideConnection()
       const { lastInsertRowid } = side
-        .prepare("INSERT INTO rules (name, priority, enabled, provider, from_layer, action, to_layer) VALUES ('written by SQL', 5, 1, 'routee', '9', 'go_to_layer', '3')")
+        .prepare(
+          "INSERT INTO rules (name, priority, enabled, provider, from_layer, action, to_layer) VALUES ('written by SQL', 5, 1, 'routee', '9', 'go_to_layer', '3')",
+        )
         .run()
       const id = Number(lastInsertRowid)
       expect((await call('PATCH', `/rules/${id}`, { name: 'renamed' })).status).toBe(400)
       expect((await call('PATCH', `/rules/${id}`, { enabled: false, name: 'renamed' })).status).toBe(400)
-      expect(await call('PATCH', `/rules/${id}`, { enabled: false })).toMatchObject({ status: 200, body: { enabled: 0, name: 'written by SQL' } })
+      expect(await call('PATCH', `/rules/${id}`, { enabled: false })).toMatchObject({
+        status: 200,
+        body: { enabled: 0, name: 'written by SQL' },
+      })
       await call('DELETE', `/rules/${id}`)
     })
 
@@ -400,7 +405,17 @@ describe('admin API', () => {
       const validation = await new Validator().validate(document as never)
       expect(validation.errors ?? [], JSON.stringify(validation.errors)).toEqual([])
       expect(validation.valid).toBe(true)
-      for (const path of ['/rules', '/rules/{id}', '/owners', '/contacts', '/fallbacks', '/simulate', '/decisions', '/decisions/purge', '/routee/calls']) {
+      for (const path of [
+        '/rules',
+        '/rules/{id}',
+        '/owners',
+        '/contacts',
+        '/fallbacks',
+        '/simulate',
+        '/decisions',
+        '/decisions/purge',
+        '/routee/calls',
+      ]) {
         expect(document.paths[path], path).toBeDefined()
       }
       const ruleBody = document.paths['/rules']?.post?.requestBody?.content['application/json']?.schema

@@ -15,18 +15,21 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { compilePattern } from '../../src/lib/pattern.ts'
 import type { Logger } from '../../src/lib/logger.ts'
+import { compilePattern } from '../../src/lib/pattern.ts'
 import { startNodeServer } from '../../src/runtime/node.ts'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3)
 const HOSTILE_LOOPS = 4
 
 // Whatever happens, this process ends: three phases, the one-at-a-time calls and start-up, with room to spare.
-setTimeout(() => {
-  console.error('regex-stall: did not finish in time')
-  process.exit(1)
-}, (3 * seconds + 120) * 1000).unref()
+setTimeout(
+  () => {
+    console.error('regex-stall: did not finish in time')
+    process.exit(1)
+  },
+  (3 * seconds + 120) * 1000,
+).unref()
 
 /**
  * The costliest kind of pattern the size bound lets through: nested counted repeats, which random digits
@@ -157,7 +160,9 @@ const kind = async (data: Record<string, string>, count: number) => {
 
 try {
   for (let i = 0; i < 200; i++) await call(i % 2 ? {} : (HOSTILE[i % HOSTILE.length] as Record<string, string>))
-  console.log(`V8 RegExp /(\\d+)+x/ on 22 digits, for comparison: ${ms(v8Ms)} ms (doubles per digit: 29 digits ≈ ${ms((v8Ms * 128) / 1000)} s)`)
+  console.log(
+    `V8 RegExp /(\\d+)+x/ on 22 digits, for comparison: ${ms(v8Ms)} ms (doubles per digit: 29 digits ≈ ${ms((v8Ms * 128) / 1000)} s)`,
+  )
   console.log('\n| the matcher alone, 200 rounds | p50 ms | p99 ms | max ms |')
   console.log('|---|---:|---:|---:|')
   for (const { label, times } of matcherTimes) {
@@ -182,7 +187,9 @@ try {
   const alone = await phase('alone', [])
   const benign = await phase(`${HOSTILE_LOOPS} loops of benign calls`, BENIGN)
   const hostile = await phase(`${HOSTILE_LOOPS} loops of hostile calls`, HOSTILE)
-  console.log('\n| unrelated calls, one at a time, with | calls | p50 ms | p99 ms | max ms | event loop max delay ms | load calls answered |')
+  console.log(
+    '\n| unrelated calls, one at a time, with | calls | p50 ms | p99 ms | max ms | event loop max delay ms | load calls answered |',
+  )
   console.log('|---|---:|---:|---:|---:|---:|---:|')
   for (const { label, latencies, loopDelayMaxMs, loadCalls } of [alone, benign, hostile]) {
     console.log(
@@ -193,8 +200,12 @@ try {
   // the patterns add is the hostile phase over the benign one with the same number of callers.
   const addedMax = (hostile.latencies.at(-1) ?? 0) - (benign.latencies.at(-1) ?? 0)
   const addedP99 = percentile(hostile.latencies, 99) - percentile(benign.latencies, 99)
-  console.log(`\nmax added latency of an unrelated call, hostile over benign load: ${ms(addedMax)} ms (p99: ${ms(addedP99)} ms); done when ≤ 50 ms`)
-  console.log(`longest event loop block under hostile load: ${ms(hostile.loopDelayMaxMs)} ms (benign load: ${ms(benign.loopDelayMaxMs)} ms)`)
+  console.log(
+    `\nmax added latency of an unrelated call, hostile over benign load: ${ms(addedMax)} ms (p99: ${ms(addedP99)} ms); done when ≤ 50 ms`,
+  )
+  console.log(
+    `longest event loop block under hostile load: ${ms(hostile.loopDelayMaxMs)} ms (benign load: ${ms(benign.loopDelayMaxMs)} ms)`,
+  )
 } finally {
   await server.close()
   rmSync(directory, { recursive: true, force: true })

@@ -34,8 +34,17 @@ const build = () => {
         caller,
         caller,
         String(i % 5_000),
-        JSON.stringify([{ plugin: 'local-directory', outcome: 'found', ms: 0.42 }, { plugin: 'hubspot', outcome: 'skipped', ms: 0 }]),
-        JSON.stringify({ STATUS: 0, ACTION: 'DIAL', DIAL: [{ TYPE: 'EXTENSION', TARGET: '101' }], MAX_CALL_DURATION: 7200, CUSTOM_DATA: { name: 'Dana Levi', segment: 'VIP' } }),
+        JSON.stringify([
+          { plugin: 'local-directory', outcome: 'found', ms: 0.42 },
+          { plugin: 'hubspot', outcome: 'skipped', ms: 0 },
+        ]),
+        JSON.stringify({
+          STATUS: 0,
+          ACTION: 'DIAL',
+          DIAL: [{ TYPE: 'EXTENSION', TARGET: '101' }],
+          MAX_CALL_DURATION: 7200,
+          CUSTOM_DATA: { name: 'Dana Levi', segment: 'VIP' },
+        }),
         'rule 3 "VIP to owner": segment = VIP; owner.extension present; mon-fri 09:00-17:30 Asia/Jerusalem',
         JSON.stringify({
           METHOD: 'IVR_LAYER_INPUT',
@@ -60,7 +69,9 @@ const ms = (value: number) => `${value.toFixed(1)} ms`
 try {
   let started = performance.now()
   build()
-  console.log(`${ROWS} decisions, ${(statSync(source).size / ROWS).toFixed(0)} bytes each on disk, built in ${ms(performance.now() - started)}`)
+  console.log(
+    `${ROWS} decisions, ${(statSync(source).size / ROWS).toFixed(0)} bytes each on disk, built in ${ms(performance.now() - started)}`,
+  )
   const before = new Date('2030-01-01T00:00:00Z')
 
   {

@@ -158,7 +158,10 @@ const benchHubSpot = async () => {
     fake.reset()
     fake.mode.search = 'hang'
     const deadline = 1500
-    const hung = await startServer(join(directory, 'hubspot-hung.db'), env({ CRM_PLUGINS: 'hubspot', VOICENTER_LOOKUP_DEADLINE_MS: String(deadline) }))
+    const hung = await startServer(
+      join(directory, 'hubspot-hung.db'),
+      env({ CRM_PLUGINS: 'hubspot', VOICENTER_LOOKUP_DEADLINE_MS: String(deadline) }),
+    )
     try {
       const latencies = await callAll(`${hung.url}/webhooks/voicenter`, hubspotCalls(200, 'hung'), 50)
       const within = latencies.filter((ms) => ms <= deadline + 50).length
@@ -208,9 +211,11 @@ try {
   for (const row of rows) {
     console.log(`| ${row.route} | ${Math.round(row.requestsPerSecond)} | ${row.p50} | ${row.p99} | ${row.errors} |`)
   }
-  console.log(`\nVoicenter / hello: ${(voicenter.requestsPerSecond / hello.requestsPerSecond).toFixed(3)} of the throughput, ` +
-    `mean latency ×${(voicenter.mean / hello.mean).toFixed(1)} (${voicenter.mean.toFixed(2)} vs ${hello.mean.toFixed(2)} ms)` +
-    (hello.p99 > 0 ? `, p99 ×${(voicenter.p99 / hello.p99).toFixed(1)}` : ''))
+  console.log(
+    `\nVoicenter / hello: ${(voicenter.requestsPerSecond / hello.requestsPerSecond).toFixed(3)} of the throughput, ` +
+      `mean latency ×${(voicenter.mean / hello.mean).toFixed(1)} (${voicenter.mean.toFixed(2)} vs ${hello.mean.toFixed(2)} ms)` +
+      (hello.p99 > 0 ? `, p99 ×${(voicenter.p99 / hello.p99).toFixed(1)}` : ''),
+  )
   if (rows.some((row) => row.errors > 0)) process.exitCode = 1
   await stopServer(child)
   await benchHubSpot()

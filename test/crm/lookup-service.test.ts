@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import type { LookupResult } from '../../src/model/call-event.ts'
 import { createLookupService, type LookupServiceOptions } from '../../src/crm/lookup-service.ts'
 import { type Contact, type CrmClient, RateLimitedError } from '../../src/crm/plugin.ts'
 import { DeadlineError } from '../../src/lib/deadline.ts'
+import type { LookupResult } from '../../src/model/call-event.ts'
 
 // ---------------------------------------------------------------------------------------------------------------
 // Fakes: the CRM plugins are the outside world, so they are plain CrmClient objects that count their calls.
@@ -701,7 +701,10 @@ describe('lookup service: cache', () => {
     const remote = crm(finds(contact('c-1')))
     const lookups = service([remote.client], { cache: settings })
     await lookups.lookup('caller', undefined, 500)
-    expect(await lookups.lookup('caller', undefined, 500)).toMatchObject({ outcome: 'not_found', reason: 'caller id withheld or not a number' })
+    expect(await lookups.lookup('caller', undefined, 500)).toMatchObject({
+      outcome: 'not_found',
+      reason: 'caller id withheld or not a number',
+    })
     expect((await lookups.lookup('caller', undefined, 500)).cache).toBeUndefined()
     expect(remote.calls).toEqual([])
   })
@@ -843,9 +846,15 @@ describe('lookup service: 429 from the CRM', () => {
 
     const paused = await lookups.lookup('caller', '+2', 500)
     expect(paused).toMatchObject({ outcome: 'error', reason: 'crm-1: rate limited by the CRM, retrying in 1 s' })
-    expect(paused.plugins).toMatchObject([{ plugin: 'crm-1', outcome: 'skipped', reason: 'rate limited by the CRM, retrying in 1 s', kind: 'rate_limited' }])
+    expect(paused.plugins).toMatchObject([
+      { plugin: 'crm-1', outcome: 'skipped', reason: 'rate limited by the CRM, retrying in 1 s', kind: 'rate_limited' },
+    ])
     wall.advance(999)
-    expect((await lookups.lookup('caller', '+3', 500)).plugins[0]).toMatchObject({ outcome: 'skipped', reason: 'rate limited by the CRM, retrying in 1 s', kind: 'rate_limited' })
+    expect((await lookups.lookup('caller', '+3', 500)).plugins[0]).toMatchObject({
+      outcome: 'skipped',
+      reason: 'rate limited by the CRM, retrying in 1 s',
+      kind: 'rate_limited',
+    })
     expect(fake.calls).toEqual(['+1'])
 
     wall.advance(1)
@@ -882,7 +891,11 @@ describe('lookup service: 429 from the CRM', () => {
     const fake = crm((value, signal) => answer(value, signal))
     const lookups = service([fake.client], { cache: false, now: wall.read, breaker: { failures: 2, openMs: 60_000 } })
     for (const value of ['+1', '+2', '+3']) {
-      expect((await lookups.lookup('caller', value, 500)).plugins[0]).toMatchObject({ outcome: 'error', reason: '429', kind: 'rate_limited' })
+      expect((await lookups.lookup('caller', value, 500)).plugins[0]).toMatchObject({
+        outcome: 'error',
+        reason: '429',
+        kind: 'rate_limited',
+      })
       wall.advance(100)
     }
     answer = finds(contact('c-1'))
@@ -898,7 +911,11 @@ describe('lookup service: circuit breaker', () => {
     const fake = crm(fails('HubSpot 500'))
     const lookups = service([fake.client], { cache: false, breaker: { failures: 3, openMs: 200 } })
     for (const value of ['+1', '+2', '+3']) {
-      expect((await lookups.lookup('caller', value, 500)).plugins[0]).toMatchObject({ outcome: 'error', reason: 'HubSpot 500', kind: 'error' })
+      expect((await lookups.lookup('caller', value, 500)).plugins[0]).toMatchObject({
+        outcome: 'error',
+        reason: 'HubSpot 500',
+        kind: 'error',
+      })
     }
     const skipped = await lookups.lookup('caller', '+4', 500)
     expect(skipped).toEqual({
@@ -977,7 +994,11 @@ describe('lookup service: circuit breaker', () => {
     const fake = crm(hangs, { timeoutMs: 20 })
     const lookups = service([fake.client], { cache: false, breaker: { failures: 2, openMs: 60_000 } })
     for (const value of ['+1', '+2']) {
-      expect((await lookups.lookup('caller', value, 500)).plugins[0]).toMatchObject({ outcome: 'error', reason: 'no answer within 20 ms', kind: 'timeout' })
+      expect((await lookups.lookup('caller', value, 500)).plugins[0]).toMatchObject({
+        outcome: 'error',
+        reason: 'no answer within 20 ms',
+        kind: 'timeout',
+      })
     }
     expect((await lookups.lookup('caller', '+3', 500)).plugins[0]).toMatchObject({ outcome: 'skipped', reason: open, kind: 'circuit_open' })
     expect(fake.calls).toEqual(['+1', '+2'])

@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createCallStateStore } from '../../src/db/call-state-store.ts'
 import { createRetention, type RetentionSettings, runRetention } from '../../src/db/retention.ts'
-import { startRetentionTimer } from '../../src/runtime/retention-timer.ts'
 import { type NodeDatabase, openDatabase } from '../../src/runtime/node.ts'
+import { startRetentionTimer } from '../../src/runtime/retention-timer.ts'
 import { recordingLogger, startTestServer } from '../helpers/test-server.ts'
 
 const NOW = Date.parse('2026-11-23T08:00:00.000Z')
@@ -35,7 +35,8 @@ describe('retention', () => {
     rmSync(directory, { recursive: true, force: true })
   })
 
-  const retention = (settings: Partial<RetentionSettings> = {}) => createRetention({ db: database.db, ...SETTINGS, ...settings, now: () => NOW })
+  const retention = (settings: Partial<RetentionSettings> = {}) =>
+    createRetention({ db: database.db, ...SETTINGS, ...settings, now: () => NOW })
   const ids = (table: string, column: string) =>
     (database.sqlite.prepare(`SELECT ${column} AS id FROM ${table} ORDER BY ${column}`).all() as { id: string }[]).map((row) => row.id)
   const count = (table: string) => (database.sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
@@ -47,7 +48,9 @@ describe('retention', () => {
     })()
   }
   const addCallState = (callId: string, updatedAt: number) =>
-    database.sqlite.prepare(`INSERT INTO call_state (provider, call_id, data, updated_at) VALUES ('voicenter', ?, '{"visits":{}}', ?)`).run(callId, updatedAt)
+    database.sqlite
+      .prepare(`INSERT INTO call_state (provider, call_id, data, updated_at) VALUES ('voicenter', ?, '{"visits":{}}', ?)`)
+      .run(callId, updatedAt)
   const addCallLog = (callId: string, fields: { deliveredAt?: string; attempts?: number; nextAttemptAt: number }) =>
     database.sqlite
       .prepare(
@@ -132,7 +135,11 @@ describe('retention', () => {
     const { log, entries } = recordingLogger()
     await runRetention(retention(), log)
     expect(entries).toEqual([
-      { level: 'info', message: 'retention: expired rows deleted', fields: { decisions: 2, callState: 0, outboxDelivered: 0, outboxGivenUp: 0, more: false } },
+      {
+        level: 'info',
+        message: 'retention: expired rows deleted',
+        fields: { decisions: 2, callState: 0, outboxDelivered: 0, outboxGivenUp: 0, more: false },
+      },
     ])
   })
 

@@ -18,7 +18,8 @@ export const checkAnswer: Record<Provider, (answer: RawResponse) => string | und
     if (!isObject(json)) return 'not a JSON object'
     if (typeof json.STATUS !== 'number') return 'STATUS is not a number'
     if (json.STATUS !== 0 && json.STATUS !== 1) return `STATUS ${json.STATUS} is neither 0 nor 1`
-    if (!['GO_TO_LAYER', 'SAY_DIGITS', 'DIAL'].includes(String(json.ACTION))) return `ACTION ${String(json.ACTION)} is not a Voicenter action`
+    if (!['GO_TO_LAYER', 'SAY_DIGITS', 'DIAL'].includes(String(json.ACTION)))
+      return `ACTION ${String(json.ACTION)} is not a Voicenter action`
     return undefined
   },
   routee: (answer) => {
@@ -54,7 +55,9 @@ export const checkAnswer: Record<Provider, (answer: RawResponse) => string | und
     const json = parsed.value
     if (Array.isArray(json)) {
       if (json.length === 0) return 'empty SCCO'
-      const bad = json.find((action) => !isObject(action) || !['talk', 'play', 'stream', 'input', 'connect', 'record'].includes(String(action.action)))
+      const bad = json.find(
+        (action) => !isObject(action) || !['talk', 'play', 'stream', 'input', 'connect', 'record'].includes(String(action.action)),
+      )
       return bad === undefined ? undefined : `action ${JSON.stringify(bad).slice(0, 80)} is not an SCCO action`
     }
     if (!isObject(json)) return 'neither an SCCO array nor an object'
@@ -75,12 +78,18 @@ export const checkAnswer: Record<Provider, (answer: RawResponse) => string | und
 const XML_ILLEGAL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/
 
 const isXmlChar = (code: number) =>
-  code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff)
+  code === 0x9 ||
+  code === 0xa ||
+  code === 0xd ||
+  (code >= 0x20 && code <= 0xd7ff) ||
+  (code >= 0xe000 && code <= 0xfffd) ||
+  (code >= 0x10000 && code <= 0x10ffff)
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 const jsonAnswer = (answer: RawResponse): { ok: true; value: unknown } | { ok: false; problem: string } => {
-  if (!/^application\/json\b/.test(answer.contentType)) return { ok: false, problem: `content-type "${answer.contentType}" is not application/json` }
+  if (!/^application\/json\b/.test(answer.contentType))
+    return { ok: false, problem: `content-type "${answer.contentType}" is not application/json` }
   try {
     return { ok: true, value: JSON.parse(answer.body) as unknown }
   } catch {

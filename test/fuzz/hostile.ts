@@ -46,12 +46,19 @@ interface CorpusFile {
 export const loadSeeds = (provider: Provider): Seed[] =>
   readdirSync(`${FIXTURES}${provider}`)
     .filter((file) => file.endsWith('.json'))
-    .map((file) => ({ file, data: JSON.parse(readFileSync(`${FIXTURES}${provider}/${file}`, 'utf8')) as Partial<CorpusFile> & { source?: string } }))
+    .map((file) => ({
+      file,
+      data: JSON.parse(readFileSync(`${FIXTURES}${provider}/${file}`, 'utf8')) as Partial<CorpusFile> & { source?: string },
+    }))
     .filter(({ data }) => typeof data.source === 'string' && (data.method === 'GET' || data.method === 'POST'))
     .map(({ file, data }) => {
       const name = file.replace(/\.json$/, '')
       const stateFrom =
-        provider === 'routee' && /collect/.test(name) ? 'routee' : provider === 'stringee' && /input-event/.test(name) ? 'stringee' : undefined
+        provider === 'routee' && /collect/.test(name)
+          ? 'routee'
+          : provider === 'stringee' && /input-event/.test(name)
+            ? 'stringee'
+            : undefined
       // VoipNow's script URL carries our static step parameter (`?layer=1`): without it no rule applies.
       const query = provider === 'voipnow' ? { layer: '1', ...data.query } : (data.query ?? {})
       return {
@@ -76,7 +83,14 @@ const withKnownCaller = (value: unknown, key = ''): unknown => {
   if (!value || typeof value !== 'object') return value
   // RingCentral: only the caller's number (inParty.from), not the number called.
   return Object.fromEntries(
-    Object.entries(value).map(([name, item]) => [name, name === 'to' && typeof item === 'object' ? item : name === 'from' && typeof item === 'object' ? withKnownCaller(item, 'phoneNumber') : withKnownCaller(item, name)]),
+    Object.entries(value).map(([name, item]) => [
+      name,
+      name === 'to' && typeof item === 'object'
+        ? item
+        : name === 'from' && typeof item === 'object'
+          ? withKnownCaller(item, 'phoneNumber')
+          : withKnownCaller(item, name),
+    ]),
   )
 }
 
@@ -90,7 +104,9 @@ export const knownCallerSeeds = (seeds: Seed[]): Seed[] =>
     .flatMap((seed) => {
       const body =
         typeof seed.body === 'string'
-          ? new URLSearchParams([...new URLSearchParams(seed.body)].map(([key, value]) => [key, CALLER_FIELDS.has(key) ? KNOWN_CALLER : value])).toString()
+          ? new URLSearchParams(
+              [...new URLSearchParams(seed.body)].map(([key, value]) => [key, CALLER_FIELDS.has(key) ? KNOWN_CALLER : value]),
+            ).toString()
           : withKnownCaller(seed.body)
       const query = withKnownCaller(seed.query) as Record<string, string>
       const changed = JSON.stringify([body, query]) !== JSON.stringify([seed.body, seed.query])
@@ -109,10 +125,33 @@ const tagged = <T>(tag: string, arbitrary: fc.Arbitrary<T>): fc.Arbitrary<Tagged
 /** Put in place of a value; replaced by deeply nested JSON text after serialisation (JSON.stringify would recurse). */
 const DEEP = /"@@DEEP:(array|object|string):(\d+)@@"/g
 export const deepJson = (shape: string, depth: number) =>
-  shape === 'array' ? `${'['.repeat(depth)}${']'.repeat(depth)}` : shape === 'object' ? `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}` : `${'['.repeat(depth)}"+15551234567"${']'.repeat(depth)}`
+  shape === 'array'
+    ? `${'['.repeat(depth)}${']'.repeat(depth)}`
+    : shape === 'object'
+      ? `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`
+      : `${'['.repeat(depth)}"+15551234567"${']'.repeat(depth)}`
 const expandDeep = (text: string) => text.replace(DEEP, (_, shape: string, depth: string) => deepJson(shape, Number(depth)))
 
-const CONTROL = ['\u0000', '\u0001', '\u0007', '\b', '\t', '\n', '\u000b', '\f', '\r', '\u001b', '\u001f', '\u007f', '\u0085', '\u2028', '\u2029', '\ufeff', '\ufffe', '\uffff']
+const CONTROL = [
+  '\u0000',
+  '\u0001',
+  '\u0007',
+  '\b',
+  '\t',
+  '\n',
+  '\u000b',
+  '\f',
+  '\r',
+  '\u001b',
+  '\u001f',
+  '\u007f',
+  '\u0085',
+  '\u2028',
+  '\u2029',
+  '\ufeff',
+  '\ufffe',
+  '\uffff',
+]
 const LONE = ['\ud800', '\udbff', '\udc00', '\udfff']
 
 const hostileString = (original: string): fc.Arbitrary<Tagged<string>> =>
@@ -133,10 +172,42 @@ const hostileString = (original: string): fc.Arbitrary<Tagged<string>> =>
         .tuple(fc.constantFrom(20_000, 60_000, 70_000), fc.constantFrom('9', 'a', '<&"\'>', '\u0001', '\ud83d\ude00', '\u05d0', '\ud800'))
         .map(([length, unit]) => unit.repeat(Math.ceil(length / unit.length))),
     ),
-    tagged('markup', fc.constantFrom(']]>', '<Response>', '</Response><Hangup/>', '"/><Hangup/><x a="', '&amp;', '&#1;', '<?xml version="1.0"?>', '<!DOCTYPE x [<!ENTITY e "e">]>&e;')),
+    tagged(
+      'markup',
+      fc.constantFrom(
+        ']]>',
+        '<Response>',
+        '</Response><Hangup/>',
+        '"/><Hangup/><x a="',
+        '&amp;',
+        '&#1;',
+        '<?xml version="1.0"?>',
+        '<!DOCTYPE x [<!ENTITY e "e">]>&e;',
+      ),
+    ),
     tagged(
       'odd-text',
-      fc.constantFrom('', ' ', '0', '-1', '1e309', 'NaN', 'null', 'undefined', 'true', '{{name}}', '{{owner.phone}}', '${1}', '%s%n', '\\', '../../etc/passwd', '?a=b#c', '/', '*', 'x'.repeat(300)),
+      fc.constantFrom(
+        '',
+        ' ',
+        '0',
+        '-1',
+        '1e309',
+        'NaN',
+        'null',
+        'undefined',
+        'true',
+        '{{name}}',
+        '{{owner.phone}}',
+        '${1}',
+        '%s%n',
+        '\\',
+        '../../etc/passwd',
+        '?a=b#c',
+        '/',
+        '*',
+        'x'.repeat(300),
+      ),
     ),
     tagged('percent-escapes', fc.constantFrom('%', '%G1', '%ED%A0%80', '%C0%80', '%FF', '%00', '%25%')),
     tagged('random-unicode', fc.string({ unit: 'binary', maxLength: 40 })),
@@ -144,28 +215,46 @@ const hostileString = (original: string): fc.Arbitrary<Tagged<string>> =>
 
 const hostileKey = fc.oneof(
   tagged('proto-key', fc.constantFrom('__proto__', 'constructor', 'prototype')),
-  tagged('odd-key', fc.constantFrom('toString', 'hasOwnProperty', 'valueOf', '', '\ud800', '\u0000', 'k'.repeat(1000), 'DATA', 'METHOD', 'state')),
+  tagged(
+    'odd-key',
+    fc.constantFrom('toString', 'hasOwnProperty', 'valueOf', '', '\ud800', '\u0000', 'k'.repeat(1000), 'DATA', 'METHOD', 'state'),
+  ),
 )
 
 const hostileValue = (original: unknown): fc.Arbitrary<Tagged<unknown>> => {
   const text = typeof original === 'string' ? original : typeof original === 'number' ? String(original) : 'x'
   return fc.oneof(
     { weight: 5, arbitrary: hostileString(text) as fc.Arbitrary<Tagged<unknown>> },
-    { weight: 1, arbitrary: tagged('wrong-type:number', fc.oneof(fc.constantFrom(0, -0, -1, 1.5, 1e308, -1e308, 2 ** 53 + 1, 5e-324), fc.integer())) },
+    {
+      weight: 1,
+      arbitrary: tagged('wrong-type:number', fc.oneof(fc.constantFrom(0, -0, -1, 1.5, 1e308, -1e308, 2 ** 53 + 1, 5e-324), fc.integer())),
+    },
     { weight: 1, arbitrary: tagged('wrong-type:literal', fc.constantFrom<unknown>(true, false, null)) },
-    { weight: 1, arbitrary: tagged('wrong-type:array', fc.oneof(fc.constant<unknown[]>([]), fc.constant([original]), fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 4 }))) },
+    {
+      weight: 1,
+      arbitrary: tagged(
+        'wrong-type:array',
+        fc.oneof(fc.constant<unknown[]>([]), fc.constant([original]), fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 4 })),
+      ),
+    },
     {
       weight: 1,
       arbitrary: tagged(
         'wrong-type:object',
-        fc.oneof(fc.constant<unknown>({}), fc.constant<unknown>({ value: original }), fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 4 })),
+        fc.oneof(
+          fc.constant<unknown>({}),
+          fc.constant<unknown>({ value: original }),
+          fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 4 }),
+        ),
       ),
     },
     {
       weight: 1,
       arbitrary: tagged(
         'deep-nesting',
-        fc.tuple(fc.constantFrom('array', 'object', 'string'), fc.constantFrom(1_000, 5_000, 6_000, 10_000)).map(([shape, depth]) => `@@DEEP:${shape}:${depth}@@` as unknown),
+        fc
+          .tuple(fc.constantFrom('array', 'object', 'string'), fc.constantFrom(1_000, 5_000, 6_000, 10_000))
+          .map(([shape, depth]) => `@@DEEP:${shape}:${depth}@@` as unknown),
       ),
     },
   )
@@ -206,7 +295,10 @@ const mutation = (seedBody: Json): fc.Arbitrary<Mutation> => {
   const around = fc.constantFrom(...(samples.length > 0 ? samples : [null]))
   return fc.oneof(
     { weight: 6, arbitrary: fc.record({ op: fc.constant('replace' as const), at: fc.nat(), value: around.chain(hostileValue) }) },
-    { weight: 2, arbitrary: fc.record({ op: fc.constant('add-key' as const), at: fc.nat(), key: hostileKey, value: around.chain(hostileValue) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({ op: fc.constant('add-key' as const), at: fc.nat(), key: hostileKey, value: around.chain(hostileValue) }),
+    },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), at: fc.nat() }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('as-json-string' as const), at: fc.nat() }) },
   )
@@ -293,7 +385,9 @@ export const encodeHostile = (text: string): string => {
       out += encodeURIComponent(text.slice(index, index + 2))
       index++
     } else if (unit >= 0xd800 && unit <= 0xdfff) {
-      out += [0xe0 | (unit >> 12), 0x80 | ((unit >> 6) & 63), 0x80 | (unit & 63)].map((byte) => `%${byte.toString(16).toUpperCase()}`).join('')
+      out += [0xe0 | (unit >> 12), 0x80 | ((unit >> 6) & 63), 0x80 | (unit & 63)]
+        .map((byte) => `%${byte.toString(16).toUpperCase()}`)
+        .join('')
     } else {
       out += encodeURIComponent(text[index] as string)
     }
@@ -309,7 +403,8 @@ const fieldsOf = (seed: Seed): [string, string][] => {
   else if (body && typeof body === 'object' && !Array.isArray(body)) {
     for (const [key, value] of Object.entries(body)) {
       // Voicenter's SDK sends DATA's fields flat on GET.
-      if (key === 'DATA' && value && typeof value === 'object') pairs.push(...Object.entries(value).map(([name, item]) => [name, String(item)] as [string, string]))
+      if (key === 'DATA' && value && typeof value === 'object')
+        pairs.push(...Object.entries(value).map(([name, item]) => [name, String(item)] as [string, string]))
       else pairs.push([key, typeof value === 'string' ? value : JSON.stringify(value)])
     }
   }
@@ -325,8 +420,22 @@ type PairMutation =
 
 const pairMutation = (pairs: [string, string][]): fc.Arbitrary<PairMutation> =>
   fc.oneof(
-    { weight: 5, arbitrary: fc.record({ op: fc.constant('value' as const), at: fc.nat(), value: fc.constantFrom(...pairs.map(([, value]) => value), '').chain(hostileString) }) },
-    { weight: 2, arbitrary: fc.record({ op: fc.constant('raw-value' as const), at: fc.nat(), raw: fc.constantFrom('%', '%G1', '%ED%A0%80', '%C0%80', '%FF%FE', '%00', '%2', 'a%', '%E2%82') }) },
+    {
+      weight: 5,
+      arbitrary: fc.record({
+        op: fc.constant('value' as const),
+        at: fc.nat(),
+        value: fc.constantFrom(...pairs.map(([, value]) => value), '').chain(hostileString),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        op: fc.constant('raw-value' as const),
+        at: fc.nat(),
+        raw: fc.constantFrom('%', '%G1', '%ED%A0%80', '%C0%80', '%FF%FE', '%00', '%2', 'a%', '%E2%82'),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('key' as const), key: hostileKey, value: fc.constantFrom('1', '', '%ED%A0%80') }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('duplicate' as const), at: fc.nat() }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('drop' as const), at: fc.nat() }) },
@@ -400,39 +509,93 @@ export const caseFor = (seed: Seed): fc.Arbitrary<FuzzCase> => {
     ...(leaf ? [{ weight: 4, arbitrary: leaf }] : []),
   )
   const asJson = fc
-    .tuple(mutated, fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_TYPES) }), fc.nat(9))
+    .tuple(
+      mutated,
+      fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_TYPES) }),
+      fc.nat(9),
+    )
     .map(([{ body, tags }, otherType, dice]): FuzzCase => {
       if (otherType !== null) tags.push(`content-type:${otherType || 'none'}`)
       // Chunked only now and then: it is its own way of reading the body.
       const useChunks = dice === 0
       if (useChunks) tags.push('chunked')
-      return { ...base, tags, method: 'POST', path: postPath, contentType: otherType ?? 'application/json', body: serialise(body), ...(useChunks ? { chunked: true } : {}) }
+      return {
+        ...base,
+        tags,
+        method: 'POST',
+        path: postPath,
+        contentType: otherType ?? 'application/json',
+        body: serialise(body),
+        ...(useChunks ? { chunked: true } : {}),
+      }
     })
   const asForm = fc.array(pairMutation(pairs), { minLength: 1, maxLength: 3 }).map((mutations): FuzzCase => {
     const { text, tags } = encodePairs(pairs, mutations)
-    return { ...base, tags: ['form', ...tags], method: 'POST', path: postPath, contentType: 'application/x-www-form-urlencoded', body: text }
+    return {
+      ...base,
+      tags: ['form', ...tags],
+      method: 'POST',
+      path: postPath,
+      contentType: 'application/x-www-form-urlencoded',
+      body: text,
+    }
   })
   const asQuery = fc.array(pairMutation(pairs), { minLength: 1, maxLength: 3 }).map((mutations): FuzzCase => {
     const { text, tags } = encodePairs(pairs, mutations)
     return { ...base, tags: ['get-query', ...tags], method: 'GET', path: `${path}?${text}` }
   })
   const original = serialise(json)
-  const broken = fc.oneof(
-    tagged('invalid-json:truncated', fc.nat(original.length).map((at) => original.slice(0, at))),
-    tagged('invalid-json:garbage', fc.constantFrom('{', '}', '[1,]', '{"a":}', "{'a':1}", '{"a":1}}', '\u0000', 'undefined', '{"a":"\ud800', 'NaN', '1e99999')),
-    tagged('invalid-json:random', fc.string({ unit: 'binary', maxLength: 200 })),
-  ).map(({ value, tag }): FuzzCase => ({ ...base, tags: [tag], method: 'POST', path: postPath, contentType: 'application/json', body: value }))
+  const broken = fc
+    .oneof(
+      tagged(
+        'invalid-json:truncated',
+        fc.nat(original.length).map((at) => original.slice(0, at)),
+      ),
+      tagged(
+        'invalid-json:garbage',
+        fc.constantFrom('{', '}', '[1,]', '{"a":}', "{'a':1}", '{"a":1}}', '\u0000', 'undefined', '{"a":"\ud800', 'NaN', '1e99999'),
+      ),
+      tagged('invalid-json:random', fc.string({ unit: 'binary', maxLength: 200 })),
+    )
+    .map(
+      ({ value, tag }): FuzzCase => ({
+        ...base,
+        tags: [tag],
+        method: 'POST',
+        path: postPath,
+        contentType: 'application/json',
+        body: value,
+      }),
+    )
   const confused = fc.constantFrom(...HOSTILE_TYPES).map((type): FuzzCase => {
     // The seed unchanged, under the wrong content type: JSON as form, form as JSON.
     const formSeed = typeof seed.body === 'string'
-    return { ...base, tags: [`content-type:${type || 'none'}`], method: 'POST', path: postPath, contentType: formSeed ? 'application/json' : type, body: formSeed ? (seed.body as string) : original }
+    return {
+      ...base,
+      tags: [`content-type:${type || 'none'}`],
+      method: 'POST',
+      path: postPath,
+      contentType: formSeed ? 'application/json' : type,
+      body: formSeed ? (seed.body as string) : original,
+    }
   })
   const emptyish = fc
-    .tuple(fc.constantFrom('', ' ', '\n\r\t', 'null', '0', '""', '[]', '{}', 'true', '-1', '"\\ud800"', '\ufeff{}'), fc.constantFrom('application/json', 'application/x-www-form-urlencoded', ''))
-    .map(([body, type]): FuzzCase => ({ ...base, tags: [body.trim() === '' ? 'empty-body' : 'bare-json-value'], method: 'POST', path: postPath, contentType: type, body }))
-  const oversize = fc
-    .tuple(fc.constantFrom(64 * 1024 + 1, 100_000, 1_000_000), fc.boolean())
-    .map(([length, chunked]): FuzzCase => ({
+    .tuple(
+      fc.constantFrom('', ' ', '\n\r\t', 'null', '0', '""', '[]', '{}', 'true', '-1', '"\\ud800"', '\ufeff{}'),
+      fc.constantFrom('application/json', 'application/x-www-form-urlencoded', ''),
+    )
+    .map(
+      ([body, type]): FuzzCase => ({
+        ...base,
+        tags: [body.trim() === '' ? 'empty-body' : 'bare-json-value'],
+        method: 'POST',
+        path: postPath,
+        contentType: type,
+        body,
+      }),
+    )
+  const oversize = fc.tuple(fc.constantFrom(64 * 1024 + 1, 100_000, 1_000_000), fc.boolean()).map(
+    ([length, chunked]): FuzzCase => ({
       ...base,
       tags: ['oversize', ...(chunked ? ['chunked'] : [])],
       method: 'POST',
@@ -440,7 +603,8 @@ export const caseFor = (seed: Seed): fc.Arbitrary<FuzzCase> => {
       contentType: 'application/json',
       body: `{"pad":"${'a'.repeat(length)}"}`,
       ...(chunked ? { chunked: true } : {}),
-    }))
+    }),
+  )
   return fc.oneof(
     { weight: 12, arbitrary: asJson },
     { weight: 3, arbitrary: asForm },
@@ -455,7 +619,8 @@ export const caseFor = (seed: Seed): fc.Arbitrary<FuzzCase> => {
 /** The seeds as the provider sends them: each must get a valid answer (and shows the checks accept real answers). */
 export const seedCase = (seed: Seed): FuzzCase => {
   const query = Object.keys(seed.query).length > 0 ? `?${new URLSearchParams(seed.query)}` : ''
-  const body = seed.method === 'GET' ? undefined : typeof seed.body === 'string' ? seed.body : seed.body === null ? '' : JSON.stringify(seed.body)
+  const body =
+    seed.method === 'GET' ? undefined : typeof seed.body === 'string' ? seed.body : seed.body === null ? '' : JSON.stringify(seed.body)
   return {
     provider: seed.provider,
     seed: seed.name,

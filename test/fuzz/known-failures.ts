@@ -24,6 +24,7 @@ export const KNOWN_FAILURES: KnownFailure[] = [
       "a request line over 64 KiB gets Node's bare 431 (no content type, no body) or a reset connection, not the provider's answer; " +
       'URLs of 16-64 KiB are answered in the provider format since 0901fd7',
     matches: (failure) =>
-      failure.case.path.length > HEADER_LIMIT && (failure.status === 431 || (failure.symptom === 'no-answer' && /ECONNRESET|socket hang up|EPIPE/.test(failure.detail))),
+      failure.case.path.length > HEADER_LIMIT &&
+      (failure.status === 431 || (failure.symptom === 'no-answer' && /ECONNRESET|socket hang up|EPIPE/.test(failure.detail))),
   },
 ]

@@ -24,10 +24,19 @@ const size = (fuzzCase: FuzzCase) => fuzzCase.path.length + (fuzzCase.body?.leng
 /** Bash $'…' quoting: every byte outside printable ASCII as \xHH, so the repro is exact. */
 const bashQuote = (text: string) =>
   `$'${[...Buffer.from(text, 'utf8')]
-    .map((byte) => (byte === 0x27 ? "\\'" : byte === 0x5c ? '\\\\' : byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`))
+    .map((byte) =>
+      byte === 0x27
+        ? "\\'"
+        : byte === 0x5c
+          ? '\\\\'
+          : byte >= 0x20 && byte < 0x7f
+            ? String.fromCharCode(byte)
+            : `\\x${byte.toString(16).padStart(2, '0')}`,
+    )
     .join('')}'`
 
-const excerpt = (text: string, max = 240) => JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text) + (text.length > max ? ` (${text.length} chars)` : '')
+const excerpt = (text: string, max = 240) =>
+  JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text) + (text.length > max ? ` (${text.length} chars)` : '')
 
 /** A curl command for small requests; a description of the body's shape for big ones. */
 export const reproduce = (fuzzCase: FuzzCase, stateNote = '') => {

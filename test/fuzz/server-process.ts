@@ -84,7 +84,8 @@ export const startServerProcess = async (env: Record<string, string>): Promise<S
   })
   const deadline = Date.now() + 20_000
   while (Date.now() < deadline) {
-    if (server.exited) throw new Error(`server exited while starting (code ${server.exited.code}):\n${server.exited.stderr}\n${server.exited.stdout}`)
+    if (server.exited)
+      throw new Error(`server exited while starting (code ${server.exited.code}):\n${server.exited.stderr}\n${server.exited.stdout}`)
     const health = await send(server.url, { method: 'GET', path: '/healthz' }, 1000).catch(() => undefined)
     if (health?.status === 200) return server
     await new Promise((resolve) => setTimeout(resolve, 100))
@@ -125,7 +126,15 @@ export const send = (base: string, raw: RawRequest, timeoutMs = 10_000): Promise
     const headers: Record<string, string> = { ...raw.headers }
     if (body && !raw.chunked) headers['content-length'] = String(body.length)
     const outgoing = request(
-      { host: target.hostname, port: target.port, method: raw.method, path: raw.path, headers, agent: raw.fresh ? false : agent, timeout: timeoutMs },
+      {
+        host: target.hostname,
+        port: target.port,
+        method: raw.method,
+        path: raw.path,
+        headers,
+        agent: raw.fresh ? false : agent,
+        timeout: timeoutMs,
+      },
       (incoming) => {
         const chunks: Buffer[] = []
         let size = 0
@@ -179,7 +188,15 @@ export const sendEndlessChunks = (
       resolve({ ...result, sentBytes })
     }
     const outgoing = request(
-      { host: target.hostname, port: target.port, method: 'POST', path, headers: { 'content-type': contentType, 'transfer-encoding': 'chunked' }, agent: false, timeout: 30_000 },
+      {
+        host: target.hostname,
+        port: target.port,
+        method: 'POST',
+        path,
+        headers: { 'content-type': contentType, 'transfer-encoding': 'chunked' },
+        agent: false,
+        timeout: 30_000,
+      },
       (incoming) => {
         const answeredBeforeEnd = !ended
         const chunks: Buffer[] = []
@@ -187,7 +204,12 @@ export const sendEndlessChunks = (
         incoming.on('end', () => {
           finish({
             answeredBeforeEnd,
-            response: { status: incoming.statusCode ?? 0, contentType: String(incoming.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8'), ms: Date.now() - started },
+            response: {
+              status: incoming.statusCode ?? 0,
+              contentType: String(incoming.headers['content-type'] ?? ''),
+              body: Buffer.concat(chunks).toString('utf8'),
+              ms: Date.now() - started,
+            },
           })
           outgoing.destroy()
         })

@@ -2,11 +2,19 @@ import { writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type FakeRingCentral, startFakeRingCentral } from '../helpers/fake-ringcentral.ts'
 import { type FakeRoutee, startFakeRoutee } from '../helpers/fake-routee.ts'
-import { checkAnswer, type Provider, PROVIDERS } from './answer-checks.ts'
+import { checkAnswer, PROVIDERS, type Provider } from './answer-checks.ts'
 import { type FuzzCase, fuzzCases, knownCallerSeeds, loadSeeds, type Seed, seedCase } from './hostile.ts'
 import { KNOWN_FAILURES, type KnownFailure } from './known-failures.ts'
 import { classify, describeClasses, type Failure } from './report.ts'
-import { closeClient, type RawRequest, type RawResponse, send, sendEndlessChunks, type ServerProcess, startServerProcess } from './server-process.ts'
+import {
+  closeClient,
+  type RawRequest,
+  type RawResponse,
+  type ServerProcess,
+  send,
+  sendEndlessChunks,
+  startServerProcess,
+} from './server-process.ts'
 
 /**
  * Issue 11: single hostile requests took the service down. Every provider endpoint of the real server process
@@ -30,7 +38,19 @@ const MAX_RESTARTS = 12
 /** Background work (RingCentral's commands, decision logs) runs after the answer: give a crash time to show. */
 const SETTLE_MS = 300
 /** The mutations that can take a process down, most specific first: what a crash is blamed on. */
-const CRASH_SUSPECTS = ['deep-nesting', 'lone-surrogate', 'proto-key', 'huge-string', 'control-chars', 'oversize', 'chunked', 'random-unicode', 'odd-key', 'percent-escapes', 'broken-percent-encoding']
+const CRASH_SUSPECTS = [
+  'deep-nesting',
+  'lone-surrogate',
+  'proto-key',
+  'huge-string',
+  'control-chars',
+  'oversize',
+  'chunked',
+  'random-unicode',
+  'odd-key',
+  'percent-escapes',
+  'broken-percent-encoding',
+]
 
 describe('webhook fuzz (issue 11)', () => {
   let ringcentral: FakeRingCentral
@@ -69,17 +89,29 @@ describe('webhook fuzz (issue 11)', () => {
           method: 'POST',
           path: '/webhooks/routee',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ messageId: 'm-fuzz', conversationTrackingId: body.conversationTrackingId, from: '+302100000999', to: '+302111234567' }),
+          body: JSON.stringify({
+            messageId: 'm-fuzz',
+            conversationTrackingId: body.conversationTrackingId,
+            from: '+302100000999',
+            to: '+302111234567',
+          }),
         })
       } else if (seed.stateFrom === 'stringee') {
-        answer = await send(server.url, { method: 'GET', path: `/webhooks/stringee?from=84901234999&to=842471001234&uuid=${encodeURIComponent(String(body.call_id))}` })
+        answer = await send(server.url, {
+          method: 'GET',
+          path: `/webhooks/stringee?from=84901234999&to=842471001234&uuid=${encodeURIComponent(String(body.call_id))}`,
+        })
       } else if (seed.provider === 'ringcentral' && (body as { command?: string }).command === 'Collect') {
         // A Collect update is only routed for a session that entered the app.
         await send(server.url, {
           method: 'POST',
           path: '/webhooks/ringcentral',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ sessionId: body.sessionId, partyId: 'p-app-fuzz', inParty: { id: body.partyId, from: { phoneNumber: '+15550000999' }, to: { phoneNumber: '+12014320001' } } }),
+          body: JSON.stringify({
+            sessionId: body.sessionId,
+            partyId: 'p-app-fuzz',
+            inParty: { id: body.partyId, from: { phoneNumber: '+15550000999' }, to: { phoneNumber: '+12014320001' } },
+          }),
         })
       }
       // On a Saturday the demo closes instead of collecting: the seed then goes without a token (a forged-state path).
@@ -157,7 +189,13 @@ describe('webhook fuzz (issue 11)', () => {
       await sendCase(suspect).catch(() => undefined)
       await pause(100)
       if (server.exited) {
-        record({ provider: suspect.provider, symptom: 'process-exit', detail: exitDetail(server.exited), case: suspect, stderr: server.exited.stderr || server.exited.stdout })
+        record({
+          provider: suspect.provider,
+          symptom: 'process-exit',
+          detail: exitDetail(server.exited),
+          case: suspect,
+          stderr: server.exited.stderr || server.exited.stdout,
+        })
         // The rest of the run would die of the same thing: leave out the mutation that did it, to find other ones.
         const cause = CRASH_SUSPECTS.find((tag) => suspect.tags.includes(tag))
         if (cause) crashCauses.add(`${suspect.provider}:${cause}`)
@@ -252,7 +290,12 @@ describe('webhook fuzz (issue 11)', () => {
             await pause(50)
             // A request cut off by a crash is not a failure of its own: the crash is found and reported below.
             if (!server.exited) {
-              record({ provider: fuzzCase.provider, symptom: 'no-answer', detail: error instanceof Error ? error.message : String(error), case: fuzzCase })
+              record({
+                provider: fuzzCase.provider,
+                symptom: 'no-answer',
+                detail: error instanceof Error ? error.message : String(error),
+                case: fuzzCase,
+              })
             }
           }
         }
@@ -262,7 +305,12 @@ describe('webhook fuzz (issue 11)', () => {
       if (!server.exited) return findUnhandled(since, completed)
       if (restarts >= MAX_RESTARTS) {
         const last = started.at(-1) ?? (queue[0] as FuzzCase)
-        record({ provider: last.provider, symptom: 'process-exit', detail: `down, and ${MAX_RESTARTS} restarts used up; ${queue.length - next} requests not sent`, case: last })
+        record({
+          provider: last.provider,
+          symptom: 'process-exit',
+          detail: `down, and ${MAX_RESTARTS} restarts used up; ${queue.length - next} requests not sent`,
+          case: last,
+        })
         return
       }
       await findKiller(started.slice(-2 * CONCURRENCY))
@@ -279,7 +327,12 @@ describe('webhook fuzz (issue 11)', () => {
   const expectHealthy = async (provider: Provider) => {
     const health = await send(server.url, { method: 'GET', path: '/healthz' }).catch((error: Error) => ({ status: 0, body: error.message }))
     if (server.exited || health.status !== 200) {
-      record({ provider, symptom: 'healthz', detail: `GET /healthz: ${server.exited ? 'process exited' : `status ${health.status}`}`, case: { provider, seed: '-', tags: [], method: 'GET', path: '/healthz' } })
+      record({
+        provider,
+        symptom: 'healthz',
+        detail: `GET /healthz: ${server.exited ? 'process exited' : `status ${health.status}`}`,
+        case: { provider, seed: '-', tags: [], method: 'GET', path: '/healthz' },
+      })
       if (restarts < MAX_RESTARTS) await restart()
     }
   }
@@ -288,8 +341,14 @@ describe('webhook fuzz (issue 11)', () => {
   const expectNoFailures = (label: string, since: number) => {
     const mine = failures.slice(since)
     const classes = classify(mine)
-    if (classes.length > 0) console.error(`fuzz ${label}: ${mine.length} failures in ${classes.length} classes (seed ${SEED}, ${RUNS} runs)\n\n${describeClasses(classes)}`)
-    expect(classes.map((entry) => `${entry.key} ×${entry.count}`), describeClasses(classes)).toEqual([])
+    if (classes.length > 0)
+      console.error(
+        `fuzz ${label}: ${mine.length} failures in ${classes.length} classes (seed ${SEED}, ${RUNS} runs)\n\n${describeClasses(classes)}`,
+      )
+    expect(
+      classes.map((entry) => `${entry.key} ×${entry.count}`),
+      describeClasses(classes),
+    ).toEqual([])
   }
 
   beforeAll(async () => {
@@ -304,11 +363,33 @@ describe('webhook fuzz (issue 11)', () => {
     closeClient()
     await ringcentral?.close()
     await routee?.close()
-    if (process.env.FUZZ_REPORT) writeFileSync(process.env.FUZZ_REPORT, JSON.stringify({ seed: SEED, runs: RUNS, restarts, crashCauses: [...crashCauses], skippedAfterCrash, tolerated: Object.fromEntries(tolerated), errorLog: Object.fromEntries(errorLog), failures }, null, 2))
-    if (errorLog.size > 0) console.warn(`fuzz: errors the server logged:\n${[...errorLog].map(([message, count]) => `  ${count}× ${message}`).join('\n')}`)
+    if (process.env.FUZZ_REPORT)
+      writeFileSync(
+        process.env.FUZZ_REPORT,
+        JSON.stringify(
+          {
+            seed: SEED,
+            runs: RUNS,
+            restarts,
+            crashCauses: [...crashCauses],
+            skippedAfterCrash,
+            tolerated: Object.fromEntries(tolerated),
+            errorLog: Object.fromEntries(errorLog),
+            failures,
+          },
+          null,
+          2,
+        ),
+      )
+    if (errorLog.size > 0)
+      console.warn(`fuzz: errors the server logged:\n${[...errorLog].map(([message, count]) => `  ${count}× ${message}`).join('\n')}`)
     const unseen = KNOWN.filter((entry) => !tolerated.has(entry.id)).map((entry) => entry.id)
-    if (skippedAfterCrash > 0) console.warn(`fuzz: ${skippedAfterCrash} requests not sent, their mutation had killed the process (${[...crashCauses].join(', ')})`)
-    if (tolerated.size > 0) console.warn(`fuzz: known failures still seen (test/fuzz/known-failures.ts): ${[...tolerated].map(([id, count]) => `${id} ×${count}`).join(', ')}`)
+    if (skippedAfterCrash > 0)
+      console.warn(`fuzz: ${skippedAfterCrash} requests not sent, their mutation had killed the process (${[...crashCauses].join(', ')})`)
+    if (tolerated.size > 0)
+      console.warn(
+        `fuzz: known failures still seen (test/fuzz/known-failures.ts): ${[...tolerated].map(([id, count]) => `${id} ×${count}`).join(', ')}`,
+      )
     if (unseen.length > 0) console.warn(`fuzz: known failures not seen in this run (fixed? remove them): ${unseen.join(', ')}`)
   }, 30_000)
 
@@ -352,12 +433,27 @@ describe('webhook fuzz (issue 11)', () => {
       await run(cases)
       // A body past the limit must be refused as it arrives, not after it has all been read into memory.
       const endless = await sendEndlessChunks(server.url, `/webhooks/${provider}`, 'application/json')
-      const chunkCase: FuzzCase = { provider, seed: '-', tags: ['endless-chunked-body'], method: 'POST', path: `/webhooks/${provider}`, contentType: 'application/json', chunked: true, body: '{"a":"aaaa… (8 MB, 64 KB chunks every 10 ms)' }
+      const chunkCase: FuzzCase = {
+        provider,
+        seed: '-',
+        tags: ['endless-chunked-body'],
+        method: 'POST',
+        path: `/webhooks/${provider}`,
+        contentType: 'application/json',
+        chunked: true,
+        body: '{"a":"aaaa… (8 MB, 64 KB chunks every 10 ms)',
+      }
       if (!endless.response) {
         record({ provider, symptom: 'no-answer', detail: `chunked body: ${endless.error ?? 'no answer'}`, case: chunkCase })
       } else {
         if (!endless.answeredBeforeEnd) {
-          record({ provider, symptom: 'body-read-whole', detail: `chunked body over the limit answered only after all ${endless.sentBytes} bytes`, case: chunkCase, status: endless.response.status })
+          record({
+            provider,
+            symptom: 'body-read-whole',
+            detail: `chunked body over the limit answered only after all ${endless.sentBytes} bytes`,
+            case: chunkCase,
+            status: endless.response.status,
+          })
         }
         judge(chunkCase, endless.response)
       }

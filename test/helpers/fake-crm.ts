@@ -5,8 +5,7 @@ import { type CrmClient, definePlugin } from '../../src/crm/plugin.ts'
 export const fakeCrm = (id: string, client: CrmClient) =>
   definePlugin({ id, version: '1.0.0', envPrefix: `${id.toUpperCase().replace(/-/g, '_')}_`, config: v.object({}), setup: () => client })
 
-export const hangingCrm = (id = 'hanging-crm', timeoutMs?: number) =>
-  fakeCrm(id, { timeoutMs, findByPhone: () => new Promise(() => {}) })
+export const hangingCrm = (id = 'hanging-crm', timeoutMs?: number) => fakeCrm(id, { timeoutMs, findByPhone: () => new Promise(() => {}) })
 
 export const throwingCrm = (id = 'throwing-crm', message = 'CRM is down') =>
   fakeCrm(id, {

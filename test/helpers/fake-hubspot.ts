@@ -166,10 +166,7 @@ export const startFakeHubSpot = async (
 
     const found = fake.contacts
       .map(searchable)
-      .filter(
-        (properties) =>
-          groups.length === 0 || groups.some((filters) => filters.every((filter) => matchesFilter(properties, filter))),
-      )
+      .filter((properties) => groups.length === 0 || groups.some((filters) => filters.every((filter) => matchesFilter(properties, filter))))
       .sort((a, b) => compareBySorts(a, b, sorts))
     const page = found.slice(offset, offset + limit)
     const results = page.map((properties) => {
@@ -265,8 +262,7 @@ const routeOf = (method: string, path: string): { endpoint: Endpoint; id?: strin
 
 const userIdOf = (owner: FakeOwner) => owner.userId ?? Number(owner.id) + 10_000
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** https://developers.hubspot.com/docs/api/crm/search#filter-search-results */
 const parseFilterGroups = (value: unknown): Filter[][] | string => {
@@ -363,7 +359,13 @@ const sameText = (actual: string | null | undefined, expected: unknown) =>
   present(actual) && actual.toLowerCase() === String(expected ?? '').toLowerCase()
 
 const globToRegExp = (pattern: string) =>
-  new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i')
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    'i',
+  )
 
 /** Whole-word match on the value's tokens (or the whole value); `*` is a wildcard, so `*1234567` means "ends with". */
 const containsToken = (actual: string | null | undefined, expected: unknown) => {

@@ -53,7 +53,12 @@ export const startFakeRoutee = async (): Promise<FakeRoutee> => {
       if (previous && now - previous.at < 990) return send(429, { code: '429', developerMessage: 'Too many requests' })
       const parsed = JSON.parse(body) as Record<string, unknown>
       fake.conversations.push({ at: now, authorization: request.headers.authorization, body: parsed })
-      return send(200, { ...parsed, trackingId: `tracking-${fake.conversations.length}`, direction: 'Outbound', createdAt: new Date().toISOString() })
+      return send(200, {
+        ...parsed,
+        trackingId: `tracking-${fake.conversations.length}`,
+        direction: 'Outbound',
+        createdAt: new Date().toISOString(),
+      })
     }
     send(404, { code: '404' })
   }
@@ -63,4 +68,3 @@ export const startFakeRoutee = async (): Promise<FakeRoutee> => {
   fake.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
   return fake
 }
-

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createMetrics } from '../../src/lib/metrics.ts'
 import { localDirectory } from '../../plugins/local-directory.ts'
+import { createMetrics } from '../../src/lib/metrics.ts'
 import { throwingCrm } from '../helpers/fake-crm.ts'
 import { startTestServer, type TestServer, voicenterRequest } from '../helpers/test-server.ts'
 

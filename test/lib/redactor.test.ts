@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createRedactor, redactingLogger } from '../../src/lib/redactor.ts'
 import type { Logger } from '../../src/lib/logger.ts'
+import { createRedactor, redactingLogger } from '../../src/lib/redactor.ts'
 
 const env = {
   WEBHOOK_SECRET: 'wh-secret/with+chars&=1234',
@@ -41,8 +41,6 @@ describe('redactingLogger', () => {
     }
     const log = redactingLogger(sink, createRedactor(env))
     log.info(`calling with ${env.ADMIN_TOKEN}`, { url: `/x/${env.ADMIN_TOKEN}`, nested: { token: env.ADMIN_TOKEN }, n: 1 })
-    expect(lines).toEqual([
-      { message: 'calling with [redacted]', fields: { url: '/x/[redacted]', nested: { token: '[redacted]' }, n: 1 } },
-    ])
+    expect(lines).toEqual([{ message: 'calling with [redacted]', fields: { url: '/x/[redacted]', nested: { token: '[redacted]' }, n: 1 } }])
   })
 })

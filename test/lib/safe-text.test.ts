@@ -5,7 +5,15 @@ const purposes = Object.keys(TEXT_CAPS) as TextPurpose[]
 
 describe('safeText', () => {
   it.each(purposes)('gives normal text back unchanged, as the same string (%s)', (purpose) => {
-    for (const value of ['', 'Dana Levi', 'דנה לוי', 'Zoë Ørsted 😀 👩‍👩‍👧', '+972501234567', 'https://ivr.example.com/a.wav?x=1&y=2', '<&"\'>]]>']) {
+    for (const value of [
+      '',
+      'Dana Levi',
+      'דנה לוי',
+      'Zoë Ørsted 😀 👩‍👩‍👧',
+      '+972501234567',
+      'https://ivr.example.com/a.wav?x=1&y=2',
+      '<&"\'>]]>',
+    ]) {
       expect(safeText(value, purpose)).toBe(value)
       expect(isSafeText(value, purpose)).toBe(true)
     }

@@ -104,7 +104,9 @@ describe('a CRM plugin defined outside src/ and plugins/', () => {
     await server.service.drain()
     const sqlite = new BetterSqlite3(join(directory, 'test.db'), { readonly: true })
     try {
-      const row = sqlite.prepare('SELECT contact_id, lookup_outcome, rule_name, lookups FROM decisions WHERE call_id = ?').get(callId) as Record<string, string>
+      const row = sqlite
+        .prepare('SELECT contact_id, lookup_outcome, rule_name, lookups FROM decisions WHERE call_id = ?')
+        .get(callId) as Record<string, string>
       return { answer: (await response.json()) as Record<string, unknown>, row }
     } finally {
       sqlite.close()
@@ -115,7 +117,11 @@ describe('a CRM plugin defined outside src/ and plugins/', () => {
     const { answer, row } = await call('acme-crm-1')
     expect(row).toMatchObject({ contact_id: 'acme-crm:7', lookup_outcome: 'found' })
     // Known, but without an account manager's layer: the operators, with Acme's data on the agent's screen.
-    expect(answer).toMatchObject({ ACTION: 'GO_TO_LAYER', LAYER: 20, CUSTOM_DATA: { CRM_SOURCE: 'acme-crm', NAME: 'Dana Levi', OWNER: 'John Doe', balance: '120' } })
+    expect(answer).toMatchObject({
+      ACTION: 'GO_TO_LAYER',
+      LAYER: 20,
+      CUSTOM_DATA: { CRM_SOURCE: 'acme-crm', NAME: 'Dana Levi', OWNER: 'John Doe', balance: '120' },
+    })
     expect(fake.requests).toContain('?phone=%2B972501234567')
   })
 
@@ -123,7 +129,7 @@ describe('a CRM plugin defined outside src/ and plugins/', () => {
     fake.limitNext(1)
     const { row } = await call('acme-crm-2')
     expect(row).toMatchObject({ lookup_outcome: 'found', contact_id: expect.stringMatching(/^local-directory:/) })
-    expect(JSON.parse(row.lookups ?? "[]")[0].plugins).toMatchObject([
+    expect(JSON.parse(row.lookups ?? '[]')[0].plugins).toMatchObject([
       { plugin: 'acme-crm', outcome: 'error', kind: 'rate_limited' },
       { plugin: 'local-directory', outcome: 'found' },
     ])

@@ -26,7 +26,10 @@ export const acmeCrm = () =>
     }),
     setup({ config, fetch }) {
       const find = async (query: string, signal: AbortSignal): Promise<Contact | null> => {
-        const response = await fetch(`${config.url.replace(/\/+$/, '')}/contacts?${query}`, { headers: { 'x-api-key': config.apiKey }, signal })
+        const response = await fetch(`${config.url.replace(/\/+$/, '')}/contacts?${query}`, {
+          headers: { 'x-api-key': config.apiKey },
+          signal,
+        })
         if (response.status === 429) {
           await response.body?.cancel()
           throw new RateLimitedError('Acme CRM: 429', Number(response.headers.get('retry-after') ?? '1') * 1000)

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { hubspot } from '../../plugins/hubspot.ts'
-import { createPluginChain, PluginConfigError } from '../../src/crm/plugin-chain.ts'
 import { type CrmClient, RateLimitedError } from '../../src/crm/plugin.ts'
+import { createPluginChain, PluginConfigError } from '../../src/crm/plugin-chain.ts'
 import { seedDemoData } from '../../src/db/demo-seed.ts'
 import { openDatabase } from '../../src/runtime/node.ts'
 import { HUBSPOT_CONTACTS, HUBSPOT_OWNERS } from '../fixtures/hubspot/portal.ts'
@@ -98,7 +98,11 @@ describe('hubspot', () => {
 
     it('finds a mobile number, and asks the owners API (once) for an owner missing from the map', async () => {
       const first = await client.findByPhone?.('+972771112233', options())
-      expect(first).toMatchObject({ id: '102', name: 'Moshe Cohen', owner: { id: '1099', name: 'Rachel Green', email: 'rachel@example.com' } })
+      expect(first).toMatchObject({
+        id: '102',
+        name: 'Moshe Cohen',
+        owner: { id: '1099', name: 'Rachel Green', email: 'rachel@example.com' },
+      })
       expect(first?.owner?.extension).toBeUndefined()
       await client.findByPhone?.('+972541112233', options())
       expect(fake.counts.owners).toBe(1)
@@ -106,7 +110,11 @@ describe('hubspot', () => {
 
     it('several matches: the most recently modified wins', async () => {
       expect(await client.findByPhone?.('+972531111111', options())).toMatchObject({ id: '104', name: 'New Switchboard' })
-      fake.contacts.push({ id: '106', properties: { firstname: 'Newest', lastname: 'Desk', phone: '053-111-1111' }, updatedAt: '2026-11-20T00:00:00.000Z' })
+      fake.contacts.push({
+        id: '106',
+        properties: { firstname: 'Newest', lastname: 'Desk', phone: '053-111-1111' },
+        updatedAt: '2026-11-20T00:00:00.000Z',
+      })
       try {
         expect(await client.findByPhone?.('+972531111111', options())).toMatchObject({ id: '106', name: 'Newest Desk' })
       } finally {
@@ -135,9 +143,7 @@ describe('hubspot', () => {
         const found = await fresh.findByPhone?.('+972771112233', options())
         expect(found).toMatchObject({ id: '102', owner: { id: '1099' } })
         expect(found?.owner?.name).toBeUndefined()
-        expect(freshLogs).toContainEqual(
-          expect.objectContaining({ level: 'warn', message: 'HubSpot owner lookup failed' }),
-        )
+        expect(freshLogs).toContainEqual(expect.objectContaining({ level: 'warn', message: 'HubSpot owner lookup failed' }))
       } finally {
         await closeFresh()
       }

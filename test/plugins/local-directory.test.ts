@@ -65,7 +65,9 @@ describe('local directory', () => {
 
   it('prefers the most recently updated contact when several share a number', async () => {
     database.sqlite
-      .prepare(`INSERT INTO contacts (name, phone, updated_at) VALUES ('Old switchboard', '+97231234567', '2020-01-01T00:00:00Z'), ('New switchboard', '+97231234567', '2026-01-01T00:00:00Z')`)
+      .prepare(
+        `INSERT INTO contacts (name, phone, updated_at) VALUES ('Old switchboard', '+97231234567', '2020-01-01T00:00:00Z'), ('New switchboard', '+97231234567', '2026-01-01T00:00:00Z')`,
+      )
       .run()
     expect(await client.findByPhone?.('+97231234567', options)).toMatchObject({ name: 'New switchboard' })
   })

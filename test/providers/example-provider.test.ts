@@ -40,7 +40,9 @@ const startWithAcme = async (env: Record<string, string> = {}) => {
     decisions(callId: string) {
       const sqlite = new BetterSqlite3(databasePath, { readonly: true })
       try {
-        return sqlite.prepare('SELECT provider, layer, action, rule_name, reason FROM decisions WHERE call_id = ? ORDER BY id').all(callId) as Record<string, unknown>[]
+        return sqlite
+          .prepare('SELECT provider, layer, action, rule_name, reason FROM decisions WHERE call_id = ? ORDER BY id')
+          .all(callId) as Record<string, unknown>[]
       } finally {
         sqlite.close()
       }
@@ -70,7 +72,14 @@ const harness = async (env?: Record<string, string>): Promise<ServiceHarness> =>
   }
 }
 
-const step = (fields: Record<string, unknown>) => ({ callId: 'acme-1', from: '+14155550100', to: '+14155550199', step: '1', digits: '', ...fields })
+const step = (fields: Record<string, unknown>) => ({
+  callId: 'acme-1',
+  from: '+14155550100',
+  to: '+14155550199',
+  step: '1',
+  digits: '',
+  ...fields,
+})
 
 testProviderContract(
   {
@@ -94,7 +103,10 @@ describe('a provider defined outside src/', () => {
   })
   afterAll(() => acme.close())
   const admin = (path: string, init: RequestInit = {}) =>
-    fetch(`${acme.server.url}/admin${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' } })
+    fetch(`${acme.server.url}/admin${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    })
 
   it('is served at /webhooks/<id> beside the built-in providers, and /health lists it', async () => {
     const health = (await (await fetch(`${acme.server.url}/health`)).json()) as { providers: string[] }
@@ -105,7 +117,9 @@ describe('a provider defined outside src/', () => {
     const entry = (await (await acme.post('/webhooks/acme-ivr', step({ callId: 'flow-1' }))).json()) as { actions: unknown[] }
     expect(isAcmeAnswer(entry)).toBe(true)
     expect(isAcmeFallback(entry)).toBe(false)
-    const typed = (await (await acme.post('/webhooks/acme-ivr', step({ callId: 'flow-1', step: '5', digits: '999' }))).json()) as { actions: unknown[] }
+    const typed = (await (await acme.post('/webhooks/acme-ivr', step({ callId: 'flow-1', step: '5', digits: '999' }))).json()) as {
+      actions: unknown[]
+    }
     expect(isAcmeAnswer(typed)).toBe(true)
     const hangup = await acme.post('/webhooks/acme-ivr', { callId: 'flow-1', event: 'hangup', seconds: 42 })
     expect(await hangup.json()).toEqual({ call: '', actions: [] })
@@ -125,15 +139,27 @@ describe('a provider defined outside src/', () => {
   it('rules may be scoped to it through the admin API, which knows its capabilities', async () => {
     const created = await admin('/rules', {
       method: 'POST',
-      body: JSON.stringify({ name: 'Acme callers to sales', provider: 'acme-ivr', from_layer: '7', action: 'dial', dial: 'phone:+14155550111', priority: 1 }),
+      body: JSON.stringify({
+        name: 'Acme callers to sales',
+        provider: 'acme-ivr',
+        from_layer: '7',
+        action: 'dial',
+        dial: 'phone:+14155550111',
+        priority: 1,
+      }),
     })
     expect(created.status).toBe(201)
-    const routed = (await (await acme.post('/webhooks/acme-ivr', step({ callId: 'flow-2', step: '7' }))).json()) as { actions: { dial?: string[] }[] }
+    const routed = (await (await acme.post('/webhooks/acme-ivr', step({ callId: 'flow-2', step: '7' }))).json()) as {
+      actions: { dial?: string[] }[]
+    }
     expect(routed.actions.find((action) => action.dial)?.dial).toEqual(['+14155550111'])
   })
 
   it('the simulator builds its requests from the provider', async () => {
-    const response = await admin('/simulate', { method: 'POST', body: JSON.stringify({ provider: 'acme-ivr', caller: '+14155550100', did: '+14155550199', layer: '7' }) })
+    const response = await admin('/simulate', {
+      method: 'POST',
+      body: JSON.stringify({ provider: 'acme-ivr', caller: '+14155550100', did: '+14155550199', layer: '7' }),
+    })
     expect(response.status).toBe(200)
     const simulated = (await response.json()) as { call: { provider: string; layer: string }; answer: { body: unknown } }
     expect(simulated.call).toMatchObject({ provider: 'acme-ivr', layer: '7' })

@@ -20,7 +20,11 @@ const StepRequest = v.looseObject({
 const HangupRequest = v.looseObject({ callId: v.pipe(WireText, v.nonEmpty()), event: v.literal('hangup'), seconds: v.optional(v.number()) })
 
 /** Acme echoes the call id back, as many providers do: what the caller sent reaches the answer. */
-const answer = (actions: unknown[], callId = ''): ProviderAnswer => ({ status: 200, contentType: 'application/json', body: JSON.stringify({ call: callId, actions }) })
+const answer = (actions: unknown[], callId = ''): ProviderAnswer => ({
+  status: 200,
+  contentType: 'application/json',
+  body: JSON.stringify({ call: callId, actions }),
+})
 const spoken = (items: SayItem[]) => items.map((item) => (item.type === 'recording' ? { play: item.value } : { say: item.value }))
 
 export const acmeIvr = defineProvider({
@@ -30,23 +34,44 @@ export const acmeIvr = defineProvider({
     ACME_IVR_DEFAULT_COUNTRY: setting(envCountry('US'), 'Country of numbers Acme sends without a country code.'),
     ACME_IVR_LOOKUP_DEADLINE_MS: setting(envInteger(1000, 50), 'Milliseconds the CRM lookup may take.'),
   }),
-  capabilities: { actions: ['go_to_layer', 'say', 'dial', 'collect', 'hangup', 'provider_default'], dialTargets: ['phone', 'extension'], noInput: 'callback' },
+  capabilities: {
+    actions: ['go_to_layer', 'say', 'dial', 'collect', 'hangup', 'provider_default'],
+    dialTargets: ['phone', 'extension'],
+    noInput: 'callback',
+  },
   create: (config) => {
     const country = config.ACME_IVR_DEFAULT_COUNTRY
     const classify = (request: ProviderRequest) => {
       const hangup = v.safeParse(HangupRequest, request.body)
       if (hangup.success) {
         const { callId, seconds } = hangup.output
-        return { kind: 'status' as const, status: { callId, status: 'hangup', final: true, durationMs: seconds === undefined ? undefined : seconds * 1000 }, answer: answer([]) }
+        return {
+          kind: 'status' as const,
+          status: { callId, status: 'hangup', final: true, durationMs: seconds === undefined ? undefined : seconds * 1000 },
+          answer: answer([]),
+        }
       }
       const step = v.safeParse(StepRequest, request.body)
       if (!step.success) {
-        return { kind: 'invalid' as const, reason: `invalid Acme IVR request: ${step.issues[0].message}`, partial: { provider: 'acme-ivr' } }
+        return {
+          kind: 'invalid' as const,
+          reason: `invalid Acme IVR request: ${step.issues[0].message}`,
+          partial: { provider: 'acme-ivr' },
+        }
       }
       const { callId, from, to, step: layer, digits } = step.output
       return {
         kind: 'call' as const,
-        event: { provider: 'acme-ivr', callId, did: to, didE164: toE164(to, country), callerRaw: from, caller: toE164(from, country), dtmf: digits.replace(/[^\d*#]/g, ''), layer },
+        event: {
+          provider: 'acme-ivr',
+          callId,
+          did: to,
+          didE164: toE164(to, country),
+          callerRaw: from,
+          caller: toE164(from, country),
+          dtmf: digits.replace(/[^\d*#]/g, ''),
+          layer,
+        },
       }
     }
     const check = (decision: Decision) => (decision.action === 'dial' && decision.targets.length === 0 ? 'dial: no target' : undefined)
@@ -72,7 +97,11 @@ export const acmeIvr = defineProvider({
       classify,
       check,
       render,
-      simulatedRequest: ({ did, caller, dtmf, layer }) => ({ method: 'POST', query: {}, body: { callId: 'simulated', from: caller, to: did, step: layer, digits: dtmf } }),
+      simulatedRequest: ({ did, caller, dtmf, layer }) => ({
+        method: 'POST',
+        query: {},
+        body: { callId: 'simulated', from: caller, to: did, step: layer, digits: dtmf },
+      }),
     }
   },
 })
@@ -89,4 +118,5 @@ const Action = v.union([
 const Answer = v.strictObject({ call: v.string(), actions: v.array(Action) })
 
 export const isAcmeAnswer = (body: unknown) => v.is(Answer, body)
-export const isAcmeFallback = (body: unknown) => isAcmeAnswer(body) && JSON.stringify((body as { actions: unknown }).actions) === '[{"fallback":true}]'
+export const isAcmeFallback = (body: unknown) =>
+  isAcmeAnswer(body) && JSON.stringify((body as { actions: unknown }).actions) === '[{"fallback":true}]'

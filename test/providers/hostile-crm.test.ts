@@ -76,7 +76,13 @@ describe('a hostile CRM contact', () => {
   })
 
   it.each(callers)('VoipNow: well-formed XML with SetCaller and SetVar (%s)', async (_, phone) => {
-    const { status, text } = await answer('voipnow', { CallID: `v-${phone}`, CallerIDNum: phone, CalledDID: '0722776772', CallStatus: 'CALLING', layer: '1' })
+    const { status, text } = await answer('voipnow', {
+      CallID: `v-${phone}`,
+      CallerIDNum: phone,
+      CalledDID: '0722776772',
+      CallStatus: 'CALLING',
+      layer: '1',
+    })
     expect(status).toBe(200)
     expect(isVoipNowAnswer(text), text.slice(0, 1000)).toBe(true)
     expect(wireProblems(text), text.slice(0, 1000)).toEqual([])
@@ -132,7 +138,11 @@ describe('a hostile CRM contact', () => {
         partyId: 'cs-1',
         sessionId,
       })),
-      { inParty: { id: 'cs-2', from: { phoneNumber: CLEAN_EXTENSION }, to: { phoneNumber: '+16505550100' } }, partyId: 'cs-\ud800', sessionId: 's-party' },
+      {
+        inParty: { id: 'cs-2', from: { phoneNumber: CLEAN_EXTENSION }, to: { phoneNumber: '+16505550100' } },
+        partyId: 'cs-\ud800',
+        sessionId: 's-party',
+      },
     ]
     for (const body of bodies) expect((await answer('ringcentral', body)).status).toBe(204)
     await server.settle()

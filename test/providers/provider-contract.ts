@@ -55,20 +55,26 @@ export const testProviderContract = (contract: ProviderContract, start: StartHar
       expect(contract.isProviderDefault(answer.json), answer.text).toBe(false)
     })
 
-    it.each(contract.hostileRequests(HOSTILE))('answers the request with control characters and lone surrogates: $name', async ({ body, contentType }) => {
-      const answer = await send(body, contentType)
-      expect(answer.status).toBe(contract.okStatus ?? 200)
-      expect(contract.isValidAnswer(answer.json), answer.text).toBe(true)
-      expect(wireProblems(answer.text), answer.text).toEqual([])
-    })
+    it.each(contract.hostileRequests(HOSTILE))(
+      'answers the request with control characters and lone surrogates: $name',
+      async ({ body, contentType }) => {
+        const answer = await send(body, contentType)
+        expect(answer.status).toBe(contract.okStatus ?? 200)
+        expect(contract.isValidAnswer(answer.json), answer.text).toBe(true)
+        expect(wireProblems(answer.text), answer.text).toEqual([])
+      },
+    )
 
     // Long enough to pass every cap, short enough for the 64 KiB body limit once JSON- or form-encoded.
-    it.each(contract.hostileRequests(HOSTILE.repeat(100)))('answers the request with thousands of characters in its fields: $name', async ({ body, contentType }) => {
-      const answer = await send(body, contentType)
-      expect(answer.status).toBe(contract.okStatus ?? 200)
-      expect(contract.isValidAnswer(answer.json), answer.text).toBe(true)
-      expect(wireProblems(answer.text), answer.text.slice(0, 2000)).toEqual([])
-    })
+    it.each(contract.hostileRequests(HOSTILE.repeat(100)))(
+      'answers the request with thousands of characters in its fields: $name',
+      async ({ body, contentType }) => {
+        const answer = await send(body, contentType)
+        expect(answer.status).toBe(contract.okStatus ?? 200)
+        expect(contract.isValidAnswer(answer.json), answer.text).toBe(true)
+        expect(wireProblems(answer.text), answer.text.slice(0, 2000)).toEqual([])
+      },
+    )
 
     it.each([
       ['malformed JSON', '{"METHOD": "IVR_LAYER_INPUT", "DATA": {'],

@@ -33,9 +33,16 @@ export const ringcentralContract: ProviderContract = {
     },
     {
       name: 'on-call-enter with hostile numbers only',
-      body: { inParty: { id: 'cs2-2', from: { phoneNumber: `+97253${text}` }, to: { phoneNumber: text } }, partyId: 'cs2-1', sessionId: 's-hostile-numbers' },
+      body: {
+        inParty: { id: 'cs2-2', from: { phoneNumber: `+97253${text}` }, to: { phoneNumber: text } },
+        partyId: 'cs2-1',
+        sessionId: 's-hostile-numbers',
+      },
     },
-    { name: 'Collect update with a hostile session', body: { sessionId: `s-${text}`, partyId: 'p', command: 'Collect', status: 'Completed', parameters: { digits: text } } },
+    {
+      name: 'Collect update with a hostile session',
+      body: { sessionId: `s-${text}`, partyId: 'p', command: 'Collect', status: 'Completed', parameters: { digits: text } },
+    },
   ],
   isValidAnswer: (body) => body === '' || body === '[]',
   isProviderDefault: (body) => body === '[]',

@@ -103,9 +103,20 @@ describe('RingCentral IVR app', () => {
 
   it('on-call-exit and Play updates are logged, not routed', async () => {
     await callback({ accountId: '1', extensionId: '2', sessionId: 's-1', partyId: APP_PARTY })
-    await callback({ accountId: '1', extensionId: '2', sessionId: 's-1', partyId: APP_PARTY, command: 'Play', commandId: 'c1', status: 'Completed' })
+    await callback({
+      accountId: '1',
+      extensionId: '2',
+      sessionId: 's-1',
+      partyId: APP_PARTY,
+      command: 'Play',
+      commandId: 'c1',
+      status: 'Completed',
+    })
     await server.settle()
-    const rows = server.openSideConnection().prepare(`SELECT action FROM decisions WHERE call_id = 's-1' AND action LIKE 'status:%' ORDER BY id`).all()
+    const rows = server
+      .openSideConnection()
+      .prepare(`SELECT action FROM decisions WHERE call_id = 's-1' AND action LIKE 'status:%' ORDER BY id`)
+      .all()
     expect(rows).toEqual([{ action: 'status:exit' }, { action: 'status:Play:Completed' }])
     expect(fake.commands).toEqual([])
   })
@@ -142,7 +153,11 @@ describe('RingCentral adapter without what it needs', () => {
       },
     })
     expect(entries).toEqual([{ level: 'warn', message: expect.stringContaining('RINGCENTRAL_TOKEN'), fields: undefined }])
-    const answer = await adapter.render(forward, { provider: 'ringcentral', callId: 's-1', providerContext: { callerParty: call.callerParty, appParty: call.appParty } })
+    const answer = await adapter.render(forward, {
+      provider: 'ringcentral',
+      callId: 's-1',
+      providerContext: { callerParty: call.callerParty, appParty: call.appParty },
+    })
     await answer.followUp?.()
     await answer.followUp?.()
     expect(requests).toEqual([])
@@ -170,7 +185,13 @@ describe('RingCentral adapter without what it needs', () => {
       expect(await adapter.classify(enter(sessionId, partyId, callerParty))).toMatchObject({ kind: 'invalid' })
     }
     expect(await adapter.classify(enter('s-1', 'cs-1', 'cs-2'))).toMatchObject({ kind: 'call', event: { callId: 's-1' } })
-    expect(await adapter.classify({ method: 'POST', query: {}, body: { sessionId: 's-\ud800', partyId: 'p', command: 'Collect', status: 'Completed' } })).toMatchObject({ kind: 'invalid' })
+    expect(
+      await adapter.classify({
+        method: 'POST',
+        query: {},
+        body: { sessionId: 's-\ud800', partyId: 'p', command: 'Collect', status: 'Completed' },
+      }),
+    ).toMatchObject({ kind: 'invalid' })
   })
 
   it('a party id with a lone surrogate read from the call state is logged, never thrown', async () => {
@@ -181,8 +202,14 @@ describe('RingCentral adapter without what it needs', () => {
       log,
       fetch: async () => new Response(null, { status: 201 }),
     })
-    const answer = await adapter.render(forward, { provider: 'ringcentral', callId: 's-2', providerContext: { callerParty: call.callerParty, appParty: 'cs-\ud800' } })
+    const answer = await adapter.render(forward, {
+      provider: 'ringcentral',
+      callId: 's-2',
+      providerContext: { callerParty: call.callerParty, appParty: 'cs-\ud800' },
+    })
     await expect(answer.followUp?.()).resolves.toBeUndefined()
-    expect(entries).toEqual([{ level: 'error', message: 'RingCentral command failed', fields: expect.objectContaining({ sessionId: 's-2', command: 'forward' }) }])
+    expect(entries).toEqual([
+      { level: 'error', message: 'RingCentral command failed', fields: expect.objectContaining({ sessionId: 's-2', command: 'forward' }) },
+    ])
   })
 })

@@ -2,7 +2,22 @@ import * as v from 'valibot'
 
 /** Routee dial plans as its verb reference documents them; checks every answer we send. */
 const Message = v.strictObject({
-  language: v.picklist(['en-US', 'en-GB', 'de-DE', 'fr-FR', 'it-IT', 'pt-BR', 'es-ES', 'es-LA', 'el-GR', 'bg-BG', 'pl-PL', 'hu-HU', 'sv-SE', 'ru-RU']),
+  language: v.picklist([
+    'en-US',
+    'en-GB',
+    'de-DE',
+    'fr-FR',
+    'it-IT',
+    'pt-BR',
+    'es-ES',
+    'es-LA',
+    'el-GR',
+    'bg-BG',
+    'pl-PL',
+    'hu-HU',
+    'sv-SE',
+    'ru-RU',
+  ]),
   gender: v.picklist(['male', 'female']),
   text: v.pipe(v.string(), v.nonEmpty()),
 })

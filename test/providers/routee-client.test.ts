@@ -156,7 +156,12 @@ describe('POST /admin/routee/calls', () => {
     expect(response.status).toBe(202)
     expect(await response.json()).toEqual({ trackingId: 'tracking-1', to: '+306911111111', from: '+302111234567' })
     expect(fake.conversations).toHaveLength(1)
-    const sent = fake.conversations[0]?.body as { from: string; to: unknown; dialPlan: { verbs: { type: string; eventUrl?: string }[] }; callback: unknown }
+    const sent = fake.conversations[0]?.body as {
+      from: string
+      to: unknown
+      dialPlan: { verbs: { type: string; eventUrl?: string }[] }
+      callback: unknown
+    }
     expect(sent.from).toBe('+302111234567')
     expect(sent.to).toEqual({ phone: '+306911111111' })
     expect(sent.callback).toEqual({ url: 'https://ivr.example.com/webhooks/routee', strategy: 'OnChange' })
@@ -166,7 +171,11 @@ describe('POST /admin/routee/calls', () => {
 
     // Routee posts the digits to the COLLECT eventUrl: they go through the rules at ROUTEE_PIN_STEP.
     const url = new URL(sent.dialPlan.verbs[1]?.eventUrl as string)
-    const answer = await server.post(url.pathname + url.search, { messageId: 'm', conversationTrackingId: 'tracking-x', collectedTones: '1,2,3,4,5,6,7,8' })
+    const answer = await server.post(url.pathname + url.search, {
+      messageId: 'm',
+      conversationTrackingId: 'tracking-x',
+      collectedTones: '1,2,3,4,5,6,7,8',
+    })
     expect(((await answer.json()) as { verbs: unknown[] }).verbs.at(-1)).toMatchObject({ type: 'DIAL', to: { phone: '+972541000101' } })
   })
 

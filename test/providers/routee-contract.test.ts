@@ -1,5 +1,5 @@
 import { startNodeHarness } from '../helpers/node-harness.ts'
-import { routeeContract } from './routee-contract.ts'
 import { testProviderContract } from './provider-contract.ts'
+import { routeeContract } from './routee-contract.ts'
 
 testProviderContract(routeeContract, startNodeHarness)

@@ -6,7 +6,12 @@ export const routeeContract: ProviderContract = {
   requests: [
     {
       name: 'inbound call to the dial-plan URL',
-      body: { messageId: 'bd62d22e-dc10-48de-b696-45f63c6d0aad', conversationTrackingId: '12fe3777-f32a-4350-996b-364018d457b5', from: '+972539999999', to: '+302111234567' },
+      body: {
+        messageId: 'bd62d22e-dc10-48de-b696-45f63c6d0aad',
+        conversationTrackingId: '12fe3777-f32a-4350-996b-364018d457b5',
+        from: '+972539999999',
+        to: '+302111234567',
+      },
     },
     {
       name: 'inbound call from a known caller',
@@ -15,7 +20,10 @@ export const routeeContract: ProviderContract = {
   ],
   hostileRequests: (text) => [
     // The caller's number travels in the COLLECT eventUrl's state.
-    { name: 'caller number', body: { messageId: text, conversationTrackingId: `c-${text}`, from: `+97253${text}`, to: `+302111234567${text}` } },
+    {
+      name: 'caller number',
+      body: { messageId: text, conversationTrackingId: `c-${text}`, from: `+97253${text}`, to: `+302111234567${text}` },
+    },
   ],
   isValidAnswer: isRouteeDialPlan,
   isProviderDefault: isSorryPlan,

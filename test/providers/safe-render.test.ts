@@ -21,12 +21,26 @@ const dial: Decision = {
 describe('safeDecision', () => {
   it('leaves a normal decision and call as they are', () => {
     expect(safeDecision(dial)).toEqual(dial)
-    const event = { provider: 'voicenter' as const, callId: 'c-1', did: '0722776772', callerRaw: '0501234567', dtmf: '', customData: { a: 'b' } }
+    const event = {
+      provider: 'voicenter' as const,
+      callId: 'c-1',
+      did: '0722776772',
+      callerRaw: '0501234567',
+      dtmf: '',
+      customData: { a: 'b' },
+    }
     expect(safeCallEvent(event)).toEqual(event)
   })
 
   it('drops say items left empty, so no provider is asked to speak nothing', () => {
-    const decision = safeDecision({ action: 'hangup', items: [{ type: 'text', value: '\u0000\u0007' }, { type: 'text', value: 'Bye' }], language: 'EN' })
+    const decision = safeDecision({
+      action: 'hangup',
+      items: [
+        { type: 'text', value: '\u0000\u0007' },
+        { type: 'text', value: 'Bye' },
+      ],
+      language: 'EN',
+    })
     expect(decision).toEqual({ action: 'hangup', items: [{ type: 'text', value: 'Bye' }], language: 'EN' })
   })
 

@@ -91,7 +91,10 @@ describe('Stringee', () => {
     })
     expect(response.status).toBe(200)
     await server.settle()
-    const row = server.openSideConnection().prepare(`SELECT action, duration_ms FROM decisions WHERE call_id = 'st-1' AND action LIKE 'status:%'`).get()
+    const row = server
+      .openSideConnection()
+      .prepare(`SELECT action, duration_ms FROM decisions WHERE call_id = 'st-1' AND action LIKE 'status:%'`)
+      .get()
     expect(row).toEqual({ action: 'status:ended', duration_ms: 42_000 })
   })
 })

@@ -25,7 +25,10 @@ export const VoicenterAnswer = v.variant('ACTION', [
           v.strictObject({ RecordType: v.literal('Digits'), Content: v.pipe(v.string(), v.regex(/^\d+$/)) }),
           v.strictObject({ RecordType: v.literal('Number'), Content: v.pipe(v.string(), v.regex(/^-?\d+$/)) }),
           v.strictObject({ RecordType: v.literal('Date'), Content: v.pipe(v.string(), v.isoDate()) }),
-          v.strictObject({ RecordType: v.literal('DateTime'), Content: v.pipe(v.string(), v.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/)) }),
+          v.strictObject({
+            RecordType: v.literal('DateTime'),
+            Content: v.pipe(v.string(), v.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/)),
+          }),
         ]),
       ),
       v.minLength(1),

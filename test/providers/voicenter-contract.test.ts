@@ -1,5 +1,5 @@
 import { startNodeHarness } from '../helpers/node-harness.ts'
-import { voicenterContract } from './voicenter-contract.ts'
 import { testProviderContract } from './provider-contract.ts'
+import { voicenterContract } from './voicenter-contract.ts'
 
 testProviderContract(voicenterContract, startNodeHarness)

@@ -18,11 +18,17 @@ export const voicenterContract: ProviderContract = {
     // The caller's number is echoed as CALLER_ID; CUSTOM_DATA comes back in every GO_TO_LAYER and DIAL.
     {
       name: 'caller id and custom data from an unknown caller at layer 1',
-      body: { METHOD: 'IVR_LAYER_INPUT', DATA: { ...layerInput.DATA, LAYER_ID: '1', DTMF: '0', CALLER_ID: `050${text}`, CUSTOM_DATA: { [`k${text}`]: text, note: text } } },
+      body: {
+        METHOD: 'IVR_LAYER_INPUT',
+        DATA: { ...layerInput.DATA, LAYER_ID: '1', DTMF: '0', CALLER_ID: `050${text}`, CUSTOM_DATA: { [`k${text}`]: text, note: text } },
+      },
     },
     {
       name: 'custom data as a JSON string, typed digits',
-      body: { METHOD: 'IVR_LAYER_INPUT', DATA: { ...layerInput.DATA, PREVIOUS_LAYER_ID: text, CUSTOM_DATA: JSON.stringify({ CRM_ID: text }) } },
+      body: {
+        METHOD: 'IVR_LAYER_INPUT',
+        DATA: { ...layerInput.DATA, PREVIOUS_LAYER_ID: text, CUSTOM_DATA: JSON.stringify({ CRM_ID: text }) },
+      },
     },
     {
       name: 'form-encoded',

@@ -3,8 +3,8 @@ import type { CallEvent, Decision } from '../../src/model/call-event.ts'
 import { createVoicenter } from '../../src/providers/voicenter/index.ts'
 import answerCaseExample from '../fixtures/voicenter/answer-case-example.json' with { type: 'json' }
 import answerDial from '../fixtures/voicenter/answer-dial.json' with { type: 'json' }
-import answerGoToLayerCustom from '../fixtures/voicenter/answer-go-to-layer-custom-data.json' with { type: 'json' }
 import answerGoToLayer from '../fixtures/voicenter/answer-go-to-layer.json' with { type: 'json' }
+import answerGoToLayerCustom from '../fixtures/voicenter/answer-go-to-layer-custom-data.json' with { type: 'json' }
 import answerSayDigits from '../fixtures/voicenter/answer-say-digits.json' with { type: 'json' }
 import caseExample from '../fixtures/voicenter/case-example.json' with { type: 'json' }
 import layerInput from '../fixtures/voicenter/layer-input.json' with { type: 'json' }
@@ -69,14 +69,21 @@ describe('voicenter classify', () => {
   })
 
   it('takes numbers where strings are documented and the other way round', () => {
-    const parsed = post({ METHOD: 'IVR_LAYER_INPUT', DATA: { ...layerInput.DATA, LAYER_ID: 5, PREVIOUS_LAYER_ID: 4, DTMF: 1234, DID: 722776772 } })
+    const parsed = post({
+      METHOD: 'IVR_LAYER_INPUT',
+      DATA: { ...layerInput.DATA, LAYER_ID: 5, PREVIOUS_LAYER_ID: 4, DTMF: 1234, DID: 722776772 },
+    })
     expect(parsed).toMatchObject({ kind: 'call', event: { layer: '5', previousLayer: '4', dtmf: '1234', did: '722776772' } })
   })
 
   it('reads GET fields from the query, flat or with DATA as JSON', () => {
     const flat = adapter.classify({ method: 'GET', query: { METHOD: 'IVR_LAYER_INPUT', ...layerInput.DATA }, body: undefined })
     expect(flat).toMatchObject({ kind: 'call', event: { callId: '1bcd7954224861f85a2d70612f2', layer: '5', caller: '+972501234567' } })
-    const nested = adapter.classify({ method: 'GET', query: { METHOD: 'IVR_LAYER_INPUT', DATA: JSON.stringify(layerInput.DATA) }, body: undefined })
+    const nested = adapter.classify({
+      method: 'GET',
+      query: { METHOD: 'IVR_LAYER_INPUT', DATA: JSON.stringify(layerInput.DATA) },
+      body: undefined,
+    })
     expect(nested).toMatchObject({ kind: 'call', event: { dtmf: '1234' } })
   })
 
@@ -230,9 +237,21 @@ describe('voicenter check', () => {
   it.each<[string, Decision, string | undefined]>([
     ['a numeric layer', { action: 'go_to_layer', layer: '12', customData: {} }, undefined],
     ['a named layer', { action: 'go_to_layer', layer: 'sales', customData: {} }, 'layers are numbers'],
-    ['French', { action: 'say', items: [{ type: 'number', value: '1' }], nextLayer: '1', language: 'FR', customData: {} }, 'speaks HE, EN, AR, RU'],
-    ['text to speech', { action: 'say', items: [{ type: 'text', value: 'hi' }], nextLayer: '1', language: 'EN', customData: {} }, 'cannot say text'],
-    ['a fraction', { action: 'say', items: [{ type: 'number', value: '1.5' }], nextLayer: '1', language: 'EN', customData: {} }, 'whole numbers'],
+    [
+      'French',
+      { action: 'say', items: [{ type: 'number', value: '1' }], nextLayer: '1', language: 'FR', customData: {} },
+      'speaks HE, EN, AR, RU',
+    ],
+    [
+      'text to speech',
+      { action: 'say', items: [{ type: 'text', value: 'hi' }], nextLayer: '1', language: 'EN', customData: {} },
+      'cannot say text',
+    ],
+    [
+      'a fraction',
+      { action: 'say', items: [{ type: 'number', value: '1.5' }], nextLayer: '1', language: 'EN', customData: {} },
+      'whole numbers',
+    ],
     [
       'a dial without a failure layer',
       {

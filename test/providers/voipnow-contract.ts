@@ -13,18 +13,41 @@ export const voipnowContract: ProviderContract = {
     },
     {
       name: 'digits collected into an IVR variable, JSON',
-      body: { CallID: 'c-2', CallerIDNum: '0501234567', CalledDID: '0722776772', CallStatus: 'CALLING', CallFlow: 'IN', layer: '5', digits: '12345678' },
+      body: {
+        CallID: 'c-2',
+        CallerIDNum: '0501234567',
+        CalledDID: '0722776772',
+        CallStatus: 'CALLING',
+        CallFlow: 'IN',
+        layer: '5',
+        digits: '12345678',
+      },
     },
   ],
   hostileRequests: (text) => [
     {
       name: 'caller number and name, JSON',
-      body: { CallID: `c-${text}`, CallerIDNum: `050${text}`, CallerIDName: text, CalledDID: '0722776772', CallStatus: 'CALLING', CallFlow: 'IN', layer: '1' },
+      body: {
+        CallID: `c-${text}`,
+        CallerIDNum: `050${text}`,
+        CallerIDName: text,
+        CalledDID: '0722776772',
+        CallStatus: 'CALLING',
+        CallFlow: 'IN',
+        layer: '1',
+      },
     },
     // The third wrong account number goes to reception with SetCaller, which echoes the caller's number.
     ...['1st', '2nd', '3rd'].map((attempt) => ({
       name: `caller number and digits, form-encoded, ${attempt} try`,
-      body: new URLSearchParams({ CallID: `c-${text.length}`, CallerIDNum: text, CalledDID: '0722776772', CallStatus: 'CALLING', layer: '5', digits: text }).toString(),
+      body: new URLSearchParams({
+        CallID: `c-${text.length}`,
+        CallerIDNum: text,
+        CalledDID: '0722776772',
+        CallStatus: 'CALLING',
+        layer: '5',
+        digits: text,
+      }).toString(),
       contentType: 'application/x-www-form-urlencoded',
     })),
   ],

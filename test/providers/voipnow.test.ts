@@ -12,12 +12,29 @@ describe('voipnow parse', () => {
   it('reads the default parameters and our layer and digits', () => {
     const parsed = adapter.classify({
       method: 'GET',
-      query: { CallID: '5205dc', CallerIDNum: '0501234567', CalledDID: '0722776772', CallStatus: 'CALLING', CallFlow: 'IN', layer: 'pin', digits: '1234#' },
+      query: {
+        CallID: '5205dc',
+        CallerIDNum: '0501234567',
+        CalledDID: '0722776772',
+        CallStatus: 'CALLING',
+        CallFlow: 'IN',
+        layer: 'pin',
+        digits: '1234#',
+      },
       body: undefined,
     })
     expect(parsed).toEqual({
       kind: 'call',
-      event: { provider: 'voipnow', callId: '5205dc', did: '0722776772', didE164: '+972722776772', callerRaw: '0501234567', caller: '+972501234567', dtmf: '1234#', layer: 'pin' },
+      event: {
+        provider: 'voipnow',
+        callId: '5205dc',
+        did: '0722776772',
+        didE164: '+972722776772',
+        callerRaw: '0501234567',
+        caller: '+972501234567',
+        dtmf: '1234#',
+        layer: 'pin',
+      },
     })
   })
 
@@ -27,7 +44,10 @@ describe('voipnow parse', () => {
   })
 
   it('a request without CallID is refused, keeping the layer for the fallback', () => {
-    expect(adapter.classify({ method: 'POST', query: { layer: '5' }, body: {} })).toMatchObject({ kind: 'invalid', partial: { layer: '5' } })
+    expect(adapter.classify({ method: 'POST', query: { layer: '5' }, body: {} })).toMatchObject({
+      kind: 'invalid',
+      partial: { layer: '5' },
+    })
   })
 
   it('hangup events are status notices, dial-in is not', () => {
@@ -35,13 +55,17 @@ describe('voipnow parse', () => {
       kind: 'status',
       status: { callId: 'c', status: 'ANSWER', final: true },
     })
-    expect(adapter.classify({ method: 'GET', query: { CallID: 'c', CallStatus: 'CALLING' }, body: undefined })).toMatchObject({ kind: 'call' })
+    expect(adapter.classify({ method: 'GET', query: { CallID: 'c', CallStatus: 'CALLING' }, body: undefined })).toMatchObject({
+      kind: 'call',
+    })
   })
 })
 
 describe('voipnow render', () => {
   it('go_to_layer: SetCaller with the CRM name, SetVar for the screen pop, Jump', () => {
-    expect(xml({ action: 'go_to_layer', layer: 'sales:2:3', callerName: 'Dana "VIP" <Acme>', customData: { CRM_ID: '1&2', 'bad key': 'x' } })).toBe(
+    expect(
+      xml({ action: 'go_to_layer', layer: 'sales:2:3', callerName: 'Dana "VIP" <Acme>', customData: { CRM_ID: '1&2', 'bad key': 'x' } }),
+    ).toBe(
       '<Response><SetCaller name="Dana &quot;VIP&quot; &lt;Acme&gt;" number="0501234567"/><SetVar name="CRM_ID">1&amp;2</SetVar><Jump context="sales" option="2" priority="3"/></Response>',
     )
   })
@@ -64,19 +88,32 @@ describe('voipnow render', () => {
   })
 
   it('hangup and the provider default', () => {
-    expect(xml({ action: 'hangup', items: [{ type: 'text', value: 'Bye' }], language: 'en' })).toBe('<Response><PlayTTS voice="Alice-8KHz">Bye</PlayTTS><Hangup/></Response>')
+    expect(xml({ action: 'hangup', items: [{ type: 'text', value: 'Bye' }], language: 'en' })).toBe(
+      '<Response><PlayTTS voice="Alice-8KHz">Bye</PlayTTS><Hangup/></Response>',
+    )
     expect(xml({ action: 'provider_default' })).toBe('<Response></Response>')
   })
 
   it('check refuses dialling and context names VoipNow cannot jump to', () => {
-    const dial: Decision = { action: 'dial', targets: [{ type: 'extension', value: '1' }], announce: [], language: 'en', maxCallDuration: 1, maxDialDuration: 1, record: false, customData: {} }
+    const dial: Decision = {
+      action: 'dial',
+      targets: [{ type: 'extension', value: '1' }],
+      announce: [],
+      language: 'en',
+      maxCallDuration: 1,
+      maxDialDuration: 1,
+      record: false,
+      customData: {},
+    }
     expect(adapter.check(dial)).toContain('cannot dial')
     expect(adapter.check({ action: 'go_to_layer', layer: 'sales team', customData: {} })).toContain('is not a VoipNow context')
     expect(adapter.check({ action: 'go_to_layer', layer: 'sales:1:2', customData: {} })).toBeUndefined()
   })
 
   it('every answer is well-formed for VoipNow', () => {
-    expect(isVoipNowAnswer(adapter.render({ action: 'go_to_layer', layer: 'x', callerName: 'A&B', customData: { A: '<b>' } }, event).body)).toBe(true)
+    expect(
+      isVoipNowAnswer(adapter.render({ action: 'go_to_layer', layer: 'x', callerName: 'A&B', customData: { A: '<b>' } }, event).body),
+    ).toBe(true)
   })
 })
 
@@ -88,7 +125,13 @@ describe('voipnow over HTTP', () => {
   afterAll(() => server.close())
 
   it('GET with the parameters in the query routes by the rules; the hangup event is logged and answered empty', async () => {
-    const query = new URLSearchParams({ CallID: 'vn-1', CallerIDNum: '0501234567', CalledDID: '0722776772', CallStatus: 'CALLING', layer: '1' })
+    const query = new URLSearchParams({
+      CallID: 'vn-1',
+      CallerIDNum: '0501234567',
+      CalledDID: '0722776772',
+      CallStatus: 'CALLING',
+      layer: '1',
+    })
     const answer = await (await fetch(`${server.url}/webhooks/voipnow?${query}`)).text()
     expect(answer).toContain('<SetCaller name="Dana Levi" number="0501234567"/>')
     expect(answer).toContain('<Jump context="agents" option="101" priority="1"/>')

@@ -32,10 +32,7 @@ interface DecisionRecord {
 
 const decisionsOf = async (server: TestServer, callId: string) => {
   await server.settle()
-  return server
-    .openSideConnection()
-    .prepare('SELECT * FROM decisions WHERE call_id = ? ORDER BY id')
-    .all(callId) as DecisionRecord[]
+  return server.openSideConnection().prepare('SELECT * FROM decisions WHERE call_id = ? ORDER BY id').all(callId) as DecisionRecord[]
 }
 
 describe('PIN retry loop keyed by IVR_UNIQUE_ID', () => {
@@ -65,8 +62,14 @@ describe('PIN retry loop keyed by IVR_UNIQUE_ID', () => {
   it('a correct PIN on the second try is accepted, and other calls keep their own count', async () => {
     const call = { IVR_UNIQUE_ID: 'pin-loop-2', LAYER_ID: '5' }
     expect(await answerOf(server, voicenterRequest({ ...call, DTMF: '111' }))).toMatchObject({ LAYER: 5 })
-    expect(await answerOf(server, voicenterRequest({ IVR_UNIQUE_ID: 'pin-loop-3', LAYER_ID: '5', DTMF: '111' }))).toMatchObject({ LAYER: 5 })
-    expect(await answerOf(server, voicenterRequest({ ...call, DTMF: '4321' }))).toMatchObject({ ACTION: 'GO_TO_LAYER', LAYER: 12, CALLER_NAME: 'Avi Mizrahi' })
+    expect(await answerOf(server, voicenterRequest({ IVR_UNIQUE_ID: 'pin-loop-3', LAYER_ID: '5', DTMF: '111' }))).toMatchObject({
+      LAYER: 5,
+    })
+    expect(await answerOf(server, voicenterRequest({ ...call, DTMF: '4321' }))).toMatchObject({
+      ACTION: 'GO_TO_LAYER',
+      LAYER: 12,
+      CALLER_NAME: 'Avi Mizrahi',
+    })
   })
 })
 
@@ -101,7 +104,14 @@ describe('every call gets an answer', () => {
   })
 
   it('GET with the fields in the query is answered like POST', async () => {
-    const query = new URLSearchParams({ METHOD: 'IVR_LAYER_INPUT', DID: '0722776772', CALLER_ID: '0501234567', IVR_UNIQUE_ID: 'get-1', DTMF: '12345678', LAYER_ID: '5' })
+    const query = new URLSearchParams({
+      METHOD: 'IVR_LAYER_INPUT',
+      DID: '0722776772',
+      CALLER_ID: '0501234567',
+      IVR_UNIQUE_ID: 'get-1',
+      DTMF: '12345678',
+      LAYER_ID: '5',
+    })
     const response = await fetch(`${server.url}/webhooks/voicenter?${query}`)
     expect(await response.json()).toMatchObject({ ACTION: 'GO_TO_LAYER', LAYER: 12, CALLER_NAME: 'Dana Levi' })
   })
@@ -122,7 +132,9 @@ describe('a broken rule row never stops routing', () => {
   it('skips the invalid row, logs why, and the next rule answers', async () => {
     server
       .openSideConnection()
-      .prepare(`INSERT INTO rules (name, priority, from_layer, action, to_layer, identify_by) VALUES ('typo', 1, '1', 'go_to_lair', '9', 'none')`)
+      .prepare(
+        `INSERT INTO rules (name, priority, from_layer, action, to_layer, identify_by) VALUES ('typo', 1, '1', 'go_to_lair', '9', 'none')`,
+      )
       .run()
     expect(await answerOf(server, voicenterRequest({ LAYER_ID: '1', CALLER_ID: '0539999999' }))).toMatchObject({ LAYER: 5 })
     const skipped = server.logs.find((entry) => entry.message === 'routing row skipped')
@@ -225,7 +237,9 @@ describe('a slow or failing CRM', () => {
     server = await startTestServer({ plugins: [throwing], env: { CRM_PLUGINS: 'throwing-crm' } })
     server
       .openSideConnection()
-      .prepare(`INSERT INTO rules (name, priority, from_layer, lookup, action, to_layer) VALUES ('crm down', 1, '1', 'error', 'go_to_layer', '40')`)
+      .prepare(
+        `INSERT INTO rules (name, priority, from_layer, lookup, action, to_layer) VALUES ('crm down', 1, '1', 'error', 'go_to_layer', '40')`,
+      )
       .run()
     expect(await answerOf(server, voicenterRequest({ LAYER_ID: '1' }))).toMatchObject({ LAYER: 40 })
   })
@@ -247,7 +261,10 @@ describe('decision log', () => {
   it('stores the request, the lookup, the rule, the exact answer and the time taken', async () => {
     const server = await startTestServer()
     try {
-      const response = await server.post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '5', DTMF: '12345678', IVR_UNIQUE_ID: 'log-1' }))
+      const response = await server.post(
+        '/webhooks/voicenter',
+        voicenterRequest({ LAYER_ID: '5', DTMF: '12345678', IVR_UNIQUE_ID: 'log-1' }),
+      )
       const sent = await response.text()
       const [row] = await decisionsOf(server, 'log-1')
       expect(row).toMatchObject({

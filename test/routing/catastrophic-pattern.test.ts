@@ -14,7 +14,9 @@ describe('a catastrophic rule pattern on typed digits', () => {
     server = await startTestServer()
     const insert = server
       .openSideConnection()
-      .prepare(`INSERT INTO rules (name, priority, from_layer, dtmf, action, to_layer, identify_by) VALUES (?, 1, '7', ?, 'go_to_layer', ?, 'none')`)
+      .prepare(
+        `INSERT INTO rules (name, priority, from_layer, dtmf, action, to_layer, identify_by) VALUES (?, 1, '7', ?, 'go_to_layer', ?, 'none')`,
+      )
     insert.run('nested repeat', '/(\\d+)+x/', '77')
     insert.run('nested repeat ending in #', '/^(\\d+)+#$/', '78')
   })
@@ -39,7 +41,10 @@ describe('a catastrophic rule pattern on typed digits', () => {
   })
 
   it('still matches what the pattern describes', async () => {
-    expect(await answerOf(voicenterRequest({ LAYER_ID: '7', DTMF: `${'1'.repeat(40)}#` }))).toMatchObject({ ACTION: 'GO_TO_LAYER', LAYER: 78 })
+    expect(await answerOf(voicenterRequest({ LAYER_ID: '7', DTMF: `${'1'.repeat(40)}#` }))).toMatchObject({
+      ACTION: 'GO_TO_LAYER',
+      LAYER: 78,
+    })
   })
 
   it('answers hundreds of digits, and ten thousand (over the matching bound)', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { HUBSPOT_CONTACTS, HUBSPOT_OWNERS } from '../fixtures/hubspot/portal.ts'
 import { type FakeHubSpot, startFakeHubSpot } from '../helpers/fake-hubspot.ts'
 import { startTestServer, type TestServer, voicenterRequest } from '../helpers/test-server.ts'
-import { HUBSPOT_CONTACTS, HUBSPOT_OWNERS } from '../fixtures/hubspot/portal.ts'
 
 /** The whole service with HubSpot first in the chain, the real client talking to a fake HubSpot on loopback. */
 const withHubSpot = (fake: FakeHubSpot, env: Record<string, string> = {}) =>
@@ -23,7 +23,10 @@ const lookupsOf = async (server: TestServer, callId: string) => {
     lookups: string
     lookup_outcome: string
   }
-  return { outcome: row.lookup_outcome, lookups: JSON.parse(row.lookups) as { cache?: string; plugins: { plugin: string; outcome: string; reason?: string }[] }[] }
+  return {
+    outcome: row.lookup_outcome,
+    lookups: JSON.parse(row.lookups) as { cache?: string; plugins: { plugin: string; outcome: string; reason?: string }[] }[],
+  }
 }
 
 describe('routing with HubSpot', () => {
@@ -54,7 +57,9 @@ describe('routing with HubSpot', () => {
     server = await withHubSpot(fake)
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, index) =>
-        server.post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '1', IVR_UNIQUE_ID: `burst-${index}` })).then((response) => response.json() as Promise<{ ACTION: string }>),
+        server
+          .post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '1', IVR_UNIQUE_ID: `burst-${index}` }))
+          .then((response) => response.json() as Promise<{ ACTION: string }>),
       ),
     )
     expect(answers.every((answer) => answer.ACTION === 'DIAL')).toBe(true)
@@ -106,7 +111,9 @@ describe('routing with HubSpot', () => {
     server = await withHubSpot(fake, { CRM_PLUGINS: 'hubspot', LOOKUP_BREAKER_FAILURES: '3', LOOKUP_CACHE_ERROR_TTL_SECONDS: '0' })
     fake.mode.search = 'error500'
     for (let index = 0; index < 5; index++) {
-      const answer = await (await server.post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '1', IVR_UNIQUE_ID: `err-${index}` }))).json()
+      const answer = await (
+        await server.post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '1', IVR_UNIQUE_ID: `err-${index}` }))
+      ).json()
       expect(answer).toMatchObject({ ACTION: 'GO_TO_LAYER', LAYER: 20 })
     }
     expect(fake.counts.search).toBe(3)
@@ -133,7 +140,9 @@ describe('routing with HubSpot', () => {
     side.prepare('UPDATE outbox SET next_attempt_at = 0').run()
     expect(await server.service.callLogs.deliverDue()).toEqual({ delivered: 1, failed: 0 })
     expect(fake.calls).toHaveLength(1)
-    expect(fake.calls[0]?.properties.hs_call_body).toMatch(/layer 5, typed 12345678: rule "Account number found: to the representatives" → layer 12\n.*layer 1: rule "VIP callers ring their account manager" → dialled extension 101$/)
+    expect(fake.calls[0]?.properties.hs_call_body).toMatch(
+      /layer 5, typed 12345678: rule "Account number found: to the representatives" → layer 12\n.*layer 1: rule "VIP callers ring their account manager" → dialled extension 101$/,
+    )
     expect(await server.service.callLogs.deliverDue()).toEqual({ delivered: 0, failed: 0 })
   })
 

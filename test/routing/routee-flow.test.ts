@@ -41,14 +41,20 @@ describe('Routee PIN flow', () => {
     const verbs = await inbound('flow-1')
     expect(verbs.map((verb) => verb.type)).toEqual(['SAY', 'COLLECT', 'PAUSE', 'SAY', 'COLLECT', 'PAUSE', 'SAY'])
     expect(texts(verbs)[0]).toBe('Please enter your account number and then press the pound key.')
-    expect(verbs[1]?.eventUrl).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/webhooks/routee/${SECRET}\\?state=[\\w-]+\\.[\\w-]+\\.[\\w-]+$`))
+    expect(verbs[1]?.eventUrl).toMatch(
+      new RegExp(`^http://127\\.0\\.0\\.1:\\d+/webhooks/routee/${SECRET}\\?state=[\\w-]+\\.[\\w-]+\\.[\\w-]+$`),
+    )
     expect(verbs[2]?.duration).toBe(10)
   })
 
   it('correct PIN → SAY + DIAL the account manager', async () => {
     const verbs = await typeInto(await inbound('flow-2'), '1,2,3,4,5,6,7,8', 'flow-2')
     expect(verbs).toEqual([
-      { type: 'SAY', message: { language: 'en-GB', gender: 'female', text: 'Thank you, Dana Levi. Connecting you to John Doe.' }, bargeIn: false },
+      {
+        type: 'SAY',
+        message: { language: 'en-GB', gender: 'female', text: 'Thank you, Dana Levi. Connecting you to John Doe.' },
+        bargeIn: false,
+      },
       { type: 'DIAL', from: '+302111234567', to: { phone: '+972541000101' }, hangupDelay: 60, maxDuration: 7200, record: false },
     ])
   })
@@ -95,11 +101,19 @@ describe('Routee PIN flow', () => {
     const claims = JSON.parse(Buffer.from(payload as string, 'base64url').toString())
     const forged = Buffer.from(JSON.stringify({ ...claims, a: 1, s: '9' })).toString('base64url')
     for (const state of [`${header}.${forged}.${signature}`, 'not-a-token', `${header}.${payload}.${'A'.repeat(43)}`]) {
-      const answer = await post(`${url.pathname}?state=${state}`, { messageId: 'm', conversationTrackingId: 'flow-6', collectedTones: '1234' })
+      const answer = await post(`${url.pathname}?state=${state}`, {
+        messageId: 'm',
+        conversationTrackingId: 'flow-6',
+        collectedTones: '1234',
+      })
       expect(texts(answer)).toEqual(['Connecting you to our team.'])
       expect(answer.at(-1)).toMatchObject({ type: 'DIAL', to: { phone: '+972722776700' } })
     }
-    const replayed = await post(url.pathname + url.search, { messageId: 'm', conversationTrackingId: 'another-call', collectedTones: '12345678' })
+    const replayed = await post(url.pathname + url.search, {
+      messageId: 'm',
+      conversationTrackingId: 'another-call',
+      collectedTones: '12345678',
+    })
     expect(texts(replayed)).toEqual(['Connecting you to our team.'])
     expect(server.logs.some((entry) => String(entry.fields?.reason).includes('belongs to another conversation'))).toBe(true)
   })
@@ -123,7 +137,10 @@ describe('Routee PIN flow', () => {
     expect(response.status).toBe(200)
     expect(await response.json()).toEqual({})
     await server.settle()
-    const row = server.openSideConnection().prepare(`SELECT action, duration_ms FROM decisions WHERE call_id = 'flow-2' AND action LIKE 'status:%'`).get()
+    const row = server
+      .openSideConnection()
+      .prepare(`SELECT action, duration_ms FROM decisions WHERE call_id = 'flow-2' AND action LIKE 'status:%'`)
+      .get()
     expect(row).toEqual({ action: 'status:Completed', duration_ms: 95_000 })
   })
 })

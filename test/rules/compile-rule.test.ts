@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest'
 import type { FallbackRow, RuleRow } from '../../src/db/schema.ts'
 import { compileFallback, compileRule } from '../../src/rules/compile-rule.ts'
 import type { Scope } from '../../src/rules/scope.ts'
-import { DEFAULTS, fallback, fallbackRow, rule, ruleRow } from './rows.ts'
 import { sampleCall } from '../helpers/sample-call.ts'
+import { DEFAULTS, fallback, fallbackRow, rule, ruleRow } from './rows.ts'
 
 const call = sampleCall()
 const scope: Scope = {
@@ -93,7 +93,11 @@ describe('compileRule', () => {
   })
 
   it('compiles dial targets with their types', () => {
-    const compiled = rule({ action: 'dial', dial: 'ext:101, extension: {{owner.extension}}, Phone: +972 50-123-4567, EXT:9', toLayer: null })
+    const compiled = rule({
+      action: 'dial',
+      dial: 'ext:101, extension: {{owner.extension}}, Phone: +972 50-123-4567, EXT:9',
+      toLayer: null,
+    })
     expect(compiled.then.dial.map((target) => [target.type, target.value.source])).toEqual([
       ['extension', '101'],
       ['extension', '{{owner.extension}}'],
@@ -153,7 +157,16 @@ describe('compileRule', () => {
     })
 
     it.each([' ', ''])('takes %j in a condition column as any', (text) => {
-      const compiled = rule({ provider: text, did: text, caller: text, fromLayer: text, dtmf: text, lookup: text, contactMatch: text, attempt: text })
+      const compiled = rule({
+        provider: text,
+        did: text,
+        caller: text,
+        fromLayer: text,
+        dtmf: text,
+        lookup: text,
+        contactMatch: text,
+        attempt: text,
+      })
       expect([compiled.providers, compiled.did, compiled.caller, compiled.fromLayer, compiled.dtmf]).toEqual([
         undefined,
         undefined,
@@ -203,7 +216,11 @@ describe('compileRule', () => {
 
   describe('invalid rows', () => {
     it.each<[string, Partial<RuleRow>, string | RegExp]>([
-      ['an unknown action', { action: 'transfer' }, 'action: must be one of go_to_layer, goto, layer, say, say_digits, dial, provider_default, default, collect, ask, hangup, hang_up'],
+      [
+        'an unknown action',
+        { action: 'transfer' },
+        'action: must be one of go_to_layer, goto, layer, say, say_digits, dial, provider_default, default, collect, ask, hangup, hang_up',
+      ],
       ['go_to_layer without to_layer', { action: 'go_to_layer', toLayer: null }, 'to_layer: go_to_layer needs the layer to go to'],
       ['go_to_layer with a blank to_layer', { action: 'goto', toLayer: '  ' }, 'to_layer: go_to_layer needs the layer to go to'],
       ['say without items', { action: 'say', say: null }, 'say: say needs what to announce (e.g. number:{{fields.balance}})'],
@@ -214,7 +231,11 @@ describe('compileRule', () => {
       ['a say item with a bad template', { action: 'say', say: 'number:{{fields.x' }, 'say: unbalanced braces in "{{fields.x"'],
       ['dial without targets', { action: 'dial', dial: null }, 'dial: dial needs targets (e.g. extension:{{owner.extension}})'],
       ['a dial target without a prefix', { action: 'dial', dial: '101' }, 'dial: "101" must start with phone: or extension:'],
-      ['a dial target with an unknown prefix', { action: 'dial', dial: 'phone:1, sip:2' }, 'dial: "sip:2" must start with phone: or extension:'],
+      [
+        'a dial target with an unknown prefix',
+        { action: 'dial', dial: 'phone:1, sip:2' },
+        'dial: "sip:2" must start with phone: or extension:',
+      ],
       ['a dial target with no value', { action: 'dial', dial: 'phone:' }, 'dial: "phone:" must start with phone: or extension:'],
       ['an unknown call field in to_layer', { toLayer: '{{call.nope}}' }, /^to_layer: "\{\{call\.nope\}\}": call has caller, /],
       ['a bad language', { language: 'english' }, 'language: "english" is not a language code (e.g. EN, HE)'],
@@ -223,28 +244,64 @@ describe('compileRule', () => {
       ['an unknown option key', { options: '{"recording": true}' }, /^options: recording: /],
       ['an option of the wrong type', { options: '{"record": "yes"}' }, 'options: record: must be true or false'],
       ['screen_pop of the wrong type', { options: '{"screen_pop": 1}' }, 'options: screen_pop: must be true or false'],
-      ['a duration that is not a number', { options: '{"max_dial_duration": "30"}' }, 'options: max_dial_duration: must be a number of seconds'],
+      [
+        'a duration that is not a number',
+        { options: '{"max_dial_duration": "30"}' },
+        'options: max_dial_duration: must be a number of seconds',
+      ],
       ['a zero duration', { options: '{"max_call_duration": 0}' }, /^options: max_call_duration: /],
       ['a fractional duration', { options: '{"max_dial_duration": 1.5}' }, /^options: max_dial_duration: /],
-      ['a caller_name that is neither text nor number', { options: '{"caller_name": true}' }, 'options: caller_name: must be text or a number'],
-      ['a caller_name with a bad template', { options: '{"caller_name": "{{call.bogus}}"}' }, /^options: caller_name: "\{\{call\.bogus\}\}": call has /],
-      ['a custom_data value with a bad template', { options: '{"custom_data": {"A": "{{x"}}' }, 'options: custom_data.A: unbalanced braces in "{{x"'],
+      [
+        'a caller_name that is neither text nor number',
+        { options: '{"caller_name": true}' },
+        'options: caller_name: must be text or a number',
+      ],
+      [
+        'a caller_name with a bad template',
+        { options: '{"caller_name": "{{call.bogus}}"}' },
+        /^options: caller_name: "\{\{call\.bogus\}\}": call has /,
+      ],
+      [
+        'a custom_data value with a bad template',
+        { options: '{"custom_data": {"A": "{{x"}}' },
+        'options: custom_data.A: unbalanced braces in "{{x"',
+      ],
       ['a bad regex in dtmf', { dtmf: '/[/' }, /^dtmf: invalid regular expression \/\[\/: /],
       ['an unclosed [ in did', { did: '_[12' }, 'did: unclosed [ in "_[12"'],
       ['an empty alternative in caller', { caller: '1,,2' }, 'caller: empty alternative in "1,,2"'],
       ['an empty alternative in from_layer', { fromLayer: ' , ' }, 'from_layer: empty alternative in ","'],
       ['an unknown identify_by', { identifyBy: 'email' }, 'identify_by: must be caller, pin or none'],
       ['an unknown lookup outcome', { lookup: 'found, maybe' }, 'lookup: "maybe" is not a lookup outcome (found, not_found, error)'],
-      ['a malformed contact_match', { contactMatch: 'segment VIP' }, 'contact_match: "segment VIP" is not a condition (e.g. segment = VIP)'],
-      ['a contact_match comparing with no number', { contactMatch: 'fields.balance >' }, 'contact_match: "fields.balance >": > needs a number'],
+      [
+        'a malformed contact_match',
+        { contactMatch: 'segment VIP' },
+        'contact_match: "segment VIP" is not a condition (e.g. segment = VIP)',
+      ],
+      [
+        'a contact_match comparing with no number',
+        { contactMatch: 'fields.balance >' },
+        'contact_match: "fields.balance >": > needs a number',
+      ],
       ['a bad attempt', { attempt: 'lots' }, 'attempt: "lots" is not a count condition (use 3, <3, >=3 or 1-2)'],
       ['a backwards attempt range', { attempt: '3-1' }, 'attempt: range "3-1" runs backwards'],
-      ['a bad time zone', { days: 'mon-fri', timeZone: 'Mars/Base' }, 'time window: "Mars/Base" is not a time zone (use an IANA name such as Asia/Jerusalem)'],
+      [
+        'a bad time zone',
+        { days: 'mon-fri', timeZone: 'Mars/Base' },
+        'time window: "Mars/Base" is not a time zone (use an IANA name such as Asia/Jerusalem)',
+      ],
       ['a bad day', { days: 'funday' }, 'time window: "funday" is not a day (use mon, tue, ... or mon-fri)'],
       ['a bad time', { timeFrom: '9am', timeTo: '17:00' }, 'time window: time_from "9am" is not a time of day (use HH:MM, e.g. 09:00)'],
       ['a lone time_from', { timeFrom: '09:00' }, 'time window: time_from and time_to go together'],
-      ['identify_by none with lookup', { identifyBy: 'none', lookup: 'found' }, 'identify_by: is none, so lookup and contact_match can never hold'],
-      ['identify_by none with contact_match', { identifyBy: 'NONE', contactMatch: 'segment = VIP' }, 'identify_by: is none, so lookup and contact_match can never hold'],
+      [
+        'identify_by none with lookup',
+        { identifyBy: 'none', lookup: 'found' },
+        'identify_by: is none, so lookup and contact_match can never hold',
+      ],
+      [
+        'identify_by none with contact_match',
+        { identifyBy: 'NONE', contactMatch: 'segment = VIP' },
+        'identify_by: is none, so lookup and contact_match can never hold',
+      ],
     ])('rejects %s', (_, overrides, reason) => {
       const expected = typeof reason === 'string' ? reason : expect.stringMatching(reason)
       expect(compileRule(ruleRow(overrides), DEFAULTS)).toEqual({ ok: false, reason: expected })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import type { RuleRow } from '../../src/db/schema.ts'
 import type { CallEvent, Decision, LookupKey, LookupResult, RenderCheck } from '../../src/model/call-event.ts'
 import type { Contact } from '../../src/model/contact.ts'
-import type { RuleRow } from '../../src/db/schema.ts'
 import type { CompiledFallback, CompiledRule } from '../../src/rules/compile-rule.ts'
 import {
   type DecisionDefaults,
@@ -11,8 +11,8 @@ import {
   plannedLookups,
   type RuleSnapshot,
 } from '../../src/rules/engine.ts'
-import { fallback, rule } from './rows.ts'
 import { sampleCall } from '../helpers/sample-call.ts'
+import { fallback, rule } from './rows.ts'
 
 const MONDAY_NOON = new Date('2026-11-23T12:00:00Z')
 const SATURDAY_NOON = new Date('2026-11-21T12:00:00Z')
@@ -88,7 +88,12 @@ describe('evaluate', () => {
       ['caller matches a list', { caller: '0509999999, +972501234567' }, {}, undefined],
       ['caller differs', { caller: '+97252*' }, {}, 'caller is 0501234567'],
       ['caller withheld matches none', { caller: 'none' }, { event: event({ callerRaw: '', caller: undefined }) }, undefined],
-      ['caller withheld does not match any', { caller: 'any' }, { event: event({ callerRaw: '', caller: undefined }) }, 'caller is withheld'],
+      [
+        'caller withheld does not match any',
+        { caller: 'any' },
+        { event: event({ callerRaw: '', caller: undefined }) },
+        'caller is withheld',
+      ],
       ['caller present does not match none', { caller: 'none' }, {}, 'caller is 0501234567'],
       ['from_layer matches', { fromLayer: '5' }, {}, undefined],
       ['from_layer matches a list', { fromLayer: '3, 5' }, {}, undefined],
@@ -118,7 +123,12 @@ describe('evaluate', () => {
         'outside the time window',
       ],
       ['lookup found', { lookup: 'found' }, { lookups: { caller: found() } }, undefined],
-      ['lookup not found where found is needed', { lookup: 'found' }, { lookups: { caller: lookup('not_found') } }, 'lookup by caller is not_found'],
+      [
+        'lookup not found where found is needed',
+        { lookup: 'found' },
+        { lookups: { caller: lookup('not_found') } },
+        'lookup by caller is not_found',
+      ],
       ['lookup not found', { lookup: 'not_found' }, { lookups: { caller: lookup('not_found') } }, undefined],
       ['lookup error', { lookup: 'error' }, { lookups: { caller: lookup('error') } }, undefined],
       ['lookup error where found is needed', { lookup: 'found' }, { lookups: { caller: lookup('error') } }, 'lookup by caller is error'],
@@ -136,8 +146,18 @@ describe('evaluate', () => {
         { lookups: { caller: found(contact({ segment: 'Gold' })) } },
         'contact_match: segment = VIP',
       ],
-      ['contact_match without a contact', { contactMatch: 'segment = VIP' }, { lookups: { caller: lookup('not_found') } }, 'no contact for contact_match'],
-      ['contact_match reads the pin contact', { identifyBy: 'pin', contactMatch: 'segment = VIP' }, { lookups: { pin: found(DANA, 'pin') } }, undefined],
+      [
+        'contact_match without a contact',
+        { contactMatch: 'segment = VIP' },
+        { lookups: { caller: lookup('not_found') } },
+        'no contact for contact_match',
+      ],
+      [
+        'contact_match reads the pin contact',
+        { identifyBy: 'pin', contactMatch: 'segment = VIP' },
+        { lookups: { pin: found(DANA, 'pin') } },
+        undefined,
+      ],
       [
         'contact_match ignores the other lookup',
         { identifyBy: 'pin', contactMatch: 'segment = VIP' },
@@ -205,7 +225,16 @@ describe('evaluate', () => {
 
   describe('decisions', () => {
     it('dials the owner extension', () => {
-      const rules = [rule({ id: 1, name: 'owner', action: 'dial', dial: 'extension:{{owner.extension}}', toLayer: null, options: '{"screen_pop": false}' })]
+      const rules = [
+        rule({
+          id: 1,
+          name: 'owner',
+          action: 'dial',
+          dial: 'extension:{{owner.extension}}',
+          toLayer: null,
+          options: '{"screen_pop": false}',
+        }),
+      ]
       const result = run(rules, { lookups: { caller: found() } })
       expect(result.decision).toEqual({
         action: 'dial',
@@ -257,7 +286,9 @@ describe('evaluate', () => {
     })
 
     it('leaves out an optional value that does not render', () => {
-      const rules = [rule({ action: 'dial', dial: 'extension:100', options: '{"caller_name": "{{name}}", "caller_id": "{{owner.phone}}"}' })]
+      const rules = [
+        rule({ action: 'dial', dial: 'extension:100', options: '{"caller_name": "{{name}}", "caller_id": "{{owner.phone}}"}' }),
+      ]
       const decision = run(rules).decision
       expect(decision.action).toBe('dial')
       if (decision.action !== 'dial') return
@@ -267,7 +298,9 @@ describe('evaluate', () => {
     })
 
     it('says the balance and moves on', () => {
-      const rules = [rule({ action: 'say', say: 'number:{{fields.balance}}', toLayer: '20', options: '{"failed_layer": "21", "screen_pop": false}' })]
+      const rules = [
+        rule({ action: 'say', say: 'number:{{fields.balance}}', toLayer: '20', options: '{"failed_layer": "21", "screen_pop": false}' }),
+      ]
       expect(run(rules, { lookups: { caller: found() } }).decision).toEqual({
         action: 'say',
         items: [{ type: 'number', value: '250' }],
@@ -279,7 +312,9 @@ describe('evaluate', () => {
     })
 
     it('says in the rule language', () => {
-      const rules = [rule({ action: 'SAY_DIGITS', say: 'digits:{{call.caller}}', toLayer: '20', language: 'HE', options: '{"screen_pop": false}' })]
+      const rules = [
+        rule({ action: 'SAY_DIGITS', say: 'digits:{{call.caller}}', toLayer: '20', language: 'HE', options: '{"screen_pop": false}' }),
+      ]
       expect(run(rules).decision).toEqual({
         action: 'say',
         items: [{ type: 'digits', value: '972501234567' }],
@@ -311,7 +346,11 @@ describe('evaluate', () => {
       ['a dial target', { action: 'dial', dial: 'extension:{{owner.extension}}', toLayer: null }, 'dial: {{owner.extension}} has no value'],
       ['a layer', { toLayer: '{{owner.layer}}' }, 'to_layer: {{owner.layer}} has no value'],
       ['a say item', { action: 'say', say: 'number:{{fields.balance}}' }, 'say: {{fields.balance}} has no value'],
-      ['a say next layer', { action: 'say', say: 'number:5', toLayer: 'layer-{{call.custom.next}}' }, 'to_layer: {{call.custom.next}} has no value'],
+      [
+        'a say next layer',
+        { action: 'say', say: 'number:5', toLayer: 'layer-{{call.custom.next}}' },
+        'to_layer: {{call.custom.next}} has no value',
+      ],
     ])('skips a rule when %s has no value', (_, columns, reason) => {
       const result = run(firstOrCatchAll(columns), { lookups: { caller: found(contact({ owner: undefined, fields: {} })) } })
       expect(result.rule).toEqual({ id: 2, name: 'catch-all' })
@@ -404,7 +443,14 @@ describe('evaluate', () => {
     })
 
     it('says several items in order', () => {
-      const rules = [rule({ action: 'say', say: 'recording:balance_is, number:{{fields.balance}}, text:NIS', toLayer: '1', options: '{"screen_pop": false}' })]
+      const rules = [
+        rule({
+          action: 'say',
+          say: 'recording:balance_is, number:{{fields.balance}}, text:NIS',
+          toLayer: '1',
+          options: '{"screen_pop": false}',
+        }),
+      ]
       const decision = run(rules, { lookups: { caller: found() } }).decision
       expect(decision.action === 'say' && decision.items).toEqual([
         { type: 'recording', value: 'balance_is' },
@@ -477,7 +523,14 @@ describe('evaluate', () => {
 
     it('sends only the rule custom_data when it has some', () => {
       const options = JSON.stringify({
-        custom_data: { ID: '{{id}}', BALANCE: '{{fields.balance}}', GONE: '{{fields.missing}}', LONG: '{{fields.long}}', FIXED: 'ivr', LEVEL: 3 },
+        custom_data: {
+          ID: '{{id}}',
+          BALANCE: '{{fields.balance}}',
+          GONE: '{{fields.missing}}',
+          LONG: '{{fields.long}}',
+          FIXED: 'ivr',
+          LEVEL: 3,
+        },
       })
       const long = contact({ fields: { balance: '250', long: 'z'.repeat(300) } })
       expect(customData({ options }, { caller: found(long) })).toEqual({
@@ -573,7 +626,10 @@ describe('evaluate', () => {
     })
 
     it('skips a fallback the provider refuses', () => {
-      const fallbacks = [fallback({ id: 1, name: 'global', toLayer: 'global' }), fallback({ id: 2, name: 'say', action: 'say', say: 'number:1', fromLayer: '5' })]
+      const fallbacks = [
+        fallback({ id: 1, name: 'global', toLayer: 'global' }),
+        fallback({ id: 2, name: 'say', action: 'say', say: 'number:1', fromLayer: '5' }),
+      ]
       const refuseSay: RenderCheck = (decision) => (decision.action === 'say' ? 'no say here' : undefined)
       expect(run([], {}, fallbacks, refuseSay).fallback).toEqual({ id: 1, name: 'global' })
     })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { CallEvent } from '../../src/model/call-event.ts'
 import type { Contact } from '../../src/crm/plugin.ts'
+import type { CallEvent } from '../../src/model/call-event.ts'
 import { resolvePath, type Scope } from '../../src/rules/scope.ts'
 import { compileTemplate } from '../../src/rules/template.ts'
 import { sampleCall } from '../helpers/sample-call.ts'
@@ -82,12 +82,9 @@ describe('compileTemplate', () => {
       expect(render(source)).toEqual({ missing })
     })
 
-    it.each(['{{name}}', '{{owner.extension}}', '{{fields.balance}}', '{{contact.id}}'])(
-      '%j misses without a contact',
-      (source) => {
-        expect(render(source, { call, attempt: 1 })).toEqual({ missing: source.slice(2, -2) })
-      },
-    )
+    it.each(['{{name}}', '{{owner.extension}}', '{{fields.balance}}', '{{contact.id}}'])('%j misses without a contact', (source) => {
+      expect(render(source, { call, attempt: 1 })).toEqual({ missing: source.slice(2, -2) })
+    })
 
     it('misses owner fields when the contact has no owner', () => {
       const ownerless: Contact = { ...contact, owner: undefined }
@@ -164,7 +161,10 @@ describe('compileTemplate', () => {
       ['{{owner.}}', '"{{owner.}}" is not a field path'],
       ['{{.owner}}', '"{{.owner}}" is not a field path'],
       ['{{ $name }}', '"{{$name}}" is not a field path'],
-      ['{{call.bogus}}', '"{{call.bogus}}": call has caller, caller_raw, did, did_e164, dtmf, layer, previous_layer, id, provider, attempt'],
+      [
+        '{{call.bogus}}',
+        '"{{call.bogus}}": call has caller, caller_raw, did, did_e164, dtmf, layer, previous_layer, id, provider, attempt',
+      ],
       ['{{call.custom}}', '"{{call.custom}}": call has caller'],
       ['{{call.callerRaw}}', '"{{call.callerRaw}}": call has caller'],
       ['{{owner.name', 'unbalanced braces in "{{owner.name"'],

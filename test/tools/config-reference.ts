@@ -27,7 +27,8 @@ const describe = (name: string, schema: AnySchema): Described => {
   const found: Described = { name, description: '', required: true }
   const walk = (node: AnySchema | undefined) => {
     if (!node) return
-    if (node.type === 'description' && !found.description) found.description = String((node as unknown as { description: string }).description)
+    if (node.type === 'description' && !found.description)
+      found.description = String((node as unknown as { description: string }).description)
     if (node.type === 'optional') {
       found.required = false
       const fallback = typeof node.default === 'function' ? (node.default as () => unknown)() : node.default
@@ -60,7 +61,8 @@ const table = (settings: Described[]) => {
 export const configurationReference = (): string => {
   const core = entriesOf(coreSettings).map(([name, schema]) => describe(name, schema))
   const providers = builtinProviders.map(
-    (provider) => `### ${provider.name} (\`${provider.id}\`)\n\n${table(entriesOf(provider.config).map(([name, schema]) => describe(name, schema)))}`,
+    (provider) =>
+      `### ${provider.name} (\`${provider.id}\`)\n\n${table(entriesOf(provider.config).map(([name, schema]) => describe(name, schema)))}`,
   )
   const plugins = builtinPlugins.map(
     (plugin) =>

@@ -1,5 +1,4 @@
-import { inject } from 'vitest'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, inject, it } from 'vitest'
 import { startWorkerHarness } from './worker-harness.ts'
 
 /** The real @hubspot/api-client inside workerd (nodejs_compat), against the fake HubSpot on 127.0.0.1. */

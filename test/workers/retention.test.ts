@@ -20,7 +20,9 @@ describe('retention over D1', () => {
   it('the cron deletes expired decisions, call state and delivered call logs, and keeps the rest', async () => {
     await insertDecisions('old', new Date(Date.now() - 31 * DAY), 3)
     await insertDecisions('recent', new Date(Date.now() - DAY), 2)
-    await env.DB.prepare(`INSERT INTO call_state (provider, call_id, data, updated_at) VALUES ('voicenter', 'stale', '{}', ?), ('voicenter', 'live', '{}', ?)`)
+    await env.DB.prepare(
+      `INSERT INTO call_state (provider, call_id, data, updated_at) VALUES ('voicenter', 'stale', '{}', ?), ('voicenter', 'live', '{}', ?)`,
+    )
       .bind(Date.now() - 25 * 3_600_000, Date.now())
       .run()
     await env.DB.prepare(

@@ -6,10 +6,16 @@ import layerInput from '../fixtures/voicenter/layer-input.json' with { type: 'js
 describe('the Worker over D1', () => {
   it('serves health and answers Voicenter from rules in D1', async () => {
     expect(await (await SELF.fetch('http://worker/healthz')).text()).toBe('ok')
-    await env.DB.prepare(`INSERT INTO rules (name, from_layer, identify_by, action, to_layer) VALUES ('all', '5', 'none', 'go_to_layer', '12')`).run()
+    await env.DB.prepare(
+      `INSERT INTO rules (name, from_layer, identify_by, action, to_layer) VALUES ('all', '5', 'none', 'go_to_layer', '12')`,
+    ).run()
     const ctx = createExecutionContext()
     const response = await worker.fetch(
-      new Request('http://worker/webhooks/voicenter', { method: 'POST', body: JSON.stringify(layerInput), headers: { 'content-type': 'application/json' } }),
+      new Request('http://worker/webhooks/voicenter', {
+        method: 'POST',
+        body: JSON.stringify(layerInput),
+        headers: { 'content-type': 'application/json' },
+      }),
       env as unknown as WorkerEnv,
       ctx,
     )

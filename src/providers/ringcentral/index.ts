@@ -1,12 +1,19 @@
 import * as v from 'valibot'
-import { WireText as Text } from '../wire-text.ts'
-import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
 import { withDeadline } from '../../lib/deadline.ts'
-import { isSafeText } from '../../lib/safe-text.ts'
 import { envCountry, envInteger, envSecret, envText, setting } from '../../lib/env-schema.ts'
 import { errorMessage, type Logger } from '../../lib/logger.ts'
-import { type Classified, defineProvider, type ProviderAnswer, type ProviderHandler, type ProviderRequest, type ProviderServices } from '../provider.ts'
+import { isSafeText } from '../../lib/safe-text.ts'
+import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
+import {
+  type Classified,
+  defineProvider,
+  type ProviderAnswer,
+  type ProviderHandler,
+  type ProviderRequest,
+  type ProviderServices,
+} from '../provider.ts'
 import { stepEvent } from '../step-event.ts'
+import { WireText as Text } from '../wire-text.ts'
 
 /**
  * RingCentral Automated Voice Apps (IVR scripting): RingCentral posts on-call-enter, on-command-update and
@@ -41,7 +48,11 @@ const Phone = v.optional(v.looseObject({ phoneNumber: v.optional(Text) }))
  * to be sent (a lone surrogate, a control character, hundreds of characters) is not RingCentral's, and is
  * refused rather than changed into some other call's id.
  */
-const Id = v.pipe(Text, v.nonEmpty('is empty'), v.check((value) => isSafeText(value, 'id'), 'is not a RingCentral id'))
+const Id = v.pipe(
+  Text,
+  v.nonEmpty('is empty'),
+  v.check((value) => isSafeText(value, 'id'), 'is not a RingCentral id'),
+)
 
 const CallEnter = v.looseObject({
   sessionId: Id,
@@ -111,13 +122,23 @@ export const createRingCentral = ({
       const { sessionId, status, parameters } = update.output
       const call = (await state.get(PROVIDER, sessionId)) as RingCentralState | undefined
       if (!call) {
-        return { kind: 'invalid', reason: `RingCentral Collect update for an unknown session ${sessionId}`, partial: { provider: PROVIDER }, acknowledge: ACKNOWLEDGE }
+        return {
+          kind: 'invalid',
+          reason: `RingCentral Collect update for an unknown session ${sessionId}`,
+          partial: { provider: PROVIDER },
+          acknowledge: ACKNOWLEDGE,
+        }
       }
       // Timeout: nothing typed. Not Found: typed, but no pattern matched.
       const digits = status === 'Completed' ? (parameters?.digits ?? '') : status === 'Not Found' ? NOT_FOUND_DIGITS : ''
       return { kind: 'call', event: event(sessionId, call, digits), acknowledge: ACKNOWLEDGE }
     }
-    return { kind: 'invalid', reason: 'not a RingCentral on-call-enter or Collect update', partial: { provider: PROVIDER }, acknowledge: ACKNOWLEDGE }
+    return {
+      kind: 'invalid',
+      reason: 'not a RingCentral on-call-enter or Collect update',
+      partial: { provider: PROVIDER },
+      acknowledge: ACKNOWLEDGE,
+    }
   }
 
   const event = (sessionId: string, call: RingCentralState, dtmf: string): CallEvent => ({
@@ -158,7 +179,9 @@ export const createRingCentral = ({
   /** The REST commands for a decision, as [party, command, body]. */
   const commandsFor = (decision: Decision, call: Parties): [string, string, unknown][] => {
     const play = (items: SayItem[], interruptByDtmf: boolean): [string, string, unknown][] =>
-      items.length > 0 ? [[call.callerParty, 'play', { resources: items.map((item) => ({ uri: item.value })), interruptByDtmf, repeatCount: 1 }]] : []
+      items.length > 0
+        ? [[call.callerParty, 'play', { resources: items.map((item) => ({ uri: item.value })), interruptByDtmf, repeatCount: 1 }]]
+        : []
     switch (decision.action) {
       case 'collect': {
         const longest = decision.maxDigits ?? 16
@@ -194,7 +217,10 @@ export const createRingCentral = ({
   const send = async (sessionId: string, commands: [string, string, unknown][]) => {
     if (!token) {
       // No phone numbers: the commands' bodies hold the number the call would have been forwarded to.
-      log.error('RingCentral call not commanded: RINGCENTRAL_TOKEN is not set', { sessionId, commands: commands.map(([, command]) => command) })
+      log.error('RingCentral call not commanded: RINGCENTRAL_TOKEN is not set', {
+        sessionId,
+        commands: commands.map(([, command]) => command),
+      })
       return
     }
     for (const [party, command, body] of commands) {
@@ -258,14 +284,19 @@ interface Parties {
 
 const partiesOf = (event: Partial<CallEvent>): Parties | undefined => {
   const context = event.providerContext
-  return context?.callerParty !== undefined && context.appParty !== undefined ? { callerParty: context.callerParty, appParty: context.appParty } : undefined
+  return context?.callerParty !== undefined && context.appParty !== undefined
+    ? { callerParty: context.callerParty, appParty: context.appParty }
+    : undefined
 }
 
 export const ringcentral = defineProvider({
   id: PROVIDER,
   name: 'RingCentral',
   config: v.object({
-    RINGCENTRAL_TOKEN: setting(envSecret(), "The IVR app's Bearer token for its REST commands; without it calls are answered but never commanded."),
+    RINGCENTRAL_TOKEN: setting(
+      envSecret(),
+      "The IVR app's Bearer token for its REST commands; without it calls are answered but never commanded.",
+    ),
     RINGCENTRAL_API_URL: setting(v.pipe(envText('https://platform.ringcentral.com'), v.url()), "RingCentral's API."),
     RINGCENTRAL_DEFAULT_COUNTRY: setting(envCountry('US'), 'Country of numbers RingCentral sends without a country code.'),
     RINGCENTRAL_LOOKUP_DEADLINE_MS: setting(envInteger(1500, 50), 'Milliseconds the CRM lookup may take.'),

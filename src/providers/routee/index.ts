@@ -1,11 +1,8 @@
 import * as v from 'valibot'
-import { WireText as Text } from '../wire-text.ts'
-import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
-import { describeIssues } from '../../lib/issues.ts'
 import { envCountry, envInteger, envSecret, envText, setting } from '../../lib/env-schema.ts'
+import { describeIssues } from '../../lib/issues.ts'
+import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
 import { type CallStateToken, createCallStateTokens, stateForCollect, webhookUrl } from '../call-state-token.ts'
-import { safeCallEvent, safeDecision } from '../safe-render.ts'
-import { stepEvent } from '../step-event.ts'
 import {
   type Classified,
   defineProvider,
@@ -15,8 +12,11 @@ import {
   type ProviderRequest,
   type RenderExtras,
 } from '../provider.ts'
-import { createRouteeClient } from './routee-client.ts'
+import { safeCallEvent, safeDecision } from '../safe-render.ts'
+import { stepEvent } from '../step-event.ts'
+import { WireText as Text } from '../wire-text.ts'
 import { outboundCallRoutes } from './outbound-call-routes.ts'
+import { createRouteeClient } from './routee-client.ts'
 
 /**
  * Routee Voice: a number's dial-plan URL (inbound calls), the COLLECT eventUrl (digits typed), and status
@@ -58,8 +58,22 @@ const STATUS_ANSWER = { status: 200, contentType: 'application/json', body: '{}'
 const SORRY = 'Sorry, we cannot take your call right now. Please try again later.'
 
 /** Routee's SAY languages; a rule may give just the language ("EN"), which picks the first of its kind. */
-const LANGUAGES = ['en-US', 'en-GB', 'de-DE', 'fr-FR', 'it-IT', 'pt-BR', 'es-ES', 'es-LA', 'el-GR', 'bg-BG', 'pl-PL', 'hu-HU', 'sv-SE', 'ru-RU']
-
+const LANGUAGES = [
+  'en-US',
+  'en-GB',
+  'de-DE',
+  'fr-FR',
+  'it-IT',
+  'pt-BR',
+  'es-ES',
+  'es-LA',
+  'el-GR',
+  'bg-BG',
+  'pl-PL',
+  'hu-HU',
+  'sv-SE',
+  'ru-RU',
+]
 
 const DialPlanRequest = v.looseObject({
   messageId: v.optional(Text),
@@ -80,7 +94,6 @@ const StatusRequest = v.looseObject({
 })
 
 type State = CallStateToken
-
 
 const FINAL_STATUSES = new Set(['Completed', 'Busy', 'NoAnswer', 'Failed', 'Unsent', 'Terminated'])
 
@@ -115,17 +128,32 @@ export const createRoutee = (options: RouteeOptions) => {
     const parsed = v.safeParse(DialPlanRequest, body)
     const stateToken = request.query.state
     if (!parsed.success) {
-      return { kind: 'invalid', reason: `invalid Routee request: ${describeIssues(parsed.issues)}`, partial: await partialFromState(stateToken) }
+      return {
+        kind: 'invalid',
+        reason: `invalid Routee request: ${describeIssues(parsed.issues)}`,
+        partial: await partialFromState(stateToken),
+      }
     }
     const data = parsed.output
     if (!stateToken) {
       // The number's dial-plan URL: a new inbound call.
       const from = data.from ?? ''
       const to = data.to ?? ''
-      return { kind: 'call', event: stepEvent(PROVIDER, defaultCountry, { callId: data.conversationTrackingId, from, to, step: entryStep, attempt: 1, dtmf: '' }) }
+      return {
+        kind: 'call',
+        event: stepEvent(PROVIDER, defaultCountry, {
+          callId: data.conversationTrackingId,
+          from,
+          to,
+          step: entryStep,
+          attempt: 1,
+          dtmf: '',
+        }),
+      }
     }
     const state = await readState(stateToken)
-    if (!state) return { kind: 'invalid', reason: 'Routee state token is forged, tampered with or expired', partial: { provider: PROVIDER } }
+    if (!state)
+      return { kind: 'invalid', reason: 'Routee state token is forged, tampered with or expired', partial: { provider: PROVIDER } }
     if (state.c && state.c !== data.conversationTrackingId) {
       return { kind: 'invalid', reason: 'Routee state token belongs to another conversation', partial: { provider: PROVIDER } }
     }
@@ -134,7 +162,6 @@ export const createRoutee = (options: RouteeOptions) => {
     const call = { callId: data.conversationTrackingId, from: state.f, to: state.t, step: state.s, attempt: state.a }
     return { kind: 'call', event: stepEvent(PROVIDER, defaultCountry, { ...call, dtmf: tones.replace(/[^\d*]/g, '') }) }
   }
-
 
   const readState = (token: string) => tokens.read(token)
 
@@ -194,7 +221,12 @@ export const createRoutee = (options: RouteeOptions) => {
         return [
           // bargeIn lets the caller type during the prompt.
           ...sayVerbs(decision.prompt, decision.language, true),
-          { type: 'COLLECT', eventUrl: await eventUrl(base, state), submitOnHash: true, ...(decision.maxDigits ? { maxDigits: decision.maxDigits } : {}) },
+          {
+            type: 'COLLECT',
+            eventUrl: await eventUrl(base, state),
+            submitOnHash: true,
+            ...(decision.maxDigits ? { maxDigits: decision.maxDigits } : {}),
+          },
           // Routee posts nothing until # is pressed: without digits the plan runs on into the no-input path.
           { type: 'PAUSE', duration: decision.timeoutSeconds },
           ...tail,
@@ -283,13 +315,19 @@ export const routee = defineProvider({
   id: PROVIDER,
   name: 'Routee',
   config: v.object({
-    ROUTEE_STATE_SECRET: setting(secret16(), 'Signs the state in the eventUrls we hand Routee; default: STATE_SECRET, then WEBHOOK_SECRET.'),
+    ROUTEE_STATE_SECRET: setting(
+      secret16(),
+      'Signs the state in the eventUrls we hand Routee; default: STATE_SECRET, then WEBHOOK_SECRET.',
+    ),
     ROUTEE_DEFAULT_COUNTRY: setting(envCountry('GR'), 'Country of numbers Routee sends without a country code.'),
     ROUTEE_LOOKUP_DEADLINE_MS: setting(envInteger(1500, 50), "Milliseconds the CRM lookup may take, inside Routee's 3 s."),
     ROUTEE_ENTRY_STEP: setting(envText('1'), 'The step an inbound call starts at (rules match it as from_layer).'),
     ROUTEE_PIN_STEP: setting(envText('5'), 'The step the digits of an outbound PIN call come back to.'),
-    ROUTEE_PIN_PROMPT: setting(envText('Please enter your account number and then press the pound key.'), 'What an outbound PIN call says.'),
-    ROUTEE_LANGUAGE: setting(envText('en-GB'), "SAY language when a rule gives none or one Routee does not speak."),
+    ROUTEE_PIN_PROMPT: setting(
+      envText('Please enter your account number and then press the pound key.'),
+      'What an outbound PIN call says.',
+    ),
+    ROUTEE_LANGUAGE: setting(envText('en-GB'), 'SAY language when a rule gives none or one Routee does not speak.'),
     ROUTEE_VOICE: setting(v.optional(v.picklist(['female', 'male']), 'female'), 'SAY voice: female or male.'),
     ROUTEE_CALLER_ID: setting(optionalText(), 'DIAL `from` when a rule gives no caller_id; default: the number the caller called.'),
     ROUTEE_SORRY_TEXT: setting(envText(SORRY), 'What a caller hears when nothing can route the call.'),

@@ -1,11 +1,10 @@
 import { timingSafeEqual } from 'hono/utils/buffer'
 import * as v from 'valibot'
-import { WireText as Text } from '../wire-text.ts'
-import type { CallEvent, Decision, LookupResult, SayItem } from '../../model/call-event.ts'
-import { describeIssues } from '../../lib/issues.ts'
-import { safeText } from '../../lib/safe-text.ts'
-import { toE164 } from '../../lib/phone.ts'
 import { envCountry, envInteger, envSecret, envText, setting } from '../../lib/env-schema.ts'
+import { describeIssues } from '../../lib/issues.ts'
+import { toE164 } from '../../lib/phone.ts'
+import { safeText } from '../../lib/safe-text.ts'
+import type { CallEvent, Decision, LookupResult, SayItem } from '../../model/call-event.ts'
 import { createCallStateTokens, stateForCollect, webhookUrl } from '../call-state-token.ts'
 import {
   type Classified,
@@ -16,6 +15,7 @@ import {
   type RenderExtras,
 } from '../provider.ts'
 import { stepEvent } from '../step-event.ts'
+import { WireText as Text } from '../wire-text.ts'
 
 /**
  * Stringee: the number's answer_url (GET from/to/uuid) and our `input` eventUrl (POST dtmf) are answered with
@@ -51,7 +51,15 @@ const InputEvent = v.looseObject({
   dtmf: v.optional(v.nullable(Text)),
   call_id: v.pipe(Text, v.nonEmpty('is empty')),
   // Sample code sends booleans as strings.
-  timeout: v.optional(v.union([v.boolean(), v.pipe(v.string(), v.transform((value) => value === 'true'))])),
+  timeout: v.optional(
+    v.union([
+      v.boolean(),
+      v.pipe(
+        v.string(),
+        v.transform((value) => value === 'true'),
+      ),
+    ]),
+  ),
 })
 const StatusEvent = v.looseObject({
   call_status: v.string(),
@@ -89,7 +97,6 @@ export const createStringee = (options: StringeeOptions): ProviderHandler => {
   } = options
   const tokens = createCallStateTokens(stateSecret, 3600, now)
 
-
   const classify = async (request: ProviderRequest): Promise<Classified> => {
     const queued = parseAgentList(request)
     if (queued) return { kind: 'question', answer: (tools) => answerAgentList(queued, tools.findCaller) }
@@ -97,9 +104,15 @@ export const createStringee = (options: StringeeOptions): ProviderHandler => {
     if (status) return { kind: 'status', status, answer: STATUS_ANSWER }
     if (request.query.state) {
       const state = await tokens.read(request.query.state)
-      if (!state) return { kind: 'invalid', reason: 'Stringee state token is forged, tampered with or expired', partial: { provider: PROVIDER } }
+      if (!state)
+        return { kind: 'invalid', reason: 'Stringee state token is forged, tampered with or expired', partial: { provider: PROVIDER } }
       const parsed = v.safeParse(InputEvent, request.body)
-      if (!parsed.success) return { kind: 'invalid', reason: `invalid Stringee input event: ${describeIssues(parsed.issues)}`, partial: { provider: PROVIDER, layer: state.s } }
+      if (!parsed.success)
+        return {
+          kind: 'invalid',
+          reason: `invalid Stringee input event: ${describeIssues(parsed.issues)}`,
+          partial: { provider: PROVIDER, layer: state.s },
+        }
       if (state.c && state.c !== parsed.output.call_id) {
         // The number called is ours, not a secret: the fallback can still use it to connect.
         return { kind: 'invalid', reason: 'Stringee state token belongs to another call', partial: { provider: PROVIDER, did: state.t } }
@@ -110,17 +123,26 @@ export const createStringee = (options: StringeeOptions): ProviderHandler => {
       return { kind: 'call', event: stepEvent(PROVIDER, defaultCountry, { ...call, dtmf: dtmf.replace(/[^\d*#]/g, '') }) }
     }
     const parsed = v.safeParse(AnswerUrl, { ...request.query, ...(typeof request.body === 'object' && request.body ? request.body : {}) })
-    if (!parsed.success) return { kind: 'invalid', reason: `invalid Stringee answer_url request: ${describeIssues(parsed.issues)}`, partial: { provider: PROVIDER } }
+    if (!parsed.success)
+      return {
+        kind: 'invalid',
+        reason: `invalid Stringee answer_url request: ${describeIssues(parsed.issues)}`,
+        partial: { provider: PROVIDER },
+      }
     const { from, to, uuid, callId } = parsed.output
     const id = callId || uuid
     if (!id) return { kind: 'invalid', reason: 'invalid Stringee answer_url request: uuid is missing', partial: { provider: PROVIDER } }
-    return { kind: 'call', event: stepEvent(PROVIDER, defaultCountry, { callId: id, from, to, step: request.query.layer ?? entryStep, attempt: 1, dtmf: '' }) }
+    return {
+      kind: 'call',
+      event: stepEvent(PROVIDER, defaultCountry, { callId: id, from, to, step: request.query.layer ?? entryStep, attempt: 1, dtmf: '' }),
+    }
   }
 
   const parseStatus = (request: ProviderRequest) => {
     const parsed = v.safeParse(StatusEvent, request.body)
     if (!parsed.success) return undefined
-    const number = (value: unknown) => (typeof value === 'string' ? value : ((value as { number?: string } | undefined)?.number ?? undefined))
+    const number = (value: unknown) =>
+      typeof value === 'string' ? value : ((value as { number?: string } | undefined)?.number ?? undefined)
     const duration = Number(parsed.output.duration)
     return {
       callId: parsed.output.call_id,
@@ -172,7 +194,13 @@ export const createStringee = (options: StringeeOptions): ProviderHandler => {
         actions = [
           ...talk(decision.prompt, true),
           // Stringee posts timeout:true when nothing is typed, so the no-input path comes from the rules then.
-          { action: 'input', eventUrl, submitOnHash: true, timeout: decision.timeoutSeconds, ...(decision.maxDigits ? { maxDigits: decision.maxDigits } : {}) },
+          {
+            action: 'input',
+            eventUrl,
+            submitOnHash: true,
+            timeout: decision.timeoutSeconds,
+            ...(decision.maxDigits ? { maxDigits: decision.maxDigits } : {}),
+          },
         ]
         break
       }
@@ -263,7 +291,10 @@ export const stringee = defineProvider({
   name: 'Stringee',
   config: v.object({
     STRINGEE_SIGNING_SECRET: setting(envSecret(), "The project's signing secret: requests must then carry a valid X-STRINGEE-SIGNATURE."),
-    STRINGEE_STATE_SECRET: setting(envSecret(16, 'must be at least 16 characters'), 'Signs the state in input eventUrls; default: STATE_SECRET, then WEBHOOK_SECRET.'),
+    STRINGEE_STATE_SECRET: setting(
+      envSecret(16, 'must be at least 16 characters'),
+      'Signs the state in input eventUrls; default: STATE_SECRET, then WEBHOOK_SECRET.',
+    ),
     STRINGEE_DEFAULT_COUNTRY: setting(envCountry('VN'), 'Country of numbers Stringee sends without a country code.'),
     STRINGEE_LOOKUP_DEADLINE_MS: setting(envInteger(1500, 50), 'Milliseconds the CRM lookup may take.'),
     STRINGEE_ENTRY_STEP: setting(envText('1'), 'The step an inbound call starts at (rules match it as from_layer).'),

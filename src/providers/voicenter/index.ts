@@ -1,10 +1,17 @@
 import * as v from 'valibot'
-import { WireText as Scalar } from '../wire-text.ts'
-import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
-import { toDialString, toE164 } from '../../lib/phone.ts'
 import { envCountry, envInteger, setting } from '../../lib/env-schema.ts'
 import { describeIssues } from '../../lib/issues.ts'
-import { type Classified, defineProvider, type PartialCallEvent, type ProviderAnswer, type ProviderHandler, type ProviderRequest } from '../provider.ts'
+import { toDialString, toE164 } from '../../lib/phone.ts'
+import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
+import {
+  type Classified,
+  defineProvider,
+  type PartialCallEvent,
+  type ProviderAnswer,
+  type ProviderHandler,
+  type ProviderRequest,
+} from '../provider.ts'
+import { WireText as Scalar } from '../wire-text.ts'
 
 /**
  * Voicenter External Layer API ("mini external IVR"): a layer POSTs `IVR_LAYER_INPUT` and runs the
@@ -49,15 +56,18 @@ const LayerInput = v.object({
   CUSTOM_DATA: v.optional(v.nullable(CustomData)),
 })
 
-const LayerRequest = v.object({
-  METHOD: v.optional(v.literal('IVR_LAYER_INPUT', 'must be IVR_LAYER_INPUT')),
-  // The table types DATA as String: accept it JSON-encoded too.
-  DATA: v.pipe(
-    v.union([v.string(), v.looseObject({})], 'must be an object'),
-    v.transform((value) => (typeof value === 'string' ? safeJson(value) : value)),
-    LayerInput,
-  ),
-}, 'must be a JSON object with METHOD and DATA')
+const LayerRequest = v.object(
+  {
+    METHOD: v.optional(v.literal('IVR_LAYER_INPUT', 'must be IVR_LAYER_INPUT')),
+    // The table types DATA as String: accept it JSON-encoded too.
+    DATA: v.pipe(
+      v.union([v.string(), v.looseObject({})], 'must be an object'),
+      v.transform((value) => (typeof value === 'string' ? safeJson(value) : value)),
+      LayerInput,
+    ),
+  },
+  'must be a JSON object with METHOD and DATA',
+)
 
 export const createVoicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500 }: VoicenterOptions = {}) => {
   const country = defaultCountry.toUpperCase()
@@ -176,7 +186,10 @@ export const createVoicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500
     simulatedRequest: ({ did, caller, dtmf, layer }) => ({
       method: 'POST',
       query: {},
-      body: { METHOD: 'IVR_LAYER_INPUT', DATA: { DID: did, CALLER_ID: caller, IVR_UNIQUE_ID: 'simulated', DTMF: dtmf || '0', LAYER_ID: layer } },
+      body: {
+        METHOD: 'IVR_LAYER_INPUT',
+        DATA: { DID: did, CALLER_ID: caller, IVR_UNIQUE_ID: 'simulated', DTMF: dtmf || '0', LAYER_ID: layer },
+      },
     }),
   } satisfies ProviderHandler
 }
@@ -186,10 +199,15 @@ export const voicenter = defineProvider({
   name: 'Voicenter',
   config: v.object({
     VOICENTER_DEFAULT_COUNTRY: setting(envCountry('IL'), 'Country of the local numbers Voicenter sends ("0501234567").'),
-    VOICENTER_LOOKUP_DEADLINE_MS: setting(envInteger(1500, 50), 'Milliseconds the CRM lookup may take, inside Voicenter\'s ~5 s.'),
+    VOICENTER_LOOKUP_DEADLINE_MS: setting(envInteger(1500, 50), "Milliseconds the CRM lookup may take, inside Voicenter's ~5 s."),
   }),
-  capabilities: { actions: ['go_to_layer', 'say', 'dial', 'collect', 'provider_default'], dialTargets: ['phone', 'extension'], noInput: 'callback' },
-  create: (config) => createVoicenter({ defaultCountry: config.VOICENTER_DEFAULT_COUNTRY, lookupDeadlineMs: config.VOICENTER_LOOKUP_DEADLINE_MS }),
+  capabilities: {
+    actions: ['go_to_layer', 'say', 'dial', 'collect', 'provider_default'],
+    dialTargets: ['phone', 'extension'],
+    noInput: 'callback',
+  },
+  create: (config) =>
+    createVoicenter({ defaultCountry: config.VOICENTER_DEFAULT_COUNTRY, lookupDeadlineMs: config.VOICENTER_LOOKUP_DEADLINE_MS }),
 })
 
 const json = (body: unknown): ProviderAnswer => ({

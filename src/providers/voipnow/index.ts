@@ -1,10 +1,17 @@
 import * as v from 'valibot'
-import { WireText as Text } from '../wire-text.ts'
-import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
+import { envCountry, envInteger, envText, setting } from '../../lib/env-schema.ts'
 import { describeIssues } from '../../lib/issues.ts'
 import { toE164 } from '../../lib/phone.ts'
-import { envCountry, envInteger, envText, setting } from '../../lib/env-schema.ts'
-import { type CallStatus, type Classified, defineProvider, type ProviderAnswer, type ProviderHandler, type ProviderRequest } from '../provider.ts'
+import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
+import {
+  type CallStatus,
+  type Classified,
+  defineProvider,
+  type ProviderAnswer,
+  type ProviderHandler,
+  type ProviderRequest,
+} from '../provider.ts'
+import { WireText as Text } from '../wire-text.ts'
 
 /**
  * 4PSA VoipNow "Call Interactive": an IVR action requests our script URL (GET query or POST body) on
@@ -44,7 +51,12 @@ const Request = v.looseObject({
 /** Hangup events report how the call ended; Dial-In and Dial-Out report CALLING. */
 const HANGUP_STATUSES = new Set(['ANSWER', 'ANSWERED', 'UNKNOWN', 'BUSY', 'NOANSWER', 'NO ANSWER', 'FAILED', 'CANCEL', 'CONGESTION'])
 
-export const createVoipNow = ({ defaultCountry = 'US', lookupDeadlineMs = 1500, language = 'en', voice = 'Alice-8KHz' }: VoipNowOptions = {}) => {
+export const createVoipNow = ({
+  defaultCountry = 'US',
+  lookupDeadlineMs = 1500,
+  language = 'en',
+  voice = 'Alice-8KHz',
+}: VoipNowOptions = {}) => {
   const fields = (request: ProviderRequest): Record<string, unknown> => ({
     ...request.query,
     ...(request.body && typeof request.body === 'object' ? (request.body as Record<string, unknown>) : {}),
@@ -173,7 +185,9 @@ export const voipnow = defineProvider({
 })
 
 const contextProblem = (layer: string | undefined): string | undefined =>
-  layer === undefined || /^[\w.-]+(:[\w.-]+(:\d+)?)?$/.test(layer) ? undefined : `to_layer: "${layer}" is not a VoipNow context (context, context:option or context:option:priority)`
+  layer === undefined || /^[\w.-]+(:[\w.-]+(:\d+)?)?$/.test(layer)
+    ? undefined
+    : `to_layer: "${layer}" is not a VoipNow context (context, context:option or context:option:priority)`
 
 const jump = (layer: string) => {
   const [context = '', option = 's', priority = '1'] = layer.split(':')
