@@ -54,7 +54,7 @@ export const createMetrics = () => {
       lines.push(`# HELP ${name} ${metric.help}`, `# TYPE ${name} histogram`)
       for (const [labels, series] of metric.values) {
         const prefix = labels ? `${labels},` : ''
-        metric.buckets.forEach((bound, index) => lines.push(`${name}_bucket{${prefix}le="${bound}"} ${series.counts[index]}`))
+        for (const [index, bound] of metric.buckets.entries()) lines.push(`${name}_bucket{${prefix}le="${bound}"} ${series.counts[index]}`)
         lines.push(`${name}_bucket{${prefix}le="+Inf"} ${series.count}`)
         lines.push(`${name}_sum${labels ? `{${labels}}` : ''} ${series.sum}`, `${name}_count${labels ? `{${labels}}` : ''} ${series.count}`)
       }

@@ -78,7 +78,7 @@ export const compilePattern = (source: string): Pattern => {
       for (const matches of plain) if (matches(value)) return true
       if (value.length > MAX_MATCH_LENGTH) return false
       for (const matches of bounded) if (matches(value)) return true
-      return automaton !== undefined && automaton.testExact(value)
+      return automaton?.testExact(value) === true
     },
   }
 }

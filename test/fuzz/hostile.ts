@@ -199,6 +199,7 @@ const hostileString = (original: string): fc.Arbitrary<Tagged<string>> =>
         'true',
         '{{name}}',
         '{{owner.phone}}',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a value that looks like a template placeholder, on purpose
         '${1}',
         '%s%n',
         '\\',

@@ -72,7 +72,7 @@ describe('a hostile CRM contact', () => {
     expect(body.ACTION).toBe('DIAL')
     expect(body.CALLER_NAME?.startsWith(HOSTILE_AS_LINE)).toBe(true)
     expect(Object.keys(body.CUSTOM_DATA ?? {}).length).toBe(MAX_SCREEN_POP_ENTRIES)
-    expect(body.CUSTOM_DATA?.split).toBe('x'.repeat(127) + '\ufffd')
+    expect(body.CUSTOM_DATA?.split).toBe(`${'x'.repeat(127)}\ufffd`)
   })
 
   it.each(callers)('VoipNow: well-formed XML with SetCaller and SetVar (%s)', async (_, phone) => {

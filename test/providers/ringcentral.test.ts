@@ -85,7 +85,7 @@ describe('RingCentral IVR app', () => {
       fake.commands.length = 0
       await collected('s-3', 'Timeout')
       await fake.waitFor(2)
-      expect((fake.commands[0]?.body as { resources: { uri: string }[] }).resources[0]?.uri).toContain(expected)
+      expect((fake.commands[0]?.body as { resources: { uri: string }[] } | undefined)?.resources[0]?.uri).toContain(expected)
     }
     fake.commands.length = 0
     await collected('s-3', 'Not Found')

@@ -54,7 +54,10 @@ export const wireProblems = (body: string, caps: Record<string, number> = {}): s
       if (key === 'customData' && value.startsWith('{')) return walk(`${where}(json)`, key, JSON.parse(value))
       return check(where, key, value)
     }
-    if (Array.isArray(value)) return value.forEach((item, index) => walk(`${where}[${index}]`, key, item))
+    if (Array.isArray(value)) {
+      for (const [index, item] of value.entries()) walk(`${where}[${index}]`, key, item)
+      return
+    }
     if (value && typeof value === 'object') {
       for (const [name, item] of Object.entries(value)) {
         check(`${where} key`, 'key', name)

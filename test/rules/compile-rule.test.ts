@@ -6,11 +6,8 @@ import { sampleCall } from '../helpers/sample-call.ts'
 import { DEFAULTS, fallback, fallbackRow, rule, ruleRow } from './rows.ts'
 
 const call = sampleCall()
-const scope: Scope = {
-  call,
-  attempt: 1,
-  contact: { id: 'c-1', source: 'local', name: 'Dana', owner: { extension: '101' }, tags: [], fields: { balance: '250' } },
-}
+const dana = { id: 'c-1', source: 'local', name: 'Dana', owner: { extension: '101' }, tags: [], fields: { balance: '250' } }
+const scope: Scope = { call, attempt: 1, contact: dana }
 
 const ACTION_COLUMNS = { toLayer: '10', say: 'number:5', dial: 'extension:101' }
 
@@ -198,7 +195,7 @@ describe('compileRule', () => {
 
     it('compiles contact_match and attempt', () => {
       const compiled = rule({ contactMatch: 'segment = VIP', attempt: '<3' })
-      expect(compiled.contactMatch?.failure({ ...scope, contact: { ...scope.contact!, segment: 'vip' } })).toBeUndefined()
+      expect(compiled.contactMatch?.failure({ ...scope, contact: { ...dana, segment: 'vip' } })).toBeUndefined()
       expect(compiled.contactMatch?.failure(scope)).toBe('segment = VIP')
       expect([compiled.attempt?.test(2), compiled.attempt?.test(3)]).toEqual([true, false])
     })

@@ -55,7 +55,7 @@ const table = (settings: Described[]) => {
     const secret = SECRET.test(setting.name) ? ' Secret: kept out of logs and stored requests.' : ''
     return `| \`${setting.name}\` | ${cell(fallback)} | ${cell(setting.description + choices + secret)} |`
   })
-  return ['| Variable | Default | What it does |', '|---|---|---|', ...rows].join('\n') + '\n'
+  return `${['| Variable | Default | What it does |', '|---|---|---|', ...rows].join('\n')}\n`
 }
 
 export const configurationReference = (): string => {
