@@ -138,7 +138,19 @@ export const createService = async ({
     [...providers].map(([id, provider]) => [id, provider.capabilities]),
   )
 
-  return { config, log, redact, storage, chain, rules, callState, decisionLog, metrics, callLogs, router, providers, capabilities }
+  /**
+   * Tries the writes again (the probe, then the decisions kept in memory): a database that recovered while no
+   * call came in is seen as healthy by the next monitor poll, not only by the next call.
+   */
+  const recheckStorage = async () => {
+    await probeWrites(db).then(
+      () => storage.succeeded('probe'),
+      (error: unknown) => storage.failed('probe', error),
+    )
+    if (storage.problems().length === 0) await decisionLog.flush()
+  }
+
+  return { config, log, redact, storage, recheckStorage, chain, rules, callState, decisionLog, metrics, callLogs, router, providers, capabilities }
 }
 
 export type Service = Awaited<ReturnType<typeof createService>>

@@ -229,6 +229,18 @@ describe('a database that refuses writes', () => {
     expect(logged).not.toContain('+972501234567')
   })
 
+  it('once writes work again, the next /health poll sees it and writes the waiting rows, with no call in between', async () => {
+    server.database.sqlite.pragma('query_only = OFF')
+    const health = await fetch(`${server.url}/health`)
+    expect(health.status).toBe(200)
+    expect(await health.json()).toMatchObject({ status: 'ok', storage: { writable: true, problems: [], pendingDecisions: 0 } })
+    const rows = server.database.sqlite.prepare("SELECT attempt FROM decisions WHERE call_id = 'read-only-pin' ORDER BY id").all()
+    expect(rows).toEqual([{ attempt: 1 }, { attempt: 2 }, { attempt: 3 }])
+    server.database.sqlite.pragma('query_only = ON')
+    await post(voicenterRequest({ IVR_UNIQUE_ID: 'read-only-again' }))
+    expect((await fetch(`${server.url}/health`)).status).toBe(503)
+  })
+
   it('once writes work again, the waiting rows are written and /health is ok', async () => {
     server.database.sqlite.pragma('query_only = OFF')
     await server.service.drain()
@@ -242,6 +254,7 @@ describe('a database that refuses writes', () => {
       { call_id: 'read-only-pin', attempt: 3 },
       { call_id: 'after-recovery', attempt: 1 },
     ])
+    expect(server.database.sqlite.prepare("SELECT count(*) AS n FROM decisions WHERE call_id = 'read-only-again'").get()).toEqual({ n: 1 })
     const health = await fetch(`${server.url}/health`)
     expect(health.status).toBe(200)
   })

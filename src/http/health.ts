@@ -5,11 +5,12 @@ import type { Service } from '../service.ts'
  * /healthz: the process answers. /health: what a monitor needs, 503 "degraded" while writes fail (calls are
  * still answered, but decisions and attempt counts are only kept in memory).
  */
-export const healthRoutes = ({ rules, storage, chain, decisionLog, providers }: Service) =>
+export const healthRoutes = ({ rules, storage, recheckStorage, chain, decisionLog, providers }: Service) =>
   new Hono()
     .get('/healthz', (c) => c.text('ok'))
     .get('/health', async (c) => {
       const snapshot = await rules.current()
+      if (storage.problems().length > 0) await recheckStorage()
       const problems = storage.problems()
       return c.json(
         {
