@@ -150,7 +150,22 @@ export const createService = async ({
     if (storage.problems().length === 0) await decisionLog.flush()
   }
 
-  return { config, log, redact, storage, recheckStorage, chain, rules, callState, decisionLog, metrics, callLogs, router, providers, capabilities }
+  return {
+    config,
+    log,
+    redact,
+    storage,
+    recheckStorage,
+    chain,
+    rules,
+    callState,
+    decisionLog,
+    metrics,
+    callLogs,
+    router,
+    providers,
+    capabilities,
+  }
 }
 
 export type Service = Awaited<ReturnType<typeof createService>>

@@ -259,3 +259,42 @@ describe('a database that refuses writes', () => {
     expect(health.status).toBe(200)
   })
 })
+
+describe('a database another program holds locked (an SQLite tool with an unsaved edit)', () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startTestServer({ env: { ADMIN_TOKEN } })
+  })
+  afterAll(() => server.close())
+
+  it("calls are answered at once, not after each write's wait for the lock, and their rows are written once it is released", async () => {
+    const editor = server.openSideConnection()
+    editor.prepare('BEGIN IMMEDIATE').run()
+    const started = performance.now()
+    try {
+      for (const id of ['locked-1', 'locked-2', 'locked-3', 'locked-4']) {
+        const response = await server.post('/webhooks/voicenter', voicenterRequest({ IVR_UNIQUE_ID: id }))
+        expect(await response.json()).toMatchObject({ STATUS: 0 })
+      }
+      // Each call used to wait 5 s per write (call state, then its decision): 40 s for these four, far past
+      // Voicenter's ~5 s. Now the first refused writes start a back-off, and the rest do not wait at all.
+      expect(performance.now() - started).toBeLessThan(4_000)
+      expect((await (await fetch(`${server.url}/health`)).json()).storage).toMatchObject({ writable: false })
+      // An edit through the admin API meanwhile is told why it did not happen, and changes nothing.
+      const edit = await server.post(
+        '/admin/owners',
+        { name: 'Locked Out', email: 'locked@example.com' },
+        { authorization: `Bearer ${ADMIN_TOKEN}` },
+      )
+      expect(edit.status).toBe(503)
+      expect(((await edit.json()) as { error: { code: string } }).error.code).toBe('DATABASE_BUSY')
+    } finally {
+      editor.prepare('COMMIT').run()
+    }
+    const health = (await (await fetch(`${server.url}/health`)).json()) as { status: string; storage: { pendingDecisions: number } }
+    expect(health).toMatchObject({ status: 'ok', storage: { pendingDecisions: 0 } })
+    const rows = editor.prepare("SELECT call_id FROM decisions WHERE call_id LIKE 'locked-%' ORDER BY id").all()
+    expect(rows).toEqual([{ call_id: 'locked-1' }, { call_id: 'locked-2' }, { call_id: 'locked-3' }, { call_id: 'locked-4' }])
+    expect(editor.prepare("SELECT count(*) AS n FROM owners WHERE email = 'locked@example.com'").get()).toEqual({ n: 0 })
+  })
+})

@@ -84,6 +84,14 @@ export const createAdminApi = ({ db, config, log, router, adapters, capabilities
       const message = error.message === 'Malformed JSON in request body' ? 'body: is not valid JSON' : error.message
       if (code) return errorResponse(c, code, message || 'the request cannot be answered')
     }
+    if (isDatabaseBusy(error)) {
+      log.warn('admin: the database is locked by another program', { path: c.req.path })
+      return errorResponse(
+        c,
+        'DATABASE_BUSY',
+        'the database is locked by another program (an SQLite tool with unsaved changes?); nothing was changed, try again',
+      )
+    }
     log.error('admin: unhandled error', { error: errorMessage(error), path: c.req.path })
     return errorResponse(c, 'INTERNAL', 'internal error')
   })
@@ -131,3 +139,10 @@ export const createAdminApi = ({ db, config, log, router, adapters, capabilities
 
   return admin
 }
+
+/** SQLite's "database is locked", from better-sqlite3 (code) or D1 (message). */
+const isDatabaseBusy = (error: unknown): boolean =>
+  (error as { code?: unknown }).code === 'SQLITE_BUSY' ||
+  /SQLITE_BUSY|database is locked/.test(errorMessage(error)) ||
+  // drizzle wraps the driver's error in its own ("Failed to run the query …").
+  ((error as { cause?: unknown }).cause !== undefined && isDatabaseBusy((error as { cause?: unknown }).cause))

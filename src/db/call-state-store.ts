@@ -21,6 +21,9 @@ export interface CallStateStore {
 
 /** Calls whose state is held in memory while the database refuses writes: far more than run at once. */
 const MAX_UNSAVED_CALLS = 10_000
+/** After a refused write, writes wait this long before the next try, doubling to the maximum. */
+const FIRST_BACKOFF_MS = 1_000
+const MAX_BACKOFF_MS = 30_000
 
 export const createCallStateStore = (
   db: Database,
@@ -54,18 +57,30 @@ export const createCallStateStore = (
    * a write of it succeeds again. Bounded, oldest calls first out.
    */
   const unsaved = new LRUCache<string, string>({ max: MAX_UNSAVED_CALLS, ttl: ttlMs })
+  // A locked or read-only database can make each write wait for its lock before failing: while writes are
+  // refused, calls do not each pay that wait again; one try per back-off tells when they work again.
+  let retryAt = 0
+  let backoffMs = FIRST_BACKOFF_MS
   const load = async (provider: string, callId: string): Promise<CallStateData> => {
     const held = unsaved.size > 0 ? unsaved.get(`${provider}\u0000${callId}`) : undefined
     return parseState(held ?? (await read.get({ provider, callId }))?.data)
   }
   const save = async (provider: string, callId: string, data: CallStateData) => {
     const text = JSON.stringify(data)
+    const key = `${provider}\u0000${callId}`
+    if (clock() < retryAt) {
+      unsaved.set(key, text)
+      return
+    }
     try {
       await write.run({ provider, callId, data: text, updatedAt: clock() })
-      if (unsaved.size > 0) unsaved.delete(`${provider}\u0000${callId}`)
+      if (unsaved.size > 0) unsaved.delete(key)
+      backoffMs = FIRST_BACKOFF_MS
       health?.succeeded('call_state')
     } catch (error) {
-      unsaved.set(`${provider}\u0000${callId}`, text)
+      unsaved.set(key, text)
+      retryAt = clock() + backoffMs
+      backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS)
       health?.failed('call_state', error)
     }
   }

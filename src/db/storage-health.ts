@@ -26,7 +26,9 @@ export const createStorageHealth = (clock: () => Date = () => new Date()): Stora
   return {
     failed(write, error) {
       const known = failing.get(write)
-      failing.set(write, { write, error: errorMessage(error), since: known?.since ?? clock().toISOString() })
+      // drizzle wraps the driver's error ("Failed to run the query …"): the driver's says what is wrong.
+      const cause = (error as { cause?: unknown } | undefined)?.cause
+      failing.set(write, { write, error: errorMessage(cause ?? error), since: known?.since ?? clock().toISOString() })
     },
     succeeded() {
       // Any committed write proves the file takes writes again (a read-only mount, a full disk, a lock are

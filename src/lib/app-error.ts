@@ -18,6 +18,8 @@ export const ERROR_STATUS = {
   NOT_CONFIGURED: 503,
   /** A provider's or CRM's API failed while we acted on a request. */
   UPSTREAM_ERROR: 502,
+  /** Another program holds the database's write lock (an SQLite tool with unsaved changes); nothing changed. */
+  DATABASE_BUSY: 503,
   INTERNAL: 500,
 } as const satisfies Record<string, ContentfulStatusCode>
 

@@ -24,16 +24,25 @@ export interface NodeDatabase {
   db: Database
 }
 
+/**
+ * How long the server's writes wait for another connection's write lock (an SQLite tool with an unsaved
+ * edit). better-sqlite3 waits synchronously, holding up every call on the process: a write that cannot get
+ * the lock soon fails instead, its row kept in memory and retried (decision log, call state).
+ */
+export const SERVER_BUSY_TIMEOUT_MS = 100
+
 /** Opens (creating if needed) and migrates the SQLite file. */
-export const openDatabase = (path: string): NodeDatabase => {
+export const openDatabase = (path: string, { busyTimeoutMs = 5000 }: { busyTimeoutMs?: number } = {}): NodeDatabase => {
   if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true })
   const sqlite = new BetterSqlite3(path)
   // WAL lets people edit rules with another SQLite tool while the service reads and writes.
   sqlite.pragma('journal_mode = WAL')
   sqlite.pragma('synchronous = NORMAL')
+  // Migrations may wait for a lock as long as they need; the server's own writes then wait briefly.
   sqlite.pragma('busy_timeout = 5000')
   const db = drizzle(sqlite, { schema })
   migrate(db, { migrationsFolder: MIGRATIONS })
+  sqlite.pragma(`busy_timeout = ${Math.max(0, Math.round(busyTimeoutMs))}`)
   return { sqlite, db: db as unknown as Database }
 }
 
@@ -64,7 +73,7 @@ export const startNodeServer = async (options: NodeServerOptions = {}): Promise<
   const env = options.env ?? process.env
   const log = options.log ?? createLogger((env.LOG_LEVEL as 'info') || 'info')
   const databasePath = env.DATABASE_PATH || DEFAULT_DATABASE_PATH
-  const database = options.database ?? openDatabase(databasePath)
+  const database = options.database ?? openDatabase(databasePath, { busyTimeoutMs: SERVER_BUSY_TIMEOUT_MS })
   if ((env.SEED_DEMO ?? 'true').toLowerCase() !== 'false' && (await seedDemoData(database.db))) {
     log.info('demo rules and contacts added', { database: databasePath })
   }
