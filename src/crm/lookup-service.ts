@@ -116,6 +116,8 @@ export const createLookupService = ({
     return guard
   })
   const caching = cacheOptions !== false && chain.some((entry) => entry.client.cache !== false)
+  /** Plugins whose answers are never cached (a local database: caching would only hide its edits). */
+  const uncached = new Set(chain.filter((entry) => entry.client.cache === false).map((entry) => entry.id))
   const settings = { ...DEFAULT_CACHE, ...(cacheOptions || {}) }
   const cache = caching ? new LRUCache<string, CacheEntry>({ max: settings.maxEntries, ttl: settings.staleMs }) : undefined
   const inFlight = new Map<string, Promise<LookupResult>>()
@@ -196,6 +198,11 @@ export const createLookupService = ({
 
   const store = (cacheKey: string, result: LookupResult, previous: CacheEntry | undefined) => {
     if (!cache) return
+    // Found by a plugin that is never cached (the local directory behind HubSpot): asked again next time.
+    if (result.outcome === 'found' && result.plugins.some((plugin) => plugin.outcome === 'found' && uncached.has(plugin.plugin))) {
+      cache.delete(cacheKey)
+      return
+    }
     const at = now()
     if (result.outcome === 'error') {
       // Keep serving what we knew; ask again after the error TTL, not on every call.

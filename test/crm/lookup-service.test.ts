@@ -689,6 +689,17 @@ describe('lookup service: cache', () => {
     expect([local.calls, remote.calls]).toEqual([['+1'], ['+1']])
   })
 
+  it('a contact found by a cache: false plugin behind a caching one is not cached: its edits show on the next call', async () => {
+    const remote = crm(misses)
+    const local = crm(finds(contact('c-1', 'Dana')), { cache: false })
+    const lookups = service([remote.client, local.client], { cache: settings })
+    await lookups.lookup('caller', '+1', 500)
+    local.calls.length = 0
+    expect(await lookups.lookup('caller', '+1', 500)).toMatchObject({ contact: { name: 'Dana' } })
+    expect((await lookups.lookup('caller', '+1', 500)).cache).toBeUndefined()
+    expect(local.calls).toEqual(['+1', '+1'])
+  })
+
   it('cache: false in the options turns it off for caching plugins too', async () => {
     const remote = crm(finds(contact('c-1')))
     const lookups = service([remote.client], { cache: false })
