@@ -9,6 +9,4 @@ import { voipnow } from './voipnow/index.ts'
  * Every telephony provider this build knows, one line each. Listed by hand on purpose: Workers has no
  * filesystem to scan. A provider's id is its webhook path (/webhooks/<id>) and what rules' `provider` names.
  */
-export const builtinProviders = [voicenter, routee, voipnow, stringee, ringcentral] as const satisfies readonly ProviderDefinition[]
-
-export type BuiltinProviderId = (typeof builtinProviders)[number]['id']
+export const builtinProviders: readonly ProviderDefinition[] = [voicenter, routee, voipnow, stringee, ringcentral]

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createRouteeClient } from '../../src/providers/routee/routee-client.ts'
 import { routeeCall } from '../../src/runtime/routee-call.ts'
 import { type FakeRoutee, startFakeRoutee } from '../helpers/fake-routee.ts'
+import { freePort } from '../helpers/free-port.ts'
 import { startTestServer, type TestServer } from '../helpers/test-server.ts'
 import { isRouteeDialPlan } from './routee-answer.ts'
 
@@ -237,7 +237,7 @@ describe('npm run routee:call', () => {
     })
 
   it('a service that is not running: one line that says where, why and what to check, exit code 1, no stack', async () => {
-    const port = await closedPort()
+    const port = await freePort()
     const { code, stdout, stderr } = await runCli(['--to', '+306911111111', '--url', `http://127.0.0.1:${port}`], { ADMIN_TOKEN: ADMIN })
     expect(code).toBe(1)
     expect(stdout).toBe('')
@@ -320,15 +320,3 @@ describe('npm run routee:call', () => {
     expect(await routeeCall(['--nope'], { ADMIN_TOKEN: ADMIN })).toMatchObject({ code: 2, err: expect.stringContaining('usage: ') })
   })
 })
-
-/** A port on 127.0.0.1 that nothing listens on: taken from the OS, then released. */
-const closedPort = () =>
-  new Promise<number>((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      probe.close(() => resolve(port))
-    })
-  })
