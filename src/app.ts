@@ -38,7 +38,7 @@ export const createApp = async ({ recordBeforeAnswer = false, ...options }: AppO
       config,
       log,
       router,
-      adapters: Object.fromEntries(providers),
+      providers: Object.fromEntries(providers),
       capabilities: service.capabilities,
       mount,
     }),

@@ -35,11 +35,11 @@ export interface AdminApiOptions {
   log: Logger
   router: CallRouter
   /** The providers served, by id: the simulator runs calls through them. */
-  adapters: Readonly<Record<string, ActiveProvider>>
+  providers: Readonly<Record<string, ActiveProvider>>
   /**
    * What each registered provider can do. Rules, fallbacks and menu keys are held against it: a row that
    * can answer on none of the providers it applies to is refused, one that some cannot answer is kept with
-   * `warnings`. @default the capabilities of `adapters`
+   * `warnings`. @default the capabilities of `providers`
    */
   capabilities?: Readonly<Record<string, ProviderCapabilities>>
   /**
@@ -70,12 +70,12 @@ const HTTP_ERROR_CODES: Record<number, ErrorCode> = {
  * page needs ADMIN_TOKEN. Every error is answered in the one shape of src/lib/app-error.ts, thrown
  * AppErrors included.
  */
-export const createAdminApi = ({ db, config, log, router, adapters, capabilities, mount = [] }: AdminApiOptions) => {
+export const createAdminApi = ({ db, config, log, router, providers, capabilities, mount = [] }: AdminApiOptions) => {
   for (const { path } of mount) {
     if (!MOUNT_PATH.test(path)) throw new Error(`admin mount "${path}": must be a path such as /routee`)
   }
   const admin = new Hono()
-  const held = capabilities ?? Object.fromEntries(Object.entries(adapters).map(([id, provider]) => [id, provider.capabilities]))
+  const held = capabilities ?? Object.fromEntries(Object.entries(providers).map(([id, provider]) => [id, provider.capabilities]))
 
   admin.onError((error, c) => {
     if (error instanceof AppError) return errorResponse(c, error.code, error.message)
@@ -116,7 +116,7 @@ export const createAdminApi = ({ db, config, log, router, adapters, capabilities
   admin.route('/', rulesRoutes(rowRules))
   admin.route('/', menuRoutes(rowRules))
   admin.route('/', directoryRoutes({ db, log, defaultCountry: config.DEFAULT_COUNTRY }))
-  admin.route('/', simulateRoutes({ router, providers: adapters }))
+  admin.route('/', simulateRoutes({ router, providers }))
   admin.route('/', decisionRoutes({ db, log, defaultCountry: config.DEFAULT_COUNTRY, batchSize: config.RETENTION_BATCH_SIZE }))
   for (const { path, app } of mount) admin.route(path, app)
 

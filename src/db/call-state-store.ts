@@ -7,14 +7,14 @@ import type { StorageHealth } from './storage-health.ts'
 interface CallStateData {
   /** Requests per layer in this call. */
   visits: Record<string, number>
-  /** What a provider adapter keeps between a call's requests (RingCentral: the step being collected). */
+  /** What a provider keeps between a call's requests (RingCentral: the step being collected and its parties). */
   provider?: Record<string, unknown>
 }
 
 export interface CallStateStore {
   /** Counts one more request of this call from this layer and returns the count (1 on the first). */
   visit(provider: string, callId: string, layer: string): Promise<number>
-  /** A provider adapter's own state for the call. */
+  /** A provider's own state for the call. */
   get(provider: string, callId: string): Promise<Record<string, unknown> | undefined>
   set(provider: string, callId: string, value: Record<string, unknown>): Promise<void>
 }

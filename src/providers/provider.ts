@@ -150,6 +150,3 @@ export interface ActiveProvider {
   capabilities: ProviderCapabilities
   handler: ProviderHandler
 }
-
-/** @deprecated the admin simulator's old name for ActiveProvider; goes when the simulator takes the registry. */
-export type ProviderAdapter = ActiveProvider

@@ -66,7 +66,7 @@ export const safeDecision = (decision: Decision): Decision => {
     case 'dial':
       return {
         ...decision,
-        // Kept even when emptied: the adapters' checks refuse empty targets.
+        // Kept even when emptied: the providers' checks refuse empty targets.
         targets: decision.targets.map((target) => ({ type: target.type, value: id(target.value) })),
         announce: sayItems(decision.announce),
         language: id(decision.language),

@@ -56,7 +56,7 @@ const startAdmin = async (options: { capabilities?: Record<string, ProviderCapab
     config: service.config,
     log: service.log,
     router: service.router,
-    adapters: Object.fromEntries(service.providers),
+    providers: Object.fromEntries(service.providers),
   }
   const admin = createAdminApi({ ...parts, ...options })
   const app = new Hono().route('/admin', admin)

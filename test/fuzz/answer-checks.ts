@@ -27,7 +27,7 @@ export const checkAnswer: Record<Provider, (answer: RawResponse) => string | und
     if (!parsed.ok) return parsed.problem
     const json = parsed.value
     if (!isObject(json)) return 'not a JSON object'
-    // Status callbacks are acknowledged with {} (src/app.ts, adapters without statusAnswer).
+    // Status callbacks are acknowledged with {} (the providers' status answers).
     if (Object.keys(json).length === 0) return undefined
     const verbs = json.verbs
     if (!Array.isArray(verbs) || verbs.length === 0) return 'verbs is not a non-empty array'

@@ -488,7 +488,7 @@ const HOSTILE_TYPES = [
 ]
 
 const seedBodyJson = (seed: Seed): Json => {
-  // GET seeds carry their fields in the query; the adapters read a JSON body the same way.
+  // GET seeds carry their fields in the query; the providers read a JSON body the same way.
   if (seed.method === 'GET' || seed.body === null) return { ...seed.query }
   if (typeof seed.body === 'string') return Object.fromEntries(new URLSearchParams(seed.body))
   return seed.body

@@ -23,10 +23,10 @@ export interface PinCallInput {
  * Calls a number through Routee with the PIN prompt; the digits come back to our COLLECT endpoint and go
  * through the rules like an inbound call's, and call statuses to our status callback.
  */
-export const startPinCall = async (client: RouteeClient, adapter: PromptPlanner, input: PinCallInput) => {
+export const startPinCall = async (client: RouteeClient, planner: PromptPlanner, input: PinCallInput) => {
   const base = input.baseUrl.replace(/\/+$/, '')
   const prompt: SayItem[] = [{ type: 'text', value: input.prompt }]
-  const dialPlan = await adapter.promptPlan(base, input.step, prompt, input.to, input.from)
+  const dialPlan = await planner.promptPlan(base, input.step, prompt, input.to, input.from)
   const callbackUrl = webhookUrl(base, 'routee', input.webhookSecret)
   const started = await client.startConversation({
     from: input.from,
