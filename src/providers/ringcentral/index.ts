@@ -14,6 +14,7 @@ import {
 } from '../provider.ts'
 import { stepEvent } from '../step-event.ts'
 import { WireText as Text } from '../wire-text.ts'
+import { ringcentralCapabilities } from './capabilities.ts'
 
 /**
  * RingCentral Automated Voice Apps (IVR scripting): RingCentral posts on-call-enter, on-command-update and
@@ -302,7 +303,7 @@ export const ringcentral = defineProvider({
     RINGCENTRAL_LOOKUP_DEADLINE_MS: setting(envInteger(1500, 50), 'Milliseconds the CRM lookup may take.'),
     RINGCENTRAL_ENTRY_STEP: setting(envText('1'), 'The step a call starts at (rules match it as from_layer).'),
   }),
-  capabilities: { actions: ['collect', 'dial', 'hangup', 'provider_default'], dialTargets: ['phone', 'extension'], noInput: 'callback' },
+  capabilities: ringcentralCapabilities,
   create: (config, services) =>
     createRingCentral({
       token: config.RINGCENTRAL_TOKEN,

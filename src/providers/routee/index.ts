@@ -15,6 +15,7 @@ import {
 import { safeCallEvent, safeDecision } from '../safe-render.ts'
 import { stepEvent } from '../step-event.ts'
 import { WireText as Text } from '../wire-text.ts'
+import { routeeCapabilities } from './capabilities.ts'
 import { outboundCallRoutes } from './outbound-call-routes.ts'
 import { createRouteeClient } from './routee-client.ts'
 
@@ -336,7 +337,7 @@ export const routee = defineProvider({
     ROUTEE_AUTH_URL: setting(v.pipe(envText('https://auth.routee.net'), v.url()), "Routee's OAuth server."),
     ROUTEE_API_URL: setting(v.pipe(envText('https://connect.routee.net'), v.url()), "Routee's API."),
   }),
-  capabilities: { actions: ['collect', 'dial', 'hangup', 'provider_default'], dialTargets: ['phone'], noInput: 'in-answer' },
+  capabilities: routeeCapabilities,
   create: (config, services) => {
     const handler = createRoutee({
       stateSecret: config.ROUTEE_STATE_SECRET ?? services.stateSecret,

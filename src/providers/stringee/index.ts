@@ -16,6 +16,7 @@ import {
 } from '../provider.ts'
 import { stepEvent } from '../step-event.ts'
 import { WireText as Text } from '../wire-text.ts'
+import { stringeeCapabilities } from './capabilities.ts'
 
 /**
  * Stringee: the number's answer_url (GET from/to/uuid) and our `input` eventUrl (POST dtmf) are answered with
@@ -301,7 +302,7 @@ export const stringee = defineProvider({
     STRINGEE_VOICE: setting(envText('female'), 'The talk voice.'),
     STRINGEE_SORRY_TEXT: setting(envText(SORRY), 'What a caller hears when nothing can route the call.'),
   }),
-  capabilities: { actions: ['collect', 'dial', 'hangup', 'provider_default'], dialTargets: ['phone', 'extension'], noInput: 'callback' },
+  capabilities: stringeeCapabilities,
   create: (config, services) =>
     createStringee({
       stateSecret: config.STRINGEE_STATE_SECRET ?? services.stateSecret,

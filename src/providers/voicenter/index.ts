@@ -12,6 +12,7 @@ import {
   type ProviderRequest,
 } from '../provider.ts'
 import { WireText as Scalar } from '../wire-text.ts'
+import { voicenterCapabilities } from './capabilities.ts'
 
 /**
  * Voicenter External Layer API ("mini external IVR"): a layer POSTs `IVR_LAYER_INPUT` and runs the
@@ -201,11 +202,7 @@ export const voicenter = defineProvider({
     VOICENTER_DEFAULT_COUNTRY: setting(envCountry('IL'), 'Country of the local numbers Voicenter sends ("0501234567").'),
     VOICENTER_LOOKUP_DEADLINE_MS: setting(envInteger(1500, 50), "Milliseconds the CRM lookup may take, inside Voicenter's ~5 s."),
   }),
-  capabilities: {
-    actions: ['go_to_layer', 'say', 'dial', 'collect', 'provider_default'],
-    dialTargets: ['phone', 'extension'],
-    noInput: 'callback',
-  },
+  capabilities: voicenterCapabilities,
   create: (config) =>
     createVoicenter({ defaultCountry: config.VOICENTER_DEFAULT_COUNTRY, lookupDeadlineMs: config.VOICENTER_LOOKUP_DEADLINE_MS }),
 })

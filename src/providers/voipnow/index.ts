@@ -12,6 +12,7 @@ import {
   type ProviderRequest,
 } from '../provider.ts'
 import { WireText as Text } from '../wire-text.ts'
+import { voipnowCapabilities } from './capabilities.ts'
 
 /**
  * 4PSA VoipNow "Call Interactive": an IVR action requests our script URL (GET query or POST body) on
@@ -174,7 +175,7 @@ export const voipnow = defineProvider({
     VOIPNOW_LANGUAGE: setting(envText('en'), 'PlaySound language.'),
     VOIPNOW_TTS_VOICE: setting(envText('Alice-8KHz'), 'PlayTTS voice.'),
   }),
-  capabilities: { actions: ['go_to_layer', 'say', 'collect', 'hangup', 'provider_default'], dialTargets: [], noInput: 'callback' },
+  capabilities: voipnowCapabilities,
   create: (config) =>
     createVoipNow({
       defaultCountry: config.VOIPNOW_DEFAULT_COUNTRY,
