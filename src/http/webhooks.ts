@@ -30,7 +30,10 @@ export const webhookRoutes = (service: Service, { recordBeforeAnswer, background
   const { providers, router, log, config } = service
 
   const send = (answer: ProviderAnswer) =>
-    new Response(answer.status === 204 ? null : answer.body, { status: answer.status, headers: { 'content-type': answer.contentType } })
+    new Response(answer.status === 204 ? null : answer.body, {
+      status: answer.status,
+      headers: { ...answer.headers, 'content-type': answer.contentType },
+    })
 
   /** The provider's own failover answer with an HTTP status that says what went wrong. */
   const failover = async (provider: ActiveProvider, status: number) => {

@@ -26,6 +26,8 @@ export interface ProviderAnswer {
   contentType: string
   /** What is sent (and logged); with status 204 it is only logged. */
   body: string
+  /** Headers the provider needs back (RingCentral's Validation-Token echo); content-type is set from contentType. */
+  headers?: Record<string, string>
   /**
    * Work the answer stands for but that happens after it (RingCentral's REST commands and the state they
    * need). It runs after the decision is committed, never in a simulation.
