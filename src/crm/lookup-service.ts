@@ -27,11 +27,14 @@ export interface LookupService {
 export interface LookupCacheOptions {
   /** How long a found contact is served without asking the CRM. */
   hitTtlMs: number
-  /** How long "not found" is believed; short, because CRM search indexes lag new records. */
+  /**
+   * How long "not found" is believed; short, because CRM search indexes lag new records. Never served past
+   * it: a caller created in the CRM since is found by the next call.
+   */
   missTtlMs: number
-  /** How long a failure is remembered, so an outage is not hammered by every call. */
+  /** How long a failure is remembered, so an outage is not hammered by every call. Never served past it. */
   errorTtlMs: number
-  /** How long an expired entry may still be served (at once, refreshed in the background). */
+  /** How long an expired found contact may still be served (at once, refreshed in the background). */
   staleMs: number
   maxEntries: number
 }
@@ -205,8 +208,9 @@ export const createLookupService = ({
     }
     const at = now()
     if (result.outcome === 'error') {
-      // Keep serving what we knew; ask again after the error TTL, not on every call.
-      if (previous && previous.result.outcome !== 'error') {
+      // Keep serving the contact we knew; ask again after the error TTL, not on every call. An old "not
+      // found" is not kept: past its TTL the CRM may hold the caller, which is what `error` says.
+      if (previous?.result.outcome === 'found') {
         cache.set(cacheKey, { ...previous, freshUntil: at + settings.errorTtlMs }, { noUpdateTTL: true })
       } else {
         cache.set(cacheKey, { result, storedAt: at, freshUntil: at + settings.errorTtlMs })
@@ -249,8 +253,11 @@ export const createLookupService = ({
           store(cacheKey, result, entry)
           return result
         })
-      // A remembered failure is only worth serving while fresh: then it spares the CRM; stale, ask again.
-      if (entry && entry.result.outcome !== 'error') {
+      // Only a found contact is served stale (stale-while-revalidate): the person rarely changes, and a
+      // known caller routed at once beats a wait. "Not found" is not: CRMs gain contacts all the time, and
+      // a caller created an hour ago must not stay unknown for LOOKUP_CACHE_STALE_SECONDS. A remembered
+      // failure only spares the CRM while fresh; past that, ask again.
+      if (entry && entry.result.outcome === 'found') {
         const task = refresh().result
         if (options.background) options.background(task)
         else task.catch(() => {})

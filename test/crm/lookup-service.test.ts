@@ -525,21 +525,36 @@ describe('lookup service: cache', () => {
     expect(await lookups.lookup('caller', '+1', 500)).toMatchObject({ cache: 'fresh', contact: { name: 'Dana Cohen' } })
   })
 
-  it('a miss is believed for missTtlMs only, then the CRM is asked again', async () => {
+  it('a miss is believed for missTtlMs only; then the lookup waits for the CRM (a miss is never served stale)', async () => {
     const { fake, lookups, advance, answer } = cached(misses)
     expect((await lookups.lookup('caller', '+1', 500)).outcome).toBe('not_found')
     advance(99)
     expect(await lookups.lookup('caller', '+1', 500)).toMatchObject({ outcome: 'not_found', cache: 'fresh', plugins: [] })
     expect(fake.calls).toHaveLength(1)
 
-    advance(1) // missTtlMs, far below hitTtlMs
+    // missTtlMs is far below hitTtlMs and staleMs: a contact created since then is found by the very next call.
+    advance(1)
     answer(finds(contact('c-new', 'New Customer')))
     const { tasks, background } = backgroundTasks()
     const expired = await lookups.lookup('caller', '+1', 500, { background })
-    expect(expired).toMatchObject({ outcome: 'not_found', cache: 'stale' })
+    expect(expired).toMatchObject({ outcome: 'found', contact: { name: 'New Customer' } })
+    expect(expired.cache).toBeUndefined()
+    expect(outcomes(expired)).toEqual(['crm-1:found'])
+    expect(tasks).toEqual([])
     expect(fake.calls).toHaveLength(2)
-    await Promise.all(tasks)
     expect(await lookups.lookup('caller', '+1', 500)).toMatchObject({ outcome: 'found', cache: 'fresh', contact: { name: 'New Customer' } })
+  })
+
+  it('an expired miss stays unserved however long ago it was stored, up to staleMs and beyond', async () => {
+    const { fake, lookups, advance } = cached(misses)
+    await lookups.lookup('caller', '+1', 500)
+    for (const step of [100, 3_600, 5_000]) {
+      advance(step)
+      const again = await lookups.lookup('caller', '+1', 500)
+      expect(again).toMatchObject({ outcome: 'not_found' })
+      expect(again.cache).toBeUndefined()
+    }
+    expect(fake.calls).toHaveLength(4)
   })
 
   it('an error is remembered for errorTtlMs without asking, then the CRM is asked again', async () => {
@@ -601,19 +616,26 @@ describe('lookup service: cache', () => {
     expect(await lookups.lookup('caller', '+1', 500)).toMatchObject({ cache: 'fresh', contact: { name: 'Dana Cohen' } })
   })
 
-  it('a failed refresh of a remembered miss keeps the miss, not the error', async () => {
+  it('a failure after a miss expired is an error (the CRM may hold the caller by now), remembered for errorTtlMs', async () => {
     const { fake, lookups, advance, answer } = cached(misses)
     await lookups.lookup('caller', '+1', 500)
     advance(150)
     answer(fails('HubSpot 503'))
     const { tasks, background } = backgroundTasks()
-    await lookups.lookup('caller', '+1', 500, { background })
-    await Promise.all(tasks)
+    const failed = await lookups.lookup('caller', '+1', 500, { background })
+    expect(failed).toMatchObject({ outcome: 'error', reason: 'crm-1: HubSpot 503' })
+    expect(failed.cache).toBeUndefined()
+    expect(tasks).toEqual([])
     expect(fake.calls).toHaveLength(2)
-    const kept = await lookups.lookup('caller', '+1', 500)
-    expect(kept).toMatchObject({ outcome: 'not_found', plugins: [] })
-    expect(kept.reason).toBeUndefined()
+
+    // The failure is remembered, not the old miss: the outage is not asked again on every call.
+    advance(49)
+    expect(await lookups.lookup('caller', '+1', 500)).toMatchObject({ outcome: 'error', cache: 'fresh', plugins: [] })
     expect(fake.calls).toHaveLength(2)
+    advance(1)
+    answer(misses)
+    expect(await lookups.lookup('caller', '+1', 500)).toMatchObject({ outcome: 'not_found' })
+    expect(fake.calls).toHaveLength(3)
   })
 
   it('an entry is served stale up to staleMs after it was stored, and forgotten from then on', async () => {
