@@ -1,6 +1,11 @@
 import { Client } from '@hubspot/api-client'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type FakeContact, type FakeHubSpot, startFakeHubSpot } from './fake-hubspot.ts'
+import frContact from '../fixtures/hubspot/contact-object-fr-phones.json' with { type: 'json' }
+import usContact from '../fixtures/hubspot/contact-object-us-phone.json' with { type: 'json' }
+import ownerReference from '../fixtures/hubspot/owner-by-id-reference.json' with { type: 'json' }
+import { CORPUS_CONTACTS, CORPUS_OWNER } from '../fixtures/hubspot/portal.ts'
+import searchReference from '../fixtures/hubspot/search-response-reference.json' with { type: 'json' }
+import { CALL_STATUSES, type FakeContact, type FakeHubSpot, SEARCH_LIMITS, startFakeHubSpot } from './fake-hubspot.ts'
 
 type SearchRequest = Parameters<Client['crm']['contacts']['searchApi']['doSearch']>[0]
 type Filter = NonNullable<SearchRequest['filterGroups']>[number]['filters'][number]
@@ -165,22 +170,25 @@ describe('fake HubSpot through @hubspot/api-client', () => {
       const first = await search({ ...everyone, limit: 3 })
       expect(first.total).toBe(4)
       expect(first.results.map((result) => result.id)).toEqual(['1', '2', '3'])
-      expect(first.paging?.next?.after).toBe('3')
+      expect(first.paging?.next).toEqual({ after: '3', link: '?after=3' })
       const rest = await search({ ...everyone, limit: 3, after: '3' })
       expect(rest.results.map((result) => result.id)).toEqual(['4'])
       expect(rest.paging).toBeUndefined()
       expect((await search({})).results).toHaveLength(4)
     })
 
-    it('rejects more than 5 groups, 10 filters in a group or 25 filters with HubSpot’s 400', async () => {
+    it('rejects more than 5 groups, 6 filters in a group or 18 filters in all with HubSpot’s 400', async () => {
+      expect(SEARCH_LIMITS).toEqual({ filterGroups: 5, filtersPerGroup: 6, filters: 18 })
       const groups = (count: number, perGroup: number) =>
         Array.from({ length: count }, () => ({ filters: Array.from({ length: perGroup }, () => filter('phone', 'EQ', '1')) }))
-      for (const filterGroups of [groups(6, 1), groups(1, 11), groups(3, 9)]) {
+      for (const filterGroups of [groups(6, 1), groups(1, 7), groups(4, 5)]) {
         const error = await failure(search({ filterGroups }))
         expect(error.code).toBe(400)
+        expect(Object.keys(error.body).sort()).toEqual(['category', 'correlationId', 'message', 'status'])
         expect(error.body).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR' })
       }
-      expect(await ids({ filterGroups: groups(5, 5) })).toEqual([])
+      expect(await ids({ filterGroups: groups(3, 6) })).toEqual([])
+      expect(await ids({ filterGroups: groups(5, 3) })).toEqual([])
     })
 
     it('rejects an unknown (or unmodelled) operator with a 400', async () => {
@@ -234,7 +242,43 @@ describe('fake HubSpot through @hubspot/api-client', () => {
       expect(created.id).toBe(fake.calls[0]?.id)
       expect(created.createdAt).toBeInstanceOf(Date)
       expect(created.properties).toMatchObject(input.properties)
-      expect(fake.calls).toEqual([{ id: created.id, properties: input.properties, associations: input.associations }])
+      expect(fake.calls).toEqual([
+        { id: created.id, properties: input.properties, associations: input.associations, createdAt: expect.any(String) },
+      ])
+    })
+
+    it('takes every hs_call_status HubSpot lists, and refuses another value as HubSpot does (400 INVALID_OPTION)', async () => {
+      const at = '2026-11-23T08:00:00.000Z'
+      for (const status of CALL_STATUSES) {
+        await client.crm.objects.calls.basicApi.create({
+          properties: { hs_timestamp: at, hs_call_status: status, hs_call_direction: 'INBOUND' },
+        })
+      }
+      expect(fake.calls.map((call) => call.properties.hs_call_status)).toEqual(CALL_STATUSES)
+      for (const properties of [{ hs_call_status: 'NoAnswer' }, { hs_call_status: 'ANSWERED' }, { hs_call_direction: 'IN' }] as Record<
+        string,
+        string
+      >[]) {
+        const error = await failure(client.crm.objects.calls.basicApi.create({ properties: { hs_timestamp: at, ...properties } }))
+        expect(error.code).toBe(400)
+        expect(error.body).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR' })
+        expect(String(error.body.message)).toMatch(/^Property values were not valid: \[\{"isValid":false,.*"error":"INVALID_OPTION"/)
+      }
+      expect(fake.calls).toHaveLength(CALL_STATUSES.length)
+    })
+
+    it('lists calls with the properties asked for', async () => {
+      const at = '2026-11-23T08:00:00.000Z'
+      await client.crm.objects.calls.basicApi.create({ properties: { hs_timestamp: at, hs_call_status: 'BUSY' } })
+      await client.crm.objects.calls.basicApi.create({ properties: { hs_timestamp: at, hs_call_status: 'NO_ANSWER' } })
+      const page = await client.crm.objects.calls.basicApi.getPage(1, undefined, ['hs_call_status', 'hs_call_title'])
+      expect(page.results.map((call) => call.properties)).toEqual([
+        expect.objectContaining({ hs_call_status: 'BUSY', hs_object_id: fake.calls[0]?.id }),
+      ])
+      expect(page.paging?.next?.after).toBe('1')
+      const rest = await client.crm.objects.calls.basicApi.getPage(10, '1', ['hs_call_status'])
+      expect(rest.results.map((call) => call.properties.hs_call_status)).toEqual(['NO_ANSWER'])
+      expect(rest.paging).toBeUndefined()
     })
 
     it('needs hs_timestamp', async () => {
@@ -264,7 +308,7 @@ describe('fake HubSpot through @hubspot/api-client', () => {
       expect(fake.counts).toEqual({ search: 0, owners: 0, calls: 0, total: 1 })
     })
 
-    it('rateLimited: a 429 error whose code, body and Retry-After header the caller can read', async () => {
+    it('rateLimited on search: the per-second 429, with no rate-limit headers and no Retry-After (as HubSpot’s)', async () => {
       fake.mode.search = 'rateLimited'
       const error = await failure(search({}))
       expect(error.code).toBe(429)
@@ -275,14 +319,34 @@ describe('fake HubSpot through @hubspot/api-client', () => {
         policyName: 'SECONDLY',
         category: 'RATE_LIMITS',
       })
+      expect(error.headers['retry-after']).toBeUndefined()
+      expect(Object.keys(error.headers).filter((name) => name.startsWith('x-hubspot-ratelimit'))).toEqual([])
+      expect(await client.crm.owners.ownersApi.getById(1042, 'id', false)).toMatchObject({ id: '1042' })
+    })
+
+    it('rateLimited elsewhere: the 10-second rolling 429, whose headers say the window; no Retry-After', async () => {
+      fake.mode.calls = 'rateLimited'
+      const error = await failure(client.crm.objects.calls.basicApi.create({ properties: { hs_timestamp: '2026-11-23T08:00:00.000Z' } }))
+      expect(error.code).toBe(429)
+      expect(error.body).toMatchObject({ policyName: 'TEN_SECONDLY_ROLLING', errorType: 'RATE_LIMIT', category: 'RATE_LIMITS' })
       // Header names arrive lower-cased.
-      expect(error.headers['retry-after']).toBe('1')
       expect(error.headers).toMatchObject({
-        'x-hubspot-ratelimit-interval-milliseconds': '1000',
-        'x-hubspot-ratelimit-max': '4',
+        'x-hubspot-ratelimit-interval-milliseconds': '10000',
+        'x-hubspot-ratelimit-max': '190',
         'x-hubspot-ratelimit-remaining': '0',
       })
-      expect(await client.crm.owners.ownersApi.getById(1042, 'id', false)).toMatchObject({ id: '1042' })
+      expect(error.headers['retry-after']).toBeUndefined()
+    })
+
+    it('dailyLimited: the daily 429 (its headers on other endpoints, none on search)', async () => {
+      fake.mode.search = 'dailyLimited'
+      fake.mode.owners = 'dailyLimited'
+      const searchError = await failure(search({}))
+      expect(searchError.body).toMatchObject({ message: 'You have reached your daily limit.', policyName: 'DAILY' })
+      expect(searchError.headers['x-hubspot-ratelimit-daily-remaining']).toBeUndefined()
+      const ownerError = await failure(client.crm.owners.ownersApi.getById(1042, 'id', false))
+      expect(ownerError.code).toBe(429)
+      expect(ownerError.headers['x-hubspot-ratelimit-daily-remaining']).toBe('0')
     })
 
     it('error500: a 500 error', async () => {
@@ -293,11 +357,14 @@ describe('fake HubSpot through @hubspot/api-client', () => {
       expect(error.message).toMatch(/^HTTP-Code: 500\n/)
     })
 
-    it('normal answers carry rate-limit headers too', async () => {
-      const response = await client.crm.contacts.searchApi.doSearchWithHttpInfo({})
-      expect(response.httpStatusCode).toBe(200)
-      expect(response.headers).toHaveProperty('x-hubspot-ratelimit-max')
-      expect(response.headers).toHaveProperty('x-hubspot-ratelimit-remaining')
+    it('normal answers carry rate-limit headers too, but search’s never do', async () => {
+      const owner = await client.crm.owners.ownersApi.getByIdWithHttpInfo(1042, 'id', false)
+      expect(owner.httpStatusCode).toBe(200)
+      expect(owner.headers).toHaveProperty('x-hubspot-ratelimit-max')
+      expect(owner.headers).toHaveProperty('x-hubspot-ratelimit-remaining')
+      const found = await client.crm.contacts.searchApi.doSearchWithHttpInfo({})
+      expect(found.httpStatusCode).toBe(200)
+      expect(Object.keys(found.headers).filter((name) => name.startsWith('x-hubspot-ratelimit'))).toEqual([])
     })
 
     it('latencyMs delays the answer by at least that long', async () => {
@@ -335,6 +402,64 @@ describe('fake HubSpot through @hubspot/api-client', () => {
       expect(fake.contacts).toHaveLength(CONTACTS.length)
       expect(fake.owners).toHaveLength(1)
     })
+  })
+})
+
+describe('fake HubSpot against real HubSpot records (test/fixtures/hubspot/)', () => {
+  let fake: FakeHubSpot
+  let client: Client
+  beforeAll(async () => {
+    fake = await startFakeHubSpot({ contacts: CORPUS_CONTACTS, owners: [CORPUS_OWNER] })
+    client = clientFor(fake)
+  })
+  afterAll(() => fake.close())
+
+  const DERIVED = [
+    'hs_calculated_phone_number',
+    'hs_calculated_mobile_number',
+    'hs_calculated_phone_number_country_code',
+    'hs_searchable_calculated_phone_number',
+    'hs_searchable_calculated_mobile_number',
+  ]
+
+  it('derives from phone and mobilephone what HubSpot derived for these contacts (FR in E.164, US typed domestically)', async () => {
+    for (const record of [frContact.body, usContact.body]) {
+      const [found] = (await client.crm.contacts.searchApi.doSearch(where(filter('hs_object_id', 'EQ', record.id)))).results
+      const asked = await client.crm.contacts.searchApi.doSearch({ ...where(filter('hs_object_id', 'EQ', record.id)), properties: DERIVED })
+      const real = record.properties as Record<string, string | undefined>
+      expect(asked.results[0]?.properties).toMatchObject(Object.fromEntries(DERIVED.map((name) => [name, real[name] ?? null])))
+      expect(found?.updatedAt.toISOString()).toBe(record.updatedAt)
+    }
+  })
+
+  it('finds them by the national number HubSpot indexes', async () => {
+    const byNational = (property: string, value: string) =>
+      client.crm.contacts.searchApi.doSearch(where(filter(property, 'EQ', value))).then((page) => page.results.map((result) => result.id))
+    expect(await byNational('hs_searchable_calculated_phone_number', '655555555')).toEqual(['5751'])
+    expect(await byNational('hs_searchable_calculated_mobile_number', '644444444')).toEqual(['5751'])
+    expect(await byNational('hs_searchable_calculated_phone_number', '5132271572')).toEqual(['10301'])
+  })
+
+  it('answers a search in the shape of HubSpot’s reference response', async () => {
+    const response = await client.apiRequest({
+      method: 'POST',
+      path: '/crm/v3/objects/contacts/search',
+      body: { filterGroups: [{ filters: [{ propertyName: 'hs_object_id', operator: 'HAS_PROPERTY' }] }], limit: 1 },
+    })
+    const page = (await response.json()) as typeof searchReference.body
+    const keys = (value: object) => Object.keys(value).sort()
+    expect(keys(page)).toEqual(keys(searchReference.body))
+    expect(keys(page.paging.next)).toEqual(keys(searchReference.body.paging.next))
+    expect(keys(page.results[0] ?? {})).toEqual(keys(searchReference.body.results[0] ?? {}))
+    // Every value a string, as in the reference (numbers, booleans and dates included).
+    expect(Object.values(page.results[0]?.properties ?? {}).every((value) => typeof value === 'string' || value === null)).toBe(true)
+  })
+
+  it('answers an owner as HubSpot’s reference does (plus the schema’s type)', async () => {
+    const response = await client.apiRequest({ method: 'GET', path: `/crm/v3/owners/${ownerReference.body.id}`, qs: { idProperty: 'id' } })
+    const owner = (await response.json()) as Record<string, unknown>
+    expect(owner).toMatchObject(ownerReference.body)
+    expect(owner.type).toBe('PERSON')
   })
 })
 

@@ -2,13 +2,19 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { parsePhoneNumberFromString } from 'libphonenumber-js'
+import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js'
 import { readBody } from './read-body.ts'
 
 /**
  * A fake HubSpot on 127.0.0.1 speaking the CRM v3 endpoints this project uses (contact search, owners,
  * call engagements), for tests and the benchmark to drive the real @hubspot/api-client against.
- * https://developers.hubspot.com/docs/api/crm/search
+ * Where it answers, it answers as HubSpot does (the shapes in test/fixtures/hubspot/ are real ones):
+ * - search: at most 5 filter groups, 6 filters in a group, 18 filters in all, else a 400 VALIDATION_ERROR
+ *   (https://developers.hubspot.com/docs/guides/api/crm/search#filter-search-results); its 429 (5 searches
+ *   a second per account) and its other answers carry no X-HubSpot-RateLimit-* headers and no Retry-After;
+ * - the other endpoints send the X-HubSpot-RateLimit-* headers, and their 429 is the 10-second rolling one;
+ * - a call's hs_call_status and hs_call_direction must be one of HubSpot's options
+ *   (https://developers.hubspot.com/docs/guides/api/crm/engagements/calls), else a 400 INVALID_OPTION.
  */
 export interface FakeContact {
   id: string
@@ -25,9 +31,16 @@ export interface FakeOwner {
   firstName: string
   lastName: string
   userId?: number
+  teams?: { id: string; name: string; primary: boolean }[]
+  createdAt?: string
+  updatedAt?: string
 }
 
-export type FakeMode = 'ok' | 'hang' | 'error500' | 'rateLimited'
+/**
+ * `rateLimited`: HubSpot's 429 for the endpoint (search: the per-second limit, with no headers; the others:
+ * the 10-second rolling limit, with its headers); `dailyLimited`: the daily limit's 429.
+ */
+export type FakeMode = 'ok' | 'hang' | 'error500' | 'rateLimited' | 'dailyLimited'
 
 export interface FakeRequest {
   method: string
@@ -43,7 +56,7 @@ export interface FakeHubSpot {
   token: string
   contacts: FakeContact[]
   owners: FakeOwner[]
-  calls: { id: string; properties: Record<string, string>; associations: unknown[] }[]
+  calls: { id: string; properties: Record<string, string>; associations: unknown[]; createdAt: string }[]
   /** Per-endpoint behaviour; default 'ok' for all. */
   mode: { search: FakeMode; owners: FakeMode; calls: FakeMode }
   /** Added delay before every answer (ms). */
@@ -80,10 +93,33 @@ const ALWAYS_RETURNED: SystemProperty[] = ['hs_object_id', 'createdate', 'lastmo
 /** What HubSpot returns for contacts when a search names no properties. */
 const DEFAULT_CONTACT_PROPERTIES = ['firstname', 'lastname', 'email']
 const MAX_LIMIT = 200
+/** HubSpot's search limits (its search guide, "Filter search results"). */
+export const SEARCH_LIMITS = { filterGroups: 5, filtersPerGroup: 6, filters: 18 }
+/** The options of the calls' enumeration properties, as HubSpot's calls guide lists them. */
+export const CALL_STATUSES = [
+  'BUSY',
+  'CALLING_CRM_USER',
+  'CANCELED',
+  'COMPLETED',
+  'CONNECTING',
+  'FAILED',
+  'IN_PROGRESS',
+  'NO_ANSWER',
+  'QUEUED',
+  'RINGING',
+]
+const CALL_OPTIONS: Record<string, string[]> = { hs_call_status: CALL_STATUSES, hs_call_direction: ['INBOUND', 'OUTBOUND'] }
 
 export const startFakeHubSpot = async (
-  options: { token?: string; contacts?: FakeContact[]; owners?: FakeOwner[] } = {},
+  options: {
+    token?: string
+    contacts?: FakeContact[]
+    owners?: FakeOwner[]
+    /** The portal's country: how numbers typed without a country code are read, unless the contact says. */
+    defaultCountry?: CountryCode
+  } = {},
 ): Promise<FakeHubSpot> => {
+  const defaultCountry = options.defaultCountry ?? 'IL'
   const sockets = new Set<Socket>()
   // Aborts latency waits on close(), so no timer outlives the server.
   const closing = new AbortController()
@@ -138,26 +174,29 @@ export const startFakeHubSpot = async (
     })
 
     if (fake.latencyMs > 0) await sleep(fake.latencyMs, undefined, { signal: closing.signal })
+    // Search answers carry no rate-limit headers; every other endpoint's do.
+    const reply = replier(response, route?.endpoint === 'search' ? {} : RATE_LIMIT_HEADERS)
     if (request.headers.authorization !== `Bearer ${fake.token}`) {
-      return sendError(response, 401, 'INVALID_AUTHENTICATION', AUTHENTICATION_MESSAGE)
+      return reply.error(401, 'INVALID_AUTHENTICATION', AUTHENTICATION_MESSAGE)
     }
-    if (!route) return sendError(response, 404, 'OBJECT_NOT_FOUND', `No route for ${method} ${url.pathname}`)
+    if (!route) return reply.error(404, 'OBJECT_NOT_FOUND', `No route for ${method} ${url.pathname}`)
     const mode = fake.mode[route.endpoint]
     if (mode === 'hang') return
-    if (mode === 'error500') return sendError(response, 500, 'INTERNAL_ERROR', 'internal error')
-    if (mode === 'rateLimited') return sendRateLimited(response)
-    if (badJson) return sendError(response, 400, 'VALIDATION_ERROR', 'Invalid input JSON on line 1, column 1')
-    if (route.endpoint === 'search') return search(response, body)
-    if (route.endpoint === 'owners') return owner(response, route.id ?? '', url.searchParams)
-    return createCall(response, body)
+    if (mode === 'error500') return reply.error(500, 'INTERNAL_ERROR', 'internal error')
+    if (mode === 'rateLimited' || mode === 'dailyLimited') return sendRateLimited(response, route.endpoint, mode)
+    if (badJson) return reply.error(400, 'VALIDATION_ERROR', 'Invalid input JSON on line 1, column 1')
+    if (route.endpoint === 'search') return search(reply, body)
+    if (route.endpoint === 'owners') return owner(reply, route.id ?? '', url.searchParams)
+    if (method === 'GET') return listCalls(reply, url.searchParams)
+    return createCall(reply, body)
   }
 
-  const search = (response: ServerResponse, body: unknown) => {
+  const search = (reply: Reply, body: unknown) => {
     const input = isRecord(body) ? body : {}
     const groups = parseFilterGroups(input.filterGroups)
-    if (typeof groups === 'string') return sendError(response, 400, 'VALIDATION_ERROR', groups)
+    if (typeof groups === 'string') return reply.error(400, 'VALIDATION_ERROR', groups)
     const sorts = parseSorts(input.sorts)
-    if (typeof sorts === 'string') return sendError(response, 400, 'VALIDATION_ERROR', sorts)
+    if (typeof sorts === 'string') return reply.error(400, 'VALIDATION_ERROR', sorts)
     const requested =
       Array.isArray(input.properties) && input.properties.length > 0 ? input.properties.map(String) : DEFAULT_CONTACT_PROPERTIES
     const limit =
@@ -165,7 +204,7 @@ export const startFakeHubSpot = async (
     const offset = Math.max(0, Number.parseInt(String(input.after ?? '0'), 10) || 0)
 
     const found = fake.contacts
-      .map(searchable)
+      .map((contact) => searchable(contact, defaultCountry))
       .filter((properties) => groups.length === 0 || groups.some((filters) => filters.every((filter) => matchesFilter(properties, filter))))
       .sort((a, b) => compareBySorts(a, b, sorts))
     const page = found.slice(offset, offset + limit)
@@ -181,22 +220,22 @@ export const startFakeHubSpot = async (
       }
     })
     const end = offset + page.length
-    send(response, 200, {
+    reply.send(200, {
       total: found.length,
       results,
-      ...(end < found.length ? { paging: { next: { after: String(end) } } } : {}),
+      ...(end < found.length ? { paging: { next: { after: String(end), link: `?after=${end}` } } } : {}),
     })
   }
 
-  const owner = (response: ServerResponse, id: string, query: URLSearchParams) => {
+  const owner = (reply: Reply, id: string, query: URLSearchParams) => {
     const byUserId = query.get('idProperty') === 'userId'
     // Only unarchived owners exist here; archived=true asks for archived ones.
     const found =
       query.get('archived') === 'true'
         ? undefined
         : fake.owners.find((candidate) => (byUserId ? String(userIdOf(candidate)) === id : candidate.id === id))
-    if (!found) return sendError(response, 404, 'OBJECT_NOT_FOUND', `Owner with ${byUserId ? 'userId' : 'id'} ${id} not found`)
-    send(response, 200, {
+    if (!found) return reply.error(404, 'OBJECT_NOT_FOUND', `Owner with ${byUserId ? 'userId' : 'id'} ${id} not found`)
+    reply.send(200, {
       id: found.id,
       email: found.email,
       firstName: found.firstName,
@@ -204,26 +243,35 @@ export const startFakeHubSpot = async (
       userId: userIdOf(found),
       userIdIncludingInactive: userIdOf(found),
       type: 'PERSON',
-      createdAt: DEFAULT_TIMESTAMP,
-      updatedAt: DEFAULT_TIMESTAMP,
+      createdAt: found.createdAt ?? DEFAULT_TIMESTAMP,
+      updatedAt: found.updatedAt ?? DEFAULT_TIMESTAMP,
       archived: false,
-      teams: [],
+      teams: found.teams ?? [],
     })
   }
 
-  const createCall = (response: ServerResponse, body: unknown) => {
+  const createCall = (reply: Reply, body: unknown) => {
     const input = isRecord(body) ? body : {}
     const properties = isRecord(input.properties)
       ? Object.fromEntries(Object.entries(input.properties).map(([name, value]) => [name, value === null ? '' : String(value)]))
       : {}
     const associations = Array.isArray(input.associations) ? input.associations : []
     if (!properties.hs_timestamp) {
-      return sendError(response, 400, 'VALIDATION_ERROR', 'Property values were not valid: hs_timestamp is required')
+      return reply.error(400, 'VALIDATION_ERROR', 'Property values were not valid: hs_timestamp is required')
+    }
+    const invalid = Object.entries(CALL_OPTIONS).flatMap(([name, options]) => {
+      const value = properties[name]
+      return value === undefined || options.includes(value)
+        ? []
+        : [{ isValid: false, message: `${value} was not one of the allowed options: ${options.join(', ')}`, error: 'INVALID_OPTION', name }]
+    })
+    if (invalid.length > 0) {
+      return reply.error(400, 'VALIDATION_ERROR', `Property values were not valid: ${JSON.stringify(invalid)}`)
     }
     const id = String(nextCallId++)
-    fake.calls.push({ id, properties, associations })
     const at = new Date().toISOString()
-    send(response, 201, {
+    fake.calls.push({ id, properties, associations, createdAt: at })
+    reply.send(201, {
       id,
       properties: { ...properties, hs_object_id: id, hs_createdate: at, hs_lastmodifieddate: at },
       createdAt: at,
@@ -232,9 +280,32 @@ export const startFakeHubSpot = async (
     })
   }
 
+  /** GET /crm/v3/objects/calls: a page of calls with the properties asked for (comma-separated). */
+  const listCalls = (reply: Reply, query: URLSearchParams) => {
+    const requested = (query.get('properties') ?? '').split(',').filter(Boolean)
+    const limit = Math.max(1, Math.min(Number.parseInt(query.get('limit') ?? '10', 10) || 10, 100))
+    const offset = Math.max(0, Number.parseInt(query.get('after') ?? '0', 10) || 0)
+    const page = fake.calls.slice(offset, offset + limit)
+    const end = offset + page.length
+    reply.send(200, {
+      results: page.map((call) => {
+        const properties: Record<string, string | null> = {}
+        for (const name of requested) properties[name] = call.properties[name] ?? null
+        return {
+          id: call.id,
+          properties: { ...properties, hs_createdate: call.createdAt, hs_lastmodifieddate: call.createdAt, hs_object_id: call.id },
+          createdAt: call.createdAt,
+          updatedAt: call.createdAt,
+          archived: false,
+        }
+      }),
+      ...(end < fake.calls.length ? { paging: { next: { after: String(end), link: `?after=${end}` } } } : {}),
+    })
+  }
+
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      if (!closing.signal.aborted) sendError(response, 500, 'INTERNAL_ERROR', `fake HubSpot failed: ${String(error)}`)
+      if (!closing.signal.aborted) replier(response, {}).error(500, 'INTERNAL_ERROR', `fake HubSpot failed: ${String(error)}`)
     })
   })
   server.on('connection', (socket) => {
@@ -254,7 +325,7 @@ const AUTHENTICATION_MESSAGE =
 
 const routeOf = (method: string, path: string): { endpoint: Endpoint; id?: string } | undefined => {
   if (method === 'POST' && path === '/crm/v3/objects/contacts/search') return { endpoint: 'search' }
-  if (method === 'POST' && path === '/crm/v3/objects/calls') return { endpoint: 'calls' }
+  if ((method === 'POST' || method === 'GET') && path === '/crm/v3/objects/calls') return { endpoint: 'calls' }
   const owner = /^\/crm\/v3\/owners\/([^/]+)$/.exec(path)
   if (method === 'GET' && owner?.[1]) return { endpoint: 'owners', id: decodeURIComponent(owner[1]) }
   return undefined
@@ -292,11 +363,13 @@ const parseFilterGroups = (value: unknown): Filter[][] | string => {
     }
     groups.push(filters)
   }
+  // HubSpot answers these with a 400 VALIDATION_ERROR; the wording of the message is the fake's own.
   const total = groups.reduce((sum, filters) => sum + filters.length, 0)
-  if (groups.length > 5) return `Too many filter groups: ${groups.length} (max 5)`
-  const crowded = groups.find((filters) => filters.length > 10)
-  if (crowded) return `Too many filters in a filter group: ${crowded.length} (max 10)`
-  if (total > 25) return `Too many filters: ${total} (max 25 across all filter groups)`
+  const { filterGroups, filtersPerGroup, filters } = SEARCH_LIMITS
+  if (groups.length > filterGroups) return `Too many filter groups: ${groups.length} (at most ${filterGroups})`
+  const crowded = groups.find((group) => group.length > filtersPerGroup)
+  if (crowded) return `Too many filters in a filter group: ${crowded.length} (at most ${filtersPerGroup})`
+  if (total > filters) return `Too many filters: ${total} (at most ${filters} in all filter groups)`
   return groups
 }
 
@@ -330,27 +403,32 @@ const parseSorts = (value: unknown): Sort[] | string => {
 }
 
 /**
- * Stored properties plus what HubSpot derives: the system properties, and the national-number copies of
- * phone and mobilephone it indexes for search. The derived ones override stored values, as HubSpot's are
- * read-only.
+ * Stored properties plus what HubSpot derives: the system properties, the E.164 form of phone and
+ * mobilephone with the phone's country, and the national-number copies it indexes for search (real records:
+ * test/fixtures/hubspot/contact-object-*.json). A number typed without a country code is read in the
+ * contact's country (hs_calculated_phone_number_country_code), else the portal's. The derived ones override
+ * stored values, as HubSpot's are read-only.
  */
-const searchable = (contact: FakeContact): SearchableProperties => {
-  const phone = parsePhone(contact.properties.phone)
-  const mobile = parsePhone(contact.properties.mobilephone)
+const searchable = (contact: FakeContact, portalCountry: CountryCode): SearchableProperties => {
+  const country = (contact.properties.hs_calculated_phone_number_country_code as CountryCode | null | undefined) || portalCountry
+  const phone = parsePhone(contact.properties.phone, country)
+  const mobile = parsePhone(contact.properties.mobilephone, country)
   return {
     ...contact.properties,
     hs_searchable_calculated_phone_number: phone?.nationalNumber ?? null,
     hs_searchable_calculated_mobile_number: mobile?.nationalNumber ?? null,
     hs_calculated_phone_number: phone?.number ?? null,
+    hs_calculated_mobile_number: mobile?.number ?? null,
+    hs_calculated_phone_number_country_code: phone?.country ?? null,
     hs_object_id: contact.id,
     createdate: contact.createdAt ?? DEFAULT_TIMESTAMP,
     lastmodifieddate: contact.updatedAt ?? DEFAULT_TIMESTAMP,
   }
 }
 
-const parsePhone = (value: string | null | undefined) => {
+const parsePhone = (value: string | null | undefined, country: CountryCode) => {
   if (!value) return undefined
-  return parsePhoneNumberFromString(value, value.trim().startsWith('+') ? undefined : 'IL')
+  return parsePhoneNumberFromString(value, value.trim().startsWith('+') ? undefined : country)
 }
 
 const present = (value: string | null | undefined): value is string => value !== null && value !== undefined && value !== ''
@@ -413,37 +491,48 @@ const compareBySorts = (
   return compareValues(a.hs_object_id, b.hs_object_id)
 }
 
+/** What a private app on a Professional account sees on every answer but search's. */
+const RATE_LIMIT_HEADERS = {
+  'X-HubSpot-RateLimit-Daily': '650000',
+  'X-HubSpot-RateLimit-Daily-Remaining': '649000',
+  'X-HubSpot-RateLimit-Interval-Milliseconds': '10000',
+  'X-HubSpot-RateLimit-Max': '190',
+  'X-HubSpot-RateLimit-Remaining': '189',
+}
+
 const send = (response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
   if (response.headersSent || response.destroyed) return
-  response.writeHead(status, {
-    'Content-Type': 'application/json;charset=utf-8',
-    'X-HubSpot-RateLimit-Interval-Milliseconds': '10000',
-    'X-HubSpot-RateLimit-Max': '190',
-    'X-HubSpot-RateLimit-Remaining': '189',
-    ...headers,
-  })
+  response.writeHead(status, { 'Content-Type': 'application/json;charset=utf-8', ...headers })
   response.end(JSON.stringify(body))
 }
 
-const sendError = (response: ServerResponse, status: number, category: string, message: string) =>
-  send(response, status, { status: 'error', message, correlationId: randomUUID(), category })
+type Reply = ReturnType<typeof replier>
 
-const sendRateLimited = (response: ServerResponse) =>
-  send(
-    response,
-    429,
-    {
-      status: 'error',
-      message: 'You have reached your secondly limit.',
-      errorType: 'RATE_LIMIT',
-      correlationId: randomUUID(),
-      policyName: 'SECONDLY',
-      category: 'RATE_LIMITS',
-    },
-    {
-      'Retry-After': '1',
-      'X-HubSpot-RateLimit-Interval-Milliseconds': '1000',
-      'X-HubSpot-RateLimit-Max': '4',
-      'X-HubSpot-RateLimit-Remaining': '0',
-    },
-  )
+/** Answers with the headers the endpoint sends; errors in HubSpot's error shape. */
+const replier = (response: ServerResponse, headers: Record<string, string>) => ({
+  send: (status: number, body: unknown) => send(response, status, body, headers),
+  error: (status: number, category: string, message: string) =>
+    send(response, status, { status: 'error', message, correlationId: randomUUID(), category }, headers),
+})
+
+/**
+ * HubSpot's 429s (https://developers.hubspot.com/docs/guides/apps/api-usage/usage-details#error-responses).
+ * Search's has no headers at all, so nothing says how long to wait; the others carry the limit's headers.
+ * None carries Retry-After.
+ */
+const sendRateLimited = (response: ServerResponse, endpoint: Endpoint, mode: 'rateLimited' | 'dailyLimited') => {
+  const policy = mode === 'dailyLimited' ? 'DAILY' : endpoint === 'search' ? 'SECONDLY' : 'TEN_SECONDLY_ROLLING'
+  const body = {
+    status: 'error',
+    message: `You have reached your ${policy === 'TEN_SECONDLY_ROLLING' ? 'ten_secondly_rolling' : policy.toLowerCase()} limit.`,
+    errorType: 'RATE_LIMIT',
+    correlationId: randomUUID(),
+    policyName: policy,
+    category: 'RATE_LIMITS',
+  }
+  if (endpoint === 'search') return send(response, 429, body)
+  send(response, 429, body, {
+    ...RATE_LIMIT_HEADERS,
+    ...(policy === 'DAILY' ? { 'X-HubSpot-RateLimit-Daily-Remaining': '0' } : { 'X-HubSpot-RateLimit-Remaining': '0' }),
+  })
+}
