@@ -9,8 +9,13 @@ export interface FakeRoutee {
   url: string
   applicationId: string
   applicationSecret: string
-  /** Tokens handed out; a test can revoke them to force a 401. */
+  /** Tokens handed out; a test can remove them to force a 401 (a token Routee does not know). */
   tokens: Set<string>
+  /**
+   * Tokens Routee still knows but no longer takes (revoked credentials, an expired token): answered 403, the
+   * other status Routee's docs say to fetch a new token on.
+   */
+  forbidden: Set<string>
   tokenRequests: number
   expiresIn: number
   conversations: { at: number; authorization?: string; body: Record<string, unknown> }[]
@@ -24,6 +29,7 @@ export const startFakeRoutee = async (): Promise<FakeRoutee> => {
     applicationId: 'app-id',
     applicationSecret: 'app-secret',
     tokens: new Set(),
+    forbidden: new Set(),
     tokenRequests: 0,
     expiresIn: 3600,
     conversations: [],
@@ -47,6 +53,7 @@ export const startFakeRoutee = async (): Promise<FakeRoutee> => {
     }
     if (request.method === 'POST' && request.url === '/voice/conversation') {
       const token = request.headers.authorization?.replace(/^Bearer /, '') ?? ''
+      if (fake.forbidden.has(token)) return send(403, { code: '403', developerMessage: 'Access is denied' })
       if (!fake.tokens.has(token)) return send(401, { code: '401', developerMessage: 'Invalid token' })
       const previous = fake.conversations.at(-1)
       const now = Date.now()

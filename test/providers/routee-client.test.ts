@@ -78,15 +78,29 @@ describe('Routee REST client', () => {
     expect(fake.conversations).toHaveLength(2)
   })
 
-  it('fetches a new token when Routee answers 401, once, and sends the call with it', async () => {
+  // Routee's docs: "once you get an HTTP response with a status code of 401 or 403 … issue a new token".
+  it.each([
+    ['401 (a token it does not know)', (fake: FakeRoutee) => fake.tokens.clear()],
+    ['403 (a token it no longer takes)', (fake: FakeRoutee) => fake.forbidden.add('token-1')],
+  ])('fetches a new token when Routee answers %s, once, and sends the call with it', async (_, refuse) => {
     const routee = client()
     await routee.startConversation(conversation())
-    fake.tokens.clear()
+    refuse(fake)
     vi.setSystemTime(Date.now() + 1000)
     const result = await routee.startConversation(conversation())
     expect(result.trackingId).toBe('tracking-2')
     expect(fake.tokenRequests).toBe(2)
     expect(fake.conversations.map((sent) => sent.authorization)).toEqual(['Bearer token-1', 'Bearer token-2'])
+  })
+
+  it('a second refusal with the new token is an error that names the status, not a loop', async () => {
+    const routee = client()
+    await routee.startConversation(conversation())
+    fake.forbidden.add('token-1')
+    fake.forbidden.add('token-2')
+    vi.setSystemTime(Date.now() + 1000)
+    await expect(routee.startConversation(conversation())).rejects.toThrow('Routee /voice/conversation failed: HTTP 403')
+    expect(fake.tokenRequests).toBe(2)
   })
 
   it('keeps the token until a minute before it expires, then fetches a new one', async () => {

@@ -2,8 +2,10 @@ import { withDeadline } from '../../lib/deadline.ts'
 
 /**
  * Routee's REST API for outbound calls: an OAuth client-credentials token from the auth server, cached
- * until it expires and fetched again on a 401, and `POST /voice/conversation`, at most one per second as
- * Routee asks. https://docs.routee.net/docs/get-authenticated, /reference/perform-a-voice-conversation
+ * until it expires and fetched again on a 401 or 403 (Routee answers either for a token it no longer takes:
+ * "once you get an HTTP response with a status code of 401 or 403 … issue a new token and repeat your
+ * request"), and `POST /voice/conversation`, at most one per second as Routee asks.
+ * https://docs.routee.net/docs/get-authenticated, /reference-link/authentication, /reference/perform-a-voice-conversation
  */
 export interface RouteeClientOptions {
   applicationId: string
@@ -108,7 +110,7 @@ export const createRouteeClient = ({
         }),
       timeoutMs,
     )
-    if (response.status === 401 && !retried) {
+    if ((response.status === 401 || response.status === 403) && !retried) {
       token = undefined
       return post(path, body, true)
     }
