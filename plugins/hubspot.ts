@@ -38,9 +38,20 @@ export const hubspot = () =>
         v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty())),
         'A multi-select property whose values (separated by ;) become tags.',
       ),
+      phoneProperties: setting(
+        v.pipe(
+          envList('phone,mobilephone'),
+          v.minLength(1, 'name at least one property'),
+          v.maxLength(MAX_PHONE_PROPERTIES, `at most ${MAX_PHONE_PROPERTIES} properties (two searches of HubSpot's 5 filter groups)`),
+        ),
+        "Contact properties holding a caller's number, comma-separated (e.g. add hs_whatsapp_phone_number). A search takes 5 of them, phone and mobilephone counting twice (their national-number copy); beyond that a lookup takes two searches.",
+      ),
       defaultCountry: setting(envCountry('IL'), 'Country of numbers stored without an international prefix.'),
       timeoutMs: setting(envInteger(1200, 50), 'The longest one lookup may take (ms), so the next plugin in the chain still gets a turn.'),
-      searchesPerSecond: setting(envInteger(4, 1), 'CRM searches per second (HubSpot allows 4 per token).'),
+      searchesPerSecond: setting(
+        envInteger(5, 1),
+        'CRM searches per second for the whole HubSpot account: HubSpot allows 5, shared by every app and token of the account, so lower it when other integrations search the same account.',
+      ),
       ownerTimeoutMs: setting(envInteger(400, 50), "The longest reading a contact's owner may take (ms)."),
       ownerCacheSeconds: setting(envInteger(3600, 0), 'Seconds owners are kept in memory.'),
       logCalls: setting(envFlag(true), 'Log each call on the contact as a HubSpot call engagement.'),
@@ -54,8 +65,8 @@ export const hubspot = () =>
         ...new Set([
           'firstname',
           'lastname',
-          'phone',
-          'mobilephone',
+          ...config.phoneProperties,
+          ...config.phoneProperties.flatMap((name) => CALCULATED_E164[name] ?? []),
           'hubspot_owner_id',
           'lastmodifieddate',
           config.segmentProperty,
@@ -74,6 +85,9 @@ export const hubspot = () =>
         max: 1000,
         ttl: Math.max(config.ownerCacheSeconds, 1) * 1000,
       })
+
+      // The groups are the same for every number, so so is the number of searches a lookup costs.
+      const searchesPerLookup = Math.ceil(searchablePhoneGroups(config.phoneProperties).length / SEARCH_LIMITS.filterGroups)
 
       const search = async (filterGroups: Filter[][]): Promise<HubSpotContact[]> => {
         try {
@@ -156,31 +170,30 @@ export const hubspot = () =>
         }
       }
 
+      /** A number HubSpot normalised itself (in the contact's country) counts, then the typed one read in ours. */
+      const isCaller = (found: HubSpotContact, phone: string) =>
+        config.phoneProperties.some((name) => {
+          const calculated = CALCULATED_E164[name]
+          if (calculated && found.properties[calculated] === phone) return true
+          const stored = found.properties[name]
+          return Boolean(stored) && toE164(stored as string, config.defaultCountry) === phone
+        })
+
       const newest = (contacts: HubSpotContact[]) => contacts.sort((a, b) => (updatedAtOf(b) ?? '').localeCompare(updatedAtOf(a) ?? ''))[0]
 
       return {
         timeoutMs: config.timeoutMs,
-        rateLimit: { perSecond: config.searchesPerSecond },
+        // The lookup service counts lookups; HubSpot counts searches.
+        rateLimit: { perSecond: config.searchesPerSecond / searchesPerLookup },
 
         async findByPhone(phone) {
-          const national = nationalNumber(phone)
-          if (!national) return null
-          // HubSpot keeps phone/mobilephone as typed and indexes a national-number copy; ask for every form,
-          // then keep only records whose numbers really are this caller in E.164.
-          // People also type domestic numbers with the trunk prefix ("0501234567").
-          const dialled = nationalDialForm(phone)
-          const results = await search([
-            [{ propertyName: 'hs_searchable_calculated_phone_number', operator: 'EQ', value: national }],
-            [{ propertyName: 'hs_searchable_calculated_mobile_number', operator: 'EQ', value: national }],
-            [{ propertyName: 'phone', operator: 'EQ', value: phone }],
-            [{ propertyName: 'mobilephone', operator: 'EQ', value: phone }],
-            ...(dialled && dialled !== national ? [[{ propertyName: 'phone', operator: 'EQ', value: dialled }]] : []),
-          ])
-          const matching = results.filter((found) =>
-            [found.properties.phone, found.properties.mobilephone].some(
-              (stored) => stored && toE164(stored, config.defaultCountry) === phone,
-            ),
-          )
+          const forms = phoneForms(phone)
+          if (!forms) return null
+          // HubSpot keeps phone properties as typed and indexes a national-number copy of phone and
+          // mobilephone; ask for every form, then keep only records whose numbers really are this caller.
+          const searches = chunk(phoneFilterGroups(config.phoneProperties, forms), SEARCH_LIMITS.filterGroups)
+          const results = (await Promise.all(searches.map(search))).flat()
+          const matching = results.filter((found) => isCaller(found, phone))
           const best = newest(matching)
           return best ? toContact(best) : null
         },
@@ -226,9 +239,53 @@ export const hubspot = () =>
 
 interface Filter {
   propertyName: string
-  operator: string
-  value: string
+  operator: 'EQ' | 'IN'
+  value?: string
+  values?: string[]
 }
+
+/**
+ * HubSpot's search limits: filter groups (ORed), filters in a group (ANDed), filters in all. A search over
+ * them is refused with a 400. https://developers.hubspot.com/docs/guides/api/crm/search#filter-search-results
+ */
+export const SEARCH_LIMITS = { filterGroups: 5, filtersPerGroup: 6, filters: 18 }
+/** Every phone property is a filter group of one filter: two searches' worth, national copies included. */
+const MAX_PHONE_PROPERTIES = 8
+/** The phone properties HubSpot indexes a national-number copy of ("501234567" for "050-123-4567"). */
+const NATIONAL_COPY: Record<string, string> = {
+  phone: 'hs_searchable_calculated_phone_number',
+  mobilephone: 'hs_searchable_calculated_mobile_number',
+}
+/** HubSpot's own E.164 form of phone and mobilephone, read in the contact's country. */
+const CALCULATED_E164: Record<string, string> = { phone: 'hs_calculated_phone_number', mobilephone: 'hs_calculated_mobile_number' }
+
+interface PhoneForms {
+  national: string
+  /** E.164, E.164 without the plus, the domestic form with its trunk prefix ("0501234567"), the national number. */
+  typed: string[]
+}
+
+const phoneForms = (phone: string): PhoneForms | undefined => {
+  const national = nationalNumber(phone)
+  if (!national) return undefined
+  const typed = [phone, phone.slice(1), nationalDialForm(phone), national].filter((form): form is string => Boolean(form))
+  return { national, typed: [...new Set(typed)] }
+}
+
+/** One filter per group, so a group never holds more than one filter and the groups are the only limit. */
+const phoneFilterGroups = (phoneProperties: string[], forms: PhoneForms): Filter[][] => [
+  ...phoneProperties.flatMap((name) => {
+    const copy = NATIONAL_COPY[name]
+    return copy ? [[{ propertyName: copy, operator: 'EQ' as const, value: forms.national }]] : []
+  }),
+  ...phoneProperties.map((name) => [{ propertyName: name, operator: 'IN' as const, values: forms.typed }]),
+]
+
+/** The groups for any number: how many searches a phone lookup takes. */
+const searchablePhoneGroups = (phoneProperties: string[]) => phoneFilterGroups(phoneProperties, { national: '', typed: [] })
+
+const chunk = <T>(items: T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, index) => items.slice(index * size, (index + 1) * size))
 
 interface HubSpotContact {
   id: string
@@ -243,11 +300,37 @@ interface HubSpotOwner {
   lastName?: string
 }
 
+/**
+ * A provider's final call status in HubSpot's hs_call_status options (BUSY, CALLING_CRM_USER, CANCELED,
+ * COMPLETED, CONNECTING, FAILED, IN_PROGRESS, NO_ANSWER, QUEUED, RINGING; HubSpot's calls guide). Providers
+ * name them their own way (Routee "NoAnswer", VoipNow "NO ANSWER", Twilio-style "no-answer"), so they are
+ * compared as letters only. A call with no final status yet, or one that ended normally, is COMPLETED: the
+ * IVR answered it, and the engagement is written once, so a status that is not final would stay on it.
+ */
+const CALL_STATUS: Record<string, string> = {
+  BUSY: 'BUSY',
+  NOANSWER: 'NO_ANSWER',
+  NORESPONSE: 'NO_ANSWER',
+  UNANSWERED: 'NO_ANSWER',
+  TIMEOUT: 'NO_ANSWER',
+  FAILED: 'FAILED',
+  CONGESTION: 'FAILED',
+  UNSENT: 'FAILED',
+  REJECTED: 'FAILED',
+  CANCEL: 'CANCELED',
+  CANCELED: 'CANCELED',
+  CANCELLED: 'CANCELED',
+  ABANDONED: 'CANCELED',
+}
+
+export const hubspotCallStatus = (status: string | undefined): string =>
+  CALL_STATUS[(status ?? '').toUpperCase().replace(/[^A-Z]/g, '')] ?? 'COMPLETED'
+
 const callProperties = (entry: CallLogEntry): Record<string, string> => ({
   hs_timestamp: entry.at.toISOString(),
   hs_call_title: `${entry.direction === 'inbound' ? 'Inbound' : 'Outbound'} call routed by the IVR`,
   hs_call_direction: entry.direction === 'inbound' ? 'INBOUND' : 'OUTBOUND',
-  hs_call_status: 'COMPLETED',
+  hs_call_status: hubspotCallStatus(entry.status),
   hs_call_from_number: entry.from,
   hs_call_to_number: entry.to,
   hs_call_body: entry.summary,
@@ -266,16 +349,31 @@ const statusOf = (error: unknown): number | undefined => {
   return typeof code === 'number' ? code : undefined
 }
 
+/** Search's limit is per second, and its 429 says nothing more: the window it hit is over within a second. */
+const SEARCH_PAUSE_MS = 1000
+/** The daily limit resets at midnight in the account's time zone, which we cannot see; ask again now and then. */
+const DAILY_PAUSE_MS = 10 * 60_000
+
+/**
+ * How long to leave HubSpot alone after a 429. HubSpot sends no Retry-After (honoured if a proxy adds one).
+ * Search's 429 carries no headers at all: one second, as HubSpot's own client waits. The other endpoints'
+ * 429 names its window in X-HubSpot-RateLimit-Interval-Milliseconds (10 s for the rolling limit), and the
+ * daily limit says DAILY.
+ */
+const rateLimitPauseMs = (error: unknown): number => {
+  const headers = (error as { headers?: Record<string, string> }).headers ?? {}
+  const body = (error as { body?: { policyName?: unknown } }).body
+  const retryAfter = Number(headers['retry-after'])
+  if (retryAfter > 0) return retryAfter * 1000
+  if (body?.policyName === 'DAILY' || headers['x-hubspot-ratelimit-daily-remaining'] === '0') return DAILY_PAUSE_MS
+  const interval = Number(headers['x-hubspot-ratelimit-interval-milliseconds'])
+  return interval > 0 ? interval : SEARCH_PAUSE_MS
+}
+
 /** Turns the client's ApiException into an error that says what failed and never carries the token. */
 const hubspotError = (what: string, error: unknown): Error => {
   const status = statusOf(error)
-  if (status === 429) {
-    const headers = (error as { headers?: Record<string, string> }).headers ?? {}
-    const retryAfter = Number(headers['retry-after'])
-    const interval = Number(headers['x-hubspot-ratelimit-interval-milliseconds'])
-    const retryAfterMs = retryAfter > 0 ? retryAfter * 1000 : interval > 0 ? interval : 1000
-    return new RateLimitedError(`HubSpot ${what}: rate limited (429)`, retryAfterMs)
-  }
+  if (status === 429) return new RateLimitedError(`HubSpot ${what}: rate limited (429)`, rateLimitPauseMs(error))
   if (status !== undefined) {
     const body = (error as { body?: { category?: string; message?: string } }).body
     return new Error(`HubSpot ${what}: HTTP ${status}${body?.category ? ` ${body.category}` : ''}`)

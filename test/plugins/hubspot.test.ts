@@ -2,13 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { hubspot } from '../../plugins/hubspot.ts'
+import { hubspot, SEARCH_LIMITS } from '../../plugins/hubspot.ts'
 import { type CrmClient, RateLimitedError } from '../../src/crm/plugin.ts'
 import { createPluginChain, PluginConfigError } from '../../src/crm/plugin-chain.ts'
 import { seedDemoData } from '../../src/db/demo-seed.ts'
 import { openDatabase } from '../../src/runtime/node.ts'
+import frContact from '../fixtures/hubspot/contact-object-fr-phones.json' with { type: 'json' }
+import ownerReference from '../fixtures/hubspot/owner-by-id-reference.json' with { type: 'json' }
 import { HUBSPOT_CONTACTS, HUBSPOT_OWNERS } from '../fixtures/hubspot/portal.ts'
-import { type FakeHubSpot, startFakeHubSpot } from '../helpers/fake-hubspot.ts'
+import { CALL_STATUSES, type FakeHubSpot, startFakeHubSpot } from '../helpers/fake-hubspot.ts'
 import { recordingLogger } from '../helpers/test-server.ts'
 import { testCrmPluginContract } from './plugin-contract.ts'
 
@@ -42,6 +44,27 @@ const openPlugin = async (fake: FakeHubSpot, env: Record<string, string> = {}) =
 }
 
 const options = () => ({ signal: new AbortController().signal })
+
+interface SearchBody {
+  filterGroups: { filters: { propertyName: string; operator: string; value?: string; values?: string[] }[] }[]
+}
+
+/** The filter groups of every search the fake was sent, one line per filter. */
+const searchesSent = (fake: FakeHubSpot) =>
+  fake.requests
+    .filter((request) => request.path === '/crm/v3/objects/contacts/search')
+    .map((request) =>
+      (request.body as SearchBody).filterGroups.map((group) =>
+        group.filters.map((filter) => `${filter.propertyName} ${filter.operator} ${filter.value ?? filter.values?.join(',')}`),
+      ),
+    )
+
+const withinSearchLimits = (groups: unknown[][]) =>
+  groups.length <= SEARCH_LIMITS.filterGroups &&
+  groups.every((filters) => filters.length <= SEARCH_LIMITS.filtersPerGroup) &&
+  groups.flat().length <= SEARCH_LIMITS.filters
+
+const rateLimitError = (promise: Promise<unknown> | undefined) => promise?.catch((caught: unknown) => caught) as Promise<RateLimitedError>
 
 describe('hubspot', () => {
   let fake: FakeHubSpot
@@ -84,16 +107,15 @@ describe('hubspot', () => {
     it('searches every form HubSpot stores, with the bearer token, in one search request', async () => {
       await client.findByPhone?.('+972501234567', options())
       expect(fake.counts.search).toBe(1)
-      const [request] = fake.requests
-      expect(request?.authorization).toBe(`Bearer ${fake.token}`)
-      const groups =
-        (request?.body as { filterGroups: { filters: { propertyName: string; value: string }[] }[] } | undefined)?.filterGroups ?? []
-      expect(groups.map((group) => group.filters.map((filter) => `${filter.propertyName}=${filter.value}`))).toEqual([
-        ['hs_searchable_calculated_phone_number=501234567'],
-        ['hs_searchable_calculated_mobile_number=501234567'],
-        ['phone=+972501234567'],
-        ['mobilephone=+972501234567'],
-        ['phone=0501234567'],
+      expect(fake.requests[0]?.authorization).toBe(`Bearer ${fake.token}`)
+      // The national-number copies HubSpot indexes, then each phone property as people type it.
+      expect(searchesSent(fake)).toEqual([
+        [
+          ['hs_searchable_calculated_phone_number EQ 501234567'],
+          ['hs_searchable_calculated_mobile_number EQ 501234567'],
+          ['phone IN +972501234567,972501234567,0501234567,501234567'],
+          ['mobilephone IN +972501234567,972501234567,0501234567,501234567'],
+        ],
       ])
     })
 
@@ -150,11 +172,34 @@ describe('hubspot', () => {
       }
     })
 
-    it('a 429 becomes a RateLimitedError with the server-given wait', async () => {
+    it("search's 429 (no Retry-After, no rate-limit headers) pauses HubSpot for 1 s: its limit is per second", async () => {
       fake.mode.search = 'rateLimited'
-      const error = await client.findByPhone?.('+972501234567', options()).catch((caught: unknown) => caught)
+      const error = await rateLimitError(client.findByPhone?.('+972501234567', options()))
       expect(error).toBeInstanceOf(RateLimitedError)
-      expect((error as RateLimitedError).retryAfterMs).toBe(1000)
+      expect(error.retryAfterMs).toBe(1000)
+      expect(error.message).toBe('HubSpot contact search: rate limited (429)')
+    })
+
+    it('the 10-second rolling limit pauses for the window its headers name; the daily limit for 10 minutes', async () => {
+      const contact = await client.findByPhone?.('+972501234567', options())
+      if (!contact) throw new Error('the fake HubSpot holds this contact')
+      const entry = {
+        provider: 'routee',
+        callId: 'c-429',
+        contact,
+        direction: 'inbound' as const,
+        from: '+1',
+        to: '+2',
+        at: new Date(),
+        summary: '',
+      }
+      fake.mode.calls = 'rateLimited'
+      expect((await rateLimitError(client.logCall?.(entry))).retryAfterMs).toBe(10_000)
+      fake.mode.calls = 'dailyLimited'
+      expect((await rateLimitError(client.logCall?.(entry))).retryAfterMs).toBe(600_000)
+      fake.mode.search = 'dailyLimited'
+      expect((await rateLimitError(client.findByPin?.('12345678', options()))).retryAfterMs).toBe(600_000)
+      expect(fake.calls).toEqual([])
     })
 
     it('a 500 becomes an error that says what failed and never carries the token', async () => {
@@ -164,9 +209,9 @@ describe('hubspot', () => {
       expect(error.message).not.toContain(fake.token)
     })
 
-    it('declares its timeout and HubSpot search rate limit to the lookup service', () => {
+    it("declares its timeout and HubSpot's search limit (5 a second for the account) to the lookup service", () => {
       expect(client.timeoutMs).toBe(1200)
-      expect(client.rateLimit).toEqual({ perSecond: 4 })
+      expect(client.rateLimit).toEqual({ perSecond: 5 })
     })
 
     it('logs a call as an engagement associated with the contact', async () => {
@@ -196,6 +241,121 @@ describe('hubspot', () => {
       expect(fake.calls[0]?.associations).toEqual([
         { to: { id: '101' }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 194 }] },
       ])
+    })
+
+    it("logs the call's final status as HubSpot's hs_call_status, whatever the provider called it", async () => {
+      const contact = await client.findByPhone?.('+972501234567', options())
+      if (!contact) throw new Error('the fake HubSpot holds this contact')
+      const expected: [string | undefined, string][] = [
+        [undefined, 'COMPLETED'],
+        // Routee
+        ['Completed', 'COMPLETED'],
+        ['Busy', 'BUSY'],
+        ['NoAnswer', 'NO_ANSWER'],
+        ['Failed', 'FAILED'],
+        ['Unsent', 'FAILED'],
+        ['Terminated', 'COMPLETED'],
+        // VoipNow
+        ['ANSWERED', 'COMPLETED'],
+        ['BUSY', 'BUSY'],
+        ['NO ANSWER', 'NO_ANSWER'],
+        ['NOANSWER', 'NO_ANSWER'],
+        ['CANCEL', 'CANCELED'],
+        ['CONGESTION', 'FAILED'],
+        ['UNKNOWN', 'COMPLETED'],
+        // Stringee, RingCentral
+        ['ended', 'COMPLETED'],
+        ['agentEnded', 'COMPLETED'],
+        ['exit', 'COMPLETED'],
+        // Twilio-style names
+        ['no-answer', 'NO_ANSWER'],
+        ['canceled', 'CANCELED'],
+        ['cancelled', 'CANCELED'],
+      ]
+      for (const [status] of expected) {
+        await client.logCall?.({
+          provider: 'test',
+          callId: `status-${status}`,
+          contact,
+          direction: 'inbound',
+          from: '+972501234567',
+          to: '+972722776772',
+          at: new Date('2026-11-23T08:00:00Z'),
+          summary: 'rule "VIP" → dialled extension 101',
+          status,
+          durationMs: 1500,
+        })
+      }
+      // The fake refuses any value that is not one of HubSpot's options, as HubSpot does.
+      expect(fake.calls.map((call) => [call.properties.hs_call_status, call.properties.hs_call_duration])).toEqual(
+        expected.map(([, status]) => [status, '1500']),
+      )
+      expect(fake.calls.every((call) => CALL_STATUSES.includes(call.properties.hs_call_status ?? ''))).toBe(true)
+    })
+
+    it('finds the real French contact by phone and by mobile from E.164 callers, the US one typed domestically too', async () => {
+      expect(await client.findByPhone?.('+33655555555', options())).toMatchObject({ id: '5751', name: 'one@test.com' })
+      expect(await client.findByPhone?.('+33644444444', options())).toMatchObject({ id: '5751' })
+      // Typed "513-227-1572" in a portal whose numbers default to Israel: HubSpot's own E.164 says it is US.
+      expect(await client.findByPhone?.('+15132271572', options())).toMatchObject({ id: '10301', name: 'MIKE DEDDEN' })
+      // WhatsApp and fax are not phone properties unless HUBSPOT_PHONE_PROPERTIES says so.
+      expect(await client.findByPhone?.('+33633333333', options())).toBeNull()
+      expect(await client.findByPhone?.('+33611111111', options())).toBeNull()
+      expect(searchesSent(fake).every(withinSearchLimits)).toBe(true)
+    })
+
+    it("reads the owner HubSpot's owners API returns (its reference owner) when the map lacks it", async () => {
+      fake.contacts.push({
+        ...structuredClone(frContact.body),
+        id: '5752',
+        properties: { ...frContact.body.properties, phone: '+33655555556', hubspot_owner_id: ownerReference.body.id },
+      })
+      try {
+        expect((await client.findByPhone?.('+33655555556', options()))?.owner).toEqual({
+          id: '6166860',
+          name: 'John Smith',
+          email: 'jsmith@example.com',
+        })
+      } finally {
+        fake.contacts.pop()
+      }
+    })
+  })
+
+  describe('many phone properties', () => {
+    const PHONES = 'phone,mobilephone,hs_whatsapp_phone_number,fax,work_phone,other_phone,home_phone'
+    let client: CrmClient
+    let close: () => Promise<void>
+    beforeAll(async () => {
+      ;({ client, close } = await openPlugin(fake, { HUBSPOT_PHONE_PROPERTIES: PHONES }))
+    })
+    afterAll(() => close())
+    beforeEach(() => fake.reset())
+
+    it("never sends a search over HubSpot's filter limits: 9 filter groups become two searches of at most 5", async () => {
+      expect(await client.findByPhone?.('+33611111111', options())).toMatchObject({ id: '5751' })
+      const searches = searchesSent(fake)
+      expect(searches.map((groups) => groups.length)).toEqual([5, 4])
+      expect(searches.every(withinSearchLimits)).toBe(true)
+      expect(
+        searches
+          .flat()
+          .flat()
+          .map((filter) => filter.split(' ')[0]),
+      ).toEqual(['hs_searchable_calculated_phone_number', 'hs_searchable_calculated_mobile_number', ...PHONES.split(',')])
+    })
+
+    it('finds a caller by any of them (here the WhatsApp number of the real French contact)', async () => {
+      expect(await client.findByPhone?.('+33633333333', options())).toMatchObject({ id: '5751' })
+      expect(await client.findByPhone?.('+33655555555', options())).toMatchObject({ id: '5751' })
+    })
+
+    it('a lookup that takes two searches counts as two against the search limit', () => {
+      expect(client.rateLimit).toEqual({ perSecond: 2.5 })
+    })
+
+    it('more than 8 phone properties (over two searches) is refused at start, naming the setting', async () => {
+      await expect(openPlugin(fake, { HUBSPOT_PHONE_PROPERTIES: `${PHONES},a,b` })).rejects.toThrow(/HUBSPOT_PHONE_PROPERTIES: at most 8/)
     })
   })
 
