@@ -92,7 +92,7 @@ describe('routing with HubSpot', () => {
     expect((await lookupsOf(server, 'hang-2')).outcome).toBe('error')
   })
 
-  it('429: HubSpot is left alone for Retry-After and the stale contact is served meanwhile', async () => {
+  it("search's 429 (no Retry-After, no headers): HubSpot is left alone for a second and the stale contact is served meanwhile", async () => {
     server = await withHubSpot(fake, { LOOKUP_CACHE_TTL_SECONDS: '0', CRM_PLUGINS: 'hubspot' })
     await server.post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '1', IVR_UNIQUE_ID: 'prime' }))
     expect(fake.counts.search).toBe(1)
@@ -105,6 +105,37 @@ describe('routing with HubSpot', () => {
     await server.post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '1', IVR_UNIQUE_ID: 'stale-2' }))
     await server.settle()
     expect(fake.counts.search).toBe(searchesAfter429)
+    expect(
+      await (await server.post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '1', IVR_UNIQUE_ID: 'stale-3' }))).json(),
+    ).toMatchObject({
+      CALLER_NAME: 'Dana Levi',
+    })
+  })
+
+  it('a caller unknown to HubSpot is found by the next call once created there: an expired "not found" is not served stale', async () => {
+    server = await withHubSpot(fake, { CRM_PLUGINS: 'hubspot', LOOKUP_CACHE_MISS_TTL_SECONDS: '0' })
+    const call = async (id: string) =>
+      (await server.post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '1', CALLER_ID: '0529876543', IVR_UNIQUE_ID: id }))).json()
+    await call('new-1')
+    expect((await lookupsOf(server, 'new-1')).outcome).toBe('not_found')
+
+    fake.contacts.push({
+      id: '201',
+      properties: { firstname: 'New', lastname: 'Customer', phone: '+972529876543', segment: 'VIP', hubspot_owner_id: '1042' },
+    })
+    try {
+      expect(await call('new-2')).toMatchObject({
+        ACTION: 'DIAL',
+        CALLER_NAME: 'New Customer',
+        TARGETS: [{ TYPE: 'EXTENSION', TARGET: '101' }],
+      })
+      const { outcome, lookups } = await lookupsOf(server, 'new-2')
+      expect(outcome).toBe('found')
+      expect(lookups[0]?.cache).toBeUndefined()
+      expect(lookups[0]?.plugins).toMatchObject([{ plugin: 'hubspot', outcome: 'found' }])
+    } finally {
+      fake.contacts.pop()
+    }
   })
 
   it('500s: the answer falls back, the circuit opens after repeated failures and HubSpot is no longer asked', async () => {
@@ -151,5 +182,53 @@ describe('routing with HubSpot', () => {
     await server.post('/webhooks/voicenter', voicenterRequest({ LAYER_ID: '1', IVR_UNIQUE_ID: 'local-1' }))
     await server.settle()
     expect((server.openSideConnection().prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n).toBe(0)
+  })
+
+  describe("a call's end, from the provider's status callback to HubSpot", () => {
+    const SECRET = 'routee-webhook-secret-0123456789'
+    const DID = '+302111234567'
+    const routee = (body: Record<string, unknown>) => server.post(`/webhooks/routee/${SECRET}`, body)
+
+    it('Routee calls that end Busy, NoAnswer, Failed or Completed are logged with that hs_call_status and their duration', async () => {
+      server = await withHubSpot(fake, { WEBHOOK_SECRET: SECRET, ROUTEE_CALLER_ID: DID })
+      const ends = { Busy: 'BUSY', NoAnswer: 'NO_ANSWER', Failed: 'FAILED', Completed: 'COMPLETED' }
+      for (const [index, status] of Object.keys(ends).entries()) {
+        const callId = `rt-${status}`
+        // Dana calls: found in HubSpot, a VIP, dialled to her account manager.
+        const plan = (await (
+          await routee({ messageId: `m-${callId}`, conversationTrackingId: callId, from: '+972501234567', to: DID })
+        ).json()) as {
+          verbs: { type: string; to?: { phone: string } }[]
+        }
+        expect(plan.verbs).toContainEqual(expect.objectContaining({ type: 'DIAL', to: { phone: '+972541000101' } }))
+        const notice = await routee({
+          messageId: `m-${callId}`,
+          conversationTrackingId: callId,
+          from: '+972501234567',
+          to: DID,
+          status: { name: status, updatedDate: '2026-11-23T08:05:00Z' },
+          direction: 'Inbound',
+          duration: 10 + index,
+          price: 0.02,
+        })
+        expect(notice.status).toBe(200)
+      }
+      await server.settle()
+      expect(await server.service.callLogs.deliverDue()).toEqual({ delivered: 4, failed: 0 })
+      const logged = fake.calls.map(({ properties }) => ({
+        ended: properties.hs_call_body?.split('\n').at(-1),
+        status: properties.hs_call_status,
+        duration: properties.hs_call_duration,
+        from: properties.hs_call_from_number,
+      }))
+      expect(logged.sort((a, b) => String(a.duration).localeCompare(String(b.duration)))).toEqual(
+        Object.entries(ends).map(([status, hubspotStatus], index) => ({
+          ended: `Call ended: ${status}`,
+          status: hubspotStatus,
+          duration: String((10 + index) * 1000),
+          from: '+972501234567',
+        })),
+      )
+    })
   })
 })
