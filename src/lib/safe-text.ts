@@ -44,6 +44,13 @@ export const safeText = (value: string, purpose: TextPurpose): string => {
   return (purpose === 'text' ? wellFormed : wellFormed.replace(LINE_BREAKS, ' ')).replace(REMOVED, '')
 }
 
+/**
+ * The value without what no answer may carry (as `safeText` removes it, lone surrogates becoming U+FFFD),
+ * keeping tab and line breaks, and uncapped: for a format's writer (VoipNow's XML), which must never write a
+ * document its parser refuses, whatever it is handed. Normal text comes back unchanged, as the same string.
+ */
+export const withoutControls = (value: string): string => (UNSAFE.test(value) ? value.toWellFormed().replace(REMOVED, '') : value)
+
 /** True when `safeText` would give the value back unchanged: for ids that must be refused rather than altered. */
 export const isSafeText = (value: string, purpose: TextPurpose): boolean => safeText(value, purpose) === value
 

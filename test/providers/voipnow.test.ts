@@ -1,8 +1,12 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Decision } from '../../src/model/call-event.ts'
+import type { CallEvent, Decision } from '../../src/model/call-event.ts'
 import { createVoipNow } from '../../src/providers/voipnow/index.ts'
+import hangupForm from '../fixtures/voipnow/assembled-hangup-form.json' with { type: 'json' }
+import ivrGet from '../fixtures/voipnow/ucom4b-call-interactive-ivr-get.json' with { type: 'json' }
 import { startTestServer, type TestServer } from '../helpers/test-server.ts'
 import { isVoipNowAnswer } from './voipnow-answer.ts'
+import { ALL_UNSAFE, HOSTILE, wireProblems } from './wire-safety.ts'
 
 const adapter = createVoipNow({ defaultCountry: 'IL' })
 const event = { provider: 'voipnow' as const, callId: 'c', did: '0722776772', callerRaw: '0501234567', dtmf: '', layer: '1' }
@@ -50,14 +54,42 @@ describe('voipnow parse', () => {
     })
   })
 
-  it('hangup events are status notices, dial-in is not', () => {
-    expect(adapter.classify({ method: 'GET', query: { CallID: 'c', CallStatus: 'ANSWER' }, body: undefined })).toMatchObject({
-      kind: 'status',
-      status: { callId: 'c', status: 'ANSWER', final: true },
-    })
-    expect(adapter.classify({ method: 'GET', query: { CallID: 'c', CallStatus: 'CALLING' }, body: undefined })).toMatchObject({
+  it("VoipNow's own IVR request (CallStatus ANSWER) is a routing step, as is every request without the hangup flag", () => {
+    expect(adapter.classify({ method: 'GET', query: { ...ivrGet.query, layer: '1' }, body: undefined })).toMatchObject({
       kind: 'call',
+      event: { callId: '5205dc5cc5a411e5ab9eb3691b90ea15', callerRaw: '000*306', did: '332', layer: '1' },
     })
+    for (const CallStatus of ['ANSWER', 'CALLING', 'NOANSWER', 'UNKNOWN', 'BUSY', 'FAILED', '']) {
+      expect(adapter.classify({ method: 'GET', query: { CallID: 'c', CallStatus }, body: undefined }).kind, CallStatus).toBe('call')
+    }
+    for (const event of ['dial-in', 'dial-out', 'Dial-In']) {
+      expect(adapter.classify({ method: 'GET', query: { CallID: 'c', CallStatus: 'ANSWER', event }, body: undefined }).kind).toBe('call')
+    }
+  })
+
+  it("the Hangup event's script URL (?event=hangup) makes a notice, whatever CallStatus says", () => {
+    const body = Object.fromEntries(new URLSearchParams(hangupForm.body))
+    expect(adapter.classify({ method: 'POST', query: hangupForm.query, body })).toEqual({
+      kind: 'status',
+      status: { callId: '5205dc5cc5a411e5ab9eb3691b90ea15', status: 'NOANSWER', final: true, from: '000*306', to: '332' },
+      answer: {
+        status: 200,
+        contentType: 'text/xml; charset=utf-8',
+        body: '<?xml version="1.0" encoding="UTF-8"?>\n<Response></Response>',
+      },
+    })
+    for (const event of ['hangup', 'Hangup', 'HANG-UP', 'hang_up']) {
+      expect(adapter.classify({ method: 'GET', query: { CallID: 'c', CallStatus: 'ANSWER', event }, body: undefined })).toMatchObject({
+        kind: 'status',
+        status: { callId: 'c', status: 'ANSWER', final: true },
+      })
+    }
+    // A notice is recorded even when it lacks fields a routing step needs; its event flag is never read from the body.
+    expect(adapter.classify({ method: 'GET', query: { event: 'hangup' }, body: undefined })).toMatchObject({
+      kind: 'status',
+      status: { callId: '', status: 'HANGUP' },
+    })
+    expect(adapter.classify({ method: 'POST', query: {}, body: { CallID: 'c', event: 'hangup' } }).kind).toBe('call')
   })
 })
 
@@ -110,6 +142,54 @@ describe('voipnow render', () => {
     expect(adapter.check({ action: 'go_to_layer', layer: 'sales:1:2', customData: {} })).toBeUndefined()
   })
 
+  it('SetCaller only with a caller number: VoipNow aborts the whole answer when its number is missing', () => {
+    const decision: Decision = { action: 'go_to_layer', layer: 'reception', callerName: 'Unidentified caller', customData: {} }
+    for (const callerRaw of ['', ' ', 'anonymous', 'Private']) {
+      const body = adapter.render(decision, { ...event, callerRaw }).body
+      expect(body, callerRaw).not.toContain('SetCaller')
+      expect(body).toContain('<Jump context="reception" option="s" priority="1"/>')
+      expect(isVoipNowAnswer(body)).toBe(true)
+    }
+    expect(adapter.render(decision, { provider: 'voipnow' }).body).not.toContain('SetCaller')
+    expect(xml(decision)).toContain('<SetCaller name="Unidentified caller" number="0501234567"/>')
+    expect(adapter.render(decision, { ...event, callerRaw: '0003*306' }).body).toContain('number="0003*306"')
+    expect(adapter.render({ ...decision, callerName: ' ' }, event).body).not.toContain('SetCaller')
+  })
+
+  it('the answer checker refuses a SetCaller without a number', () => {
+    const answer = (inner: string) => `<?xml version="1.0" encoding="UTF-8"?>\n<Response>${inner}</Response>`
+    expect(isVoipNowAnswer(answer('<SetCaller name="Dana" number="0501234567"/>'))).toBe(true)
+    expect(isVoipNowAnswer(answer('<SetCaller name="Dana" number=""/>'))).toBe(false)
+    expect(isVoipNowAnswer(answer('<SetCaller name="Dana"/>'))).toBe(false)
+    expect(isVoipNowAnswer(answer('<SetVar name="A">\u0001</SetVar>'))).toBe(false)
+  })
+
+  it('the XML writer never writes a document XML 1.0 refuses, even given raw control characters', () => {
+    // The provider as written, without the core's safe-text wrapper: the XML writer itself must hold.
+    const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, trimValues: false })
+    for (const hostile of [HOSTILE, ALL_UNSAFE, `0501${HOSTILE}`]) {
+      const from: CallEvent = { ...event, callerRaw: `0501234567${hostile}`, layer: hostile, did: hostile }
+      const items = [
+        { type: 'text' as const, value: hostile },
+        { type: 'recording' as const, value: hostile },
+        { type: 'digits' as const, value: `12${hostile}😀` },
+      ]
+      const decisions: Decision[] = [
+        { action: 'go_to_layer', layer: `ctx:${hostile}`, callerName: hostile, customData: { CRM_ID: hostile, [hostile]: hostile } },
+        { action: 'say', items, nextLayer: hostile, language: hostile, customData: { NAME: hostile } },
+        { action: 'collect', layer: hostile, prompt: items, timeoutSeconds: 5, language: 'en', customData: { NAME: hostile } },
+        { action: 'hangup', items, language: hostile },
+      ]
+      for (const decision of decisions) {
+        const body = createVoipNow({ language: hostile, voice: hostile }).render(decision, from).body
+        expect(XMLValidator.validate(body), `${decision.action}: ${JSON.stringify(body)}`).toBe(true)
+        expect(wireProblems(body), `${decision.action}: ${JSON.stringify(body)}`).toEqual([])
+        expect(isVoipNowAnswer(body), body).toBe(true)
+        expect(parser.parse(body).Response).toBeDefined()
+      }
+    }
+  })
+
   it('every answer is well-formed for VoipNow', () => {
     expect(
       isVoipNowAnswer(adapter.render({ action: 'go_to_layer', layer: 'x', callerName: 'A&B', customData: { A: '<b>' } }, event).body),
@@ -124,7 +204,7 @@ describe('voipnow over HTTP', () => {
   })
   afterAll(() => server.close())
 
-  it('GET with the parameters in the query routes by the rules; the hangup event is logged and answered empty', async () => {
+  it("GET with the parameters in the query routes by the rules; the Hangup event's URL is logged and answered empty", async () => {
     const query = new URLSearchParams({
       CallID: 'vn-1',
       CallerIDNum: '0501234567',
@@ -136,7 +216,9 @@ describe('voipnow over HTTP', () => {
     expect(answer).toContain('<SetCaller name="Dana Levi" number="0501234567"/>')
     expect(answer).toContain('<Jump context="agents" option="101" priority="1"/>')
     expect(answer).toContain('<SetVar name="CRM_ID">1</SetVar>')
-    const hangup = await fetch(`${server.url}/webhooks/voipnow?${new URLSearchParams({ CallID: 'vn-1', CallStatus: 'ANSWER' })}`)
+    const hangup = await fetch(
+      `${server.url}/webhooks/voipnow?${new URLSearchParams({ CallID: 'vn-1', CallStatus: 'ANSWER', event: 'hangup' })}`,
+    )
     expect(hangup.headers.get('content-type')).toContain('text/xml')
     expect(await hangup.text()).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<Response></Response>')
     await server.settle()

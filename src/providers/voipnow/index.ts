@@ -2,6 +2,7 @@ import * as v from 'valibot'
 import { envCountry, envInteger, envText, setting } from '../../lib/env-schema.ts'
 import { describeIssues } from '../../lib/issues.ts'
 import { toE164 } from '../../lib/phone.ts'
+import { withoutControls } from '../../lib/safe-text.ts'
 import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
 import {
   type CallStatus,
@@ -21,7 +22,9 @@ import { voipnowCapabilities } from './capabilities.ts'
  *
  * Our rules' layers are contexts, written `context`, `context:option` or `context:option:priority`.
  * The script URL carries the step and the digits as static and interactive parameters, e.g.
- * `…/webhooks/voipnow/<secret>?layer=pin&digits=$account`.
+ * `…/webhooks/voipnow/<secret>?layer=pin&digits=$account`. Each event has its own script URL, so the URL
+ * says which event a request is: the Hangup event's carries `event=hangup`, every other request is a
+ * routing step. `CallStatus` cannot tell them apart: IVR requests carry ANSWER, as hang-ups do.
  */
 export interface VoipNowOptions {
   /** @default 'US' */
@@ -49,8 +52,14 @@ const Request = v.looseObject({
   digits: v.optional(Text),
 })
 
-/** Hangup events report how the call ended; Dial-In and Dial-Out report CALLING. */
-const HANGUP_STATUSES = new Set(['ANSWER', 'ANSWERED', 'UNKNOWN', 'BUSY', 'NOANSWER', 'NO ANSWER', 'FAILED', 'CANCEL', 'CONGESTION'])
+/** The static parameter of the Hangup event's script URL (`?event=hangup`); any spelling of "hang-up". */
+const isHangupUrl = (query: Record<string, string>) => (query.event ?? '').toLowerCase().replace(/[^a-z]/g, '') === 'hangup'
+
+/**
+ * A caller number SetCaller can carry: digits, possibly an extended extension (`0003*306`) or a leading +.
+ * Withheld callers arrive empty or as a word ("anonymous").
+ */
+const CALLER_NUMBER = /^\+?[\d*#]*\d[\d*#]*$/
 
 export const createVoipNow = ({
   defaultCountry = 'US',
@@ -65,6 +74,8 @@ export const createVoipNow = ({
 
   const classify = (request: ProviderRequest): Classified => {
     const raw = fields(request)
+    // The Hangup event is a notice whatever it holds: recorded with what can be read, never routed.
+    if (isHangupUrl(request.query)) return { kind: 'status', status: hangupStatus(raw), answer: xml([]) }
     const parsed = v.safeParse(Request, raw)
     if (!parsed.success) {
       return {
@@ -74,8 +85,6 @@ export const createVoipNow = ({
       }
     }
     const data = parsed.output
-    const status = hangupStatus(data)
-    if (status) return { kind: 'status', status, answer: xml([]) }
     const did = data.CalledDID || data.CalledNumber || ''
     // Extended extension numbers look like 0003*306; only public numbers are worth normalising.
     const number = (raw: string) => (raw.includes('*') ? undefined : toE164(raw, defaultCountry))
@@ -93,11 +102,19 @@ export const createVoipNow = ({
     return { kind: 'call', event }
   }
 
-  /** Hangup events are notices; Dial-In and Dial-Out (CALLING) are routed. */
-  const hangupStatus = (data: v.InferOutput<typeof Request>): CallStatus | undefined => {
-    const status = (data.CallStatus ?? '').toUpperCase()
-    if (!HANGUP_STATUSES.has(status)) return undefined
-    return { callId: data.CallID, status, final: true, from: data.CallerIDNum, to: data.CalledDID }
+  /** The Hangup event: how the call ended (`CallStatus`), and the call's numbers. */
+  const hangupStatus = (raw: Record<string, unknown>): CallStatus => {
+    const field = (name: string) => {
+      const value = raw[name]
+      return typeof value === 'string' || typeof value === 'number' ? String(value).trim() : ''
+    }
+    return {
+      callId: field('CallID'),
+      status: field('CallStatus').toUpperCase() || 'HANGUP',
+      final: true,
+      from: field('CallerIDNum') || undefined,
+      to: field('CalledDID') || field('CalledNumber') || undefined,
+    }
   }
 
   const check = (decision: Decision): string | undefined => {
@@ -119,11 +136,18 @@ export const createVoipNow = ({
     items.map((item) =>
       item.type === 'recording'
         ? `<PlaySound language="${attr(language)}">${text(item.value)}</PlaySound>`
-        : `<PlayTTS voice="${attr(voice)}">${text(item.type === 'digits' ? item.value.split('').join(' ') : item.value)}</PlayTTS>`,
+        : // Digits read one by one: split by code point, so no surrogate pair is cut in two.
+          `<PlayTTS voice="${attr(voice)}">${text(item.type === 'digits' ? [...item.value].join(' ') : item.value)}</PlayTTS>`,
     )
 
-  const setCaller = (name: string | undefined, event: Partial<CallEvent>) =>
-    name ? [`<SetCaller name="${attr(name)}" number="${attr(event.callerRaw ?? '')}"/>`] : []
+  /**
+   * VoipNow aborts parsing the whole answer when SetCaller lacks its name or its number, so without a caller
+   * number (withheld) there is no SetCaller: the rest of the answer still runs.
+   */
+  const setCaller = (name: string | undefined, event: Partial<CallEvent>) => {
+    const number = event.callerRaw?.trim() ?? ''
+    return name?.trim() && CALLER_NUMBER.test(number) ? [`<SetCaller name="${attr(name)}" number="${attr(number)}"/>`] : []
+  }
 
   // Screen-pop data as IVR variables: the next context (and the agent's CRM integration) can read them.
   const setVars = (data: Record<string, string>) =>
@@ -160,7 +184,8 @@ export const createVoipNow = ({
     render,
     simulatedRequest: ({ did, caller, dtmf, layer }) => ({
       method: 'GET',
-      query: { CallID: 'simulated', CallerIDNum: caller, CalledDID: did, CallStatus: 'CALLING', layer, digits: dtmf },
+      // As VoipNow's IVR sends it: CallStatus ANSWER, CallFlow IN.
+      query: { CallID: 'simulated', CallerIDNum: caller, CalledDID: did, CallStatus: 'ANSWER', CallFlow: 'IN', layer, digits: dtmf },
       body: undefined,
     }),
   } satisfies ProviderHandler
@@ -201,5 +226,16 @@ const xml = (elements: string[]): ProviderAnswer => ({
   body: `<?xml version="1.0" encoding="UTF-8"?>\n<Response>${elements.join('')}</Response>`,
 })
 
-const text = (value: string) => value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-const attr = (value: string) => text(value).replace(/"/g, '&quot;').replace(/'/g, '&apos;')
+/**
+ * Element text. The core hands render clean text (safe-render.ts), but the XML writer is what must never
+ * write a document VoipNow cannot parse, whoever calls it: characters XML 1.0 forbids even escaped (C0
+ * controls but tab and line breaks, U+FFFE, U+FFFF) are taken out here too, with DEL and the C1 controls,
+ * which XML 1.0 discourages and XML 1.1 parsers refuse unescaped; lone surrogates become U+FFFD.
+ */
+const text = (value: string) => withoutControls(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+/** Attribute values: a parser turns tab and line breaks into spaces anyway, so they are written as spaces. */
+const attr = (value: string) =>
+  text(value)
+    .replace(/[\t\n\r]/g, ' ')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;')
