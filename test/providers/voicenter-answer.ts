@@ -8,7 +8,8 @@ export const VoicenterAnswer = v.variant('ACTION', [
   v.strictObject({
     STATUS: v.picklist([0, 1]),
     ACTION: v.literal('GO_TO_LAYER'),
-    LAYER: v.optional(Layer),
+    // "Layer … Mandatory" in the answer table, STATUS 1 included.
+    LAYER: Layer,
     CALLER_NAME: v.nullish(v.string()),
     CUSTOM_DATA: CustomData,
   }),
@@ -37,7 +38,8 @@ export const VoicenterAnswer = v.variant('ACTION', [
   v.strictObject({
     STATUS: v.literal(0),
     ACTION: v.literal('DIAL'),
-    CALLER_ID: v.pipe(v.string(), v.nonEmpty()),
+    // "The phone number that will be shown to dialed destination. Example “0722776772”": a number, not "Anonymous".
+    CALLER_ID: v.pipe(v.string(), v.regex(/^\+?\d+$/)),
     CALLER_NAME: v.optional(v.string()),
     MAX_CALL_DURATION: v.pipe(v.number(), v.integer(), v.minValue(1)),
     MAX_DIAL_DURATION: v.pipe(v.number(), v.integer(), v.minValue(1)),

@@ -1,5 +1,8 @@
 import caseExample from '../fixtures/voicenter/case-example.json' with { type: 'json' }
+import docsCaseExample from '../fixtures/voicenter/docs-case-example-id-entry.json' with { type: 'json' }
+import docsRequest from '../fixtures/voicenter/docs-request-example.json' with { type: 'json' }
 import layerInput from '../fixtures/voicenter/layer-input.json' with { type: 'json' }
+import sdkValues from '../fixtures/voicenter/sdk-readme-parameter-values.json' with { type: 'json' }
 import type { ProviderContract } from './provider-contract.ts'
 import { isVoicenterAnswer } from './voicenter-answer.ts'
 
@@ -12,6 +15,17 @@ export const voicenterContract: ProviderContract = {
       name: 'form-encoded fields',
       body: new URLSearchParams({ ...layerInput.DATA, METHOD: 'IVR_LAYER_INPUT' }).toString(),
       contentType: 'application/x-www-form-urlencoded',
+    },
+    // The shared corpus (test/fixtures/voicenter/docs-*, sdk-*: their source notes say where each is from).
+    { name: 'corpus: docs request example', body: docsRequest.body },
+    { name: 'corpus: docs case example (ID entry)', body: docsCaseExample.body },
+    { name: 'corpus: SDK README parameter values', body: sdkValues.body },
+    {
+      name: 'a withheld caller and nothing typed, as null; nested CUSTOM_DATA',
+      body: {
+        METHOD: 'IVR_LAYER_INPUT',
+        DATA: { ...layerInput.DATA, CALLER_ID: null, DTMF: null, CUSTOM_DATA: { order: { id: 7, items: ['a'] }, note: null } },
+      },
     },
   ],
   hostileRequests: (text) => [

@@ -95,6 +95,37 @@ describe('voicenter classify', () => {
     expect(parsed).toMatchObject({ kind: 'call', event: { customData: { crm: '12', vip: 'true', none: '' } } })
   })
 
+  it("takes null CALLER_ID and DTMF, as Voicenter's own SDK does: a withheld caller, nothing typed", () => {
+    expect(post({ ...layerInput, DATA: { ...layerInput.DATA, CALLER_ID: null, DTMF: null } })).toMatchObject({
+      kind: 'call',
+      event: { callerRaw: '', caller: undefined, dtmf: '', layer: '5', callId: '1bcd7954224861f85a2d70612f2' },
+    })
+    const flat = adapter.classify({
+      method: 'POST',
+      query: {},
+      body: { METHOD: 'IVR_LAYER_INPUT', DATA: { ...layerInput.DATA, DTMF: undefined } },
+    })
+    expect(flat).toMatchObject({ kind: 'call', event: { dtmf: '' } })
+  })
+
+  it('keeps nested CUSTOM_DATA values as JSON text, as the SDK writes them; CUSTOM_DATA that is no object is none', () => {
+    const custom = { crm: { id: 12, tags: ['a', 'b'] }, list: [1, 2], flat: 'x', none: null }
+    expect(post({ ...layerInput, DATA: { ...layerInput.DATA, CUSTOM_DATA: custom } })).toMatchObject({
+      kind: 'call',
+      event: { customData: { crm: '{"id":12,"tags":["a","b"]}', list: '[1,2]', flat: 'x', none: '' } },
+    })
+    expect(post({ ...layerInput, DATA: JSON.stringify({ ...layerInput.DATA, CUSTOM_DATA: JSON.stringify(custom) }) })).toMatchObject({
+      kind: 'call',
+      event: { customData: { crm: '{"id":12,"tags":["a","b"]}' } },
+    })
+    for (const CUSTOM_DATA of [[1, 2], 'not json', 7, true]) {
+      expect(post({ ...layerInput, DATA: { ...layerInput.DATA, CUSTOM_DATA } }), JSON.stringify(CUSTOM_DATA)).toMatchObject({
+        kind: 'call',
+        event: { customData: {} },
+      })
+    }
+  })
+
   it('keeps a withheld caller ID as no number', () => {
     expect(post({ ...layerInput, DATA: { ...layerInput.DATA, CALLER_ID: 'anonymous' } })).toMatchObject({
       kind: 'call',
@@ -228,8 +259,50 @@ describe('voicenter render', () => {
     expect(body).not.toHaveProperty('CALLER_NAME')
   })
 
-  it('provider default is STATUS 1, so Voicenter uses the layer failover', () => {
-    expect(rendered({ action: 'provider_default' })).toEqual({ STATUS: 1, ACTION: 'GO_TO_LAYER' })
+  it("DIAL's CALLER_ID is always a number: the rule's, else the caller's, else the DID", () => {
+    const dial: Decision = {
+      action: 'dial',
+      targets: [{ type: 'extension', value: '100' }],
+      announce: [],
+      language: 'EN',
+      maxCallDuration: 7200,
+      maxDialDuration: 30,
+      failedLayer: '20',
+      record: false,
+      customData: {},
+    }
+    const withheld = (callerRaw: string) => ({ ...event, callerRaw, caller: undefined })
+    for (const callerRaw of ['Anonymous', '', 'private', '0']) {
+      const body = rendered(dial, withheld(callerRaw))
+      expect(body.CALLER_ID, callerRaw).toBe('0722776772')
+      expect(isVoicenterAnswer(body)).toBe(true)
+    }
+    expect(rendered({ ...dial, callerId: 'Anonymous' }).CALLER_ID).toBe('0501234567')
+    expect(rendered({ ...dial, callerId: 'Anonymous' }, withheld('Anonymous')).CALLER_ID).toBe('0722776772')
+    expect(rendered({ ...dial, callerId: '+972722776700' }).CALLER_ID).toBe('0722776700')
+    expect(rendered({ ...dial, callerId: '+4915112345678' }).CALLER_ID).toBe('+4915112345678')
+    expect(rendered(dial, { ...event, callerRaw: '972501234567', caller: '+972501234567' }).CALLER_ID).toBe('0501234567')
+  })
+
+  it('provider default is STATUS 1 with the LAYER the answer table makes mandatory', () => {
+    const body = rendered({ action: 'provider_default' })
+    expect(body).toEqual({ STATUS: 1, ACTION: 'GO_TO_LAYER', LAYER: 0 })
+    expect(isVoicenterAnswer(body)).toBe(true)
+    expect(isVoicenterAnswer({ STATUS: 1, ACTION: 'GO_TO_LAYER' })).toBe(false)
+    expect(rendered({ action: 'provider_default' }, { provider: 'voicenter' })).toEqual({ STATUS: 1, ACTION: 'GO_TO_LAYER', LAYER: 0 })
+  })
+
+  it('STATUS 1 names the failover layer the MiniExternalUrl gives (?failover=), for a call and a request it cannot read', () => {
+    const call = adapter.classify({ method: 'POST', query: { failover: '20' }, body: layerInput })
+    expect(call).toMatchObject({ kind: 'call', event: { providerContext: { failoverLayer: '20' } } })
+    if (call.kind !== 'call') throw new Error('not a call')
+    expect(rendered({ action: 'provider_default' }, call.event)).toEqual({ STATUS: 1, ACTION: 'GO_TO_LAYER', LAYER: 20 })
+    const invalid = adapter.classify({ method: 'POST', query: { failover: '20' }, body: 'nonsense' })
+    expect(invalid).toMatchObject({ kind: 'invalid', partial: { providerContext: { failoverLayer: '20' } } })
+    for (const failover of ['x', '', '-1', '1.5', '12345678901']) {
+      const ignored = adapter.classify({ method: 'POST', query: { failover }, body: layerInput })
+      expect(ignored.kind === 'call' && ignored.event.providerContext, failover).toBeFalsy()
+    }
   })
 })
 

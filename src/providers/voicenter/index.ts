@@ -38,20 +38,38 @@ const RECORD_TYPES: Record<SayItem['type'], string | undefined> = {
 
 const RequiredScalar = v.pipe(Scalar, v.nonEmpty('is empty'))
 
+/**
+ * CUSTOM_DATA as we echo it: string values. Voicenter's own SDK takes whatever comes and writes nested
+ * objects and arrays as JSON text (CallCustomParam.SetParamValue), so we do the same rather than refuse the
+ * call: the values stay readable (`{{call.custom.order}}`), and go back to Voicenter as the strings it wants.
+ * A CUSTOM_DATA that is not an object (text that is not JSON, an array) is no custom data.
+ */
 const CustomData = v.pipe(
-  v.union([v.string(), v.record(v.string(), v.union([v.string(), v.number(), v.boolean(), v.null()]))]),
+  v.unknown(),
   v.transform((value): Record<string, string> => {
     const object = typeof value === 'string' ? safeJson(value) : value
     if (!object || typeof object !== 'object' || Array.isArray(object)) return {}
-    return Object.fromEntries(Object.entries(object).map(([key, item]) => [key, item === null ? '' : String(item)]))
+    return Object.fromEntries(Object.entries(object).map(([key, item]) => [key, customValue(item)]))
   }),
 )
 
+/** A field the SDK leaves at its default when null: null is the field not sent. */
+const NullableScalar = (fallback: string) =>
+  v.optional(
+    v.pipe(
+      v.nullable(Scalar),
+      v.transform((value) => value ?? fallback),
+    ),
+    fallback,
+  )
+
 const LayerInput = v.object({
   DID: RequiredScalar,
-  CALLER_ID: v.optional(Scalar, ''),
+  // Null: the caller withheld the number.
+  CALLER_ID: NullableScalar(''),
   IVR_UNIQUE_ID: RequiredScalar,
-  DTMF: v.optional(Scalar, '0'),
+  // Null: nothing typed, as "0" is.
+  DTMF: NullableScalar('0'),
   LAYER_ID: RequiredScalar,
   PREVIOUS_LAYER_ID: v.optional(v.nullable(Scalar)),
   CUSTOM_DATA: v.optional(v.nullable(CustomData)),
@@ -85,8 +103,13 @@ export const createVoicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500
   const classify = (request: ProviderRequest): Classified => {
     const input = requestObject(request)
     const parsed = v.safeParse(LayerRequest, input)
+    const providerContext = failoverContext(request.query)
     if (!parsed.success) {
-      return { kind: 'invalid', reason: `invalid Voicenter request: ${describeIssues(parsed.issues)}`, partial: partialEvent(input) }
+      return {
+        kind: 'invalid',
+        reason: `invalid Voicenter request: ${describeIssues(parsed.issues)}`,
+        partial: { ...partialEvent(input), ...providerContext },
+      }
     }
     const data = parsed.output.DATA
     const event: CallEvent = {
@@ -101,6 +124,7 @@ export const createVoicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500
       layer: data.LAYER_ID,
       previousLayer: data.PREVIOUS_LAYER_ID ?? undefined,
       customData: data.CUSTOM_DATA ?? undefined,
+      ...providerContext,
     }
     return { kind: 'call', event }
   }
@@ -160,7 +184,7 @@ export const createVoicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500
         return json({
           STATUS: 0,
           ACTION: 'DIAL',
-          CALLER_ID: decision.callerId ?? (event.callerRaw || event.did || ''),
+          CALLER_ID: dialCallerId(decision.callerId, event),
           ...(decision.callerName ? { CALLER_NAME: decision.callerName } : {}),
           MAX_CALL_DURATION: decision.maxCallDuration,
           MAX_DIAL_DURATION: decision.maxDialDuration,
@@ -174,10 +198,28 @@ export const createVoicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500
         })
       case 'hangup':
       case 'provider_default':
-        // STATUS 1 sends the call to the layer's MiniExternalDefaultMethodData.
-        return json({ STATUS: 1, ACTION: 'GO_TO_LAYER' })
+        // STATUS 1 sends the call to the layer's MiniExternalDefaultMethodData (Voicenter's skill docs); the
+        // answer table makes LAYER mandatory, so it names that layer when the MiniExternalUrl gives it
+        // (?failover=), else 0, the "no layer" of Voicenter's own SDK (GoToLayerAction's default).
+        return json({ STATUS: 1, ACTION: 'GO_TO_LAYER', LAYER: Number(event.providerContext?.failoverLayer ?? 0) })
     }
   }
+
+  /** A number Voicenter can show, in the form it sends numbers (national for home numbers). */
+  const displayNumber = (raw: string | undefined): string | undefined => {
+    const e164 = raw ? toE164(raw, country) : undefined
+    return e164 ? toDialString(e164, country) : undefined
+  }
+
+  /**
+   * DIAL's CALLER_ID must be a phone number ("0722776772"); Voicenter's own example shows the DID. The rule's
+   * caller_id, else the caller's number, else (withheld, "Anonymous") the number the call came in on.
+   */
+  const dialCallerId = (callerId: string | undefined, event: Partial<CallEvent>): string =>
+    displayNumber(callerId) ??
+    (event.caller ? displayNumber(event.callerRaw) : undefined) ??
+    displayNumber(event.did) ??
+    (event.did || event.didE164 || '')
 
   return {
     lookupDeadlineMs,
@@ -212,6 +254,21 @@ const json = (body: unknown): ProviderAnswer => ({
   contentType: 'application/json; charset=utf-8',
   body: JSON.stringify(body),
 })
+
+/**
+ * The layer's failover (MiniExternalDefaultMethodData), when its MiniExternalUrl says it (`?failover=20`):
+ * what a STATUS 1 answer names as its LAYER.
+ */
+const failoverContext = (query: Record<string, string>): { providerContext?: { failoverLayer: string } } => {
+  const layer = query.failover?.trim()
+  return layer && /^\d{1,9}$/.test(layer) ? { providerContext: { failoverLayer: String(Number(layer)) } } : {}
+}
+
+const customValue = (item: unknown): string => {
+  if (item === null || item === undefined) return ''
+  if (typeof item === 'object') return JSON.stringify(item)
+  return String(item)
+}
 
 const layerProblem = (column: string, layer: string | undefined): string | undefined =>
   layer === undefined || /^\d+$/.test(layer) ? undefined : `${column}: Voicenter layers are numbers, not "${layer}"`
