@@ -1,6 +1,9 @@
 import * as v from 'valibot'
 
-/** Stringee Call Control Objects as its docs describe them: a non-empty array of actions. */
+/**
+ * Stringee Call Control Objects as its docs describe them: a non-empty array of actions.
+ * https://developer.stringee.com/docs/server/stringee-call-control-object
+ */
 const Party = v.object({
   type: v.picklist(['internal', 'external']),
   number: v.pipe(v.string(), v.nonEmpty()),
@@ -22,16 +25,37 @@ const Action = v.variant('action', [
     timeout: v.optional(v.number()),
     maxDigits: v.optional(v.number()),
   }),
+  // Asynchronous: records the call from here on; it must come before the connect it records.
+  v.looseObject({
+    action: v.literal('record'),
+    eventUrl: v.optional(v.pipe(v.string(), v.url())),
+    format: v.optional(v.picklist(['mp3', 'wav'])),
+  }),
   v.looseObject({
     action: v.literal('connect'),
     from: Party,
     to: Party,
     customData: v.optional(v.string()),
     timeout: v.optional(v.number()),
+    maxConnectTime: v.optional(v.number()),
+    peerToPeerCall: v.optional(v.boolean()),
+    continueOnFail: v.optional(v.boolean()),
+    onFailEventUrl: v.optional(v.pipe(v.string(), v.url())),
   }),
 ])
 
-export const isStringeeScco = (body: unknown): boolean => v.safeParse(v.pipe(v.array(Action), v.minLength(1)), body).success
+/** A record action is only of use before the connect it records, and a continueOnFail needs its URL. */
+const ordered = (actions: { action: string; continueOnFail?: boolean; onFailEventUrl?: string }[]) => {
+  const connect = actions.findIndex((action) => action.action === 'connect')
+  const record = actions.findIndex((action) => action.action === 'record')
+  if (record !== -1 && (connect === -1 || record > connect)) return false
+  return actions.every((action) => !action.continueOnFail || Boolean(action.onFailEventUrl))
+}
+
+export const isStringeeScco = (body: unknown): boolean => {
+  const parsed = v.safeParse(v.pipe(v.array(Action), v.minLength(1)), body)
+  return parsed.success && ordered(parsed.output)
+}
 
 export const isStringeeSorry = (body: unknown): boolean =>
   Array.isArray(body) && body.length === 1 && (body[0] as { text?: string }).text?.startsWith('Sorry, we cannot take your call') === true

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto'
+import { request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../helpers/test-server.ts'
 import { isStringeeScco } from './stringee-answer.ts'
@@ -59,6 +60,26 @@ describe('Stringee', () => {
     expect(silent.body[0]?.text).toMatch(/^Sorry, that account number was not found/)
   })
 
+  /** A GET sent with the request-target exactly as given (fetch would escape its quotes), as Stringee sends it. */
+  const rawGet = (target: string, signature: string) =>
+    new Promise<number>((resolve, reject) => {
+      const { hostname, port } = new URL(server.url)
+      const request = httpRequest({ hostname, port, path: target, headers: { 'x-stringee-signature': signature } }, (response) => {
+        response.resume()
+        resolve(response.statusCode ?? 0)
+      })
+      request.on('error', reject)
+      request.end()
+    })
+
+  it.each([
+    ["a raw '", `/webhooks/stringee?from=0539999999&to=842471001234&uuid=raw-1&fromInternal=true&custom=it's`],
+    ['a raw "', `/webhooks/stringee?from=0539999999&to=842471001234&uuid=raw-2&fromInternal=true&custom=say%20"hi"`],
+  ])('accepts a GET signed over its raw Request-URI with %s in the query', async (_, target) => {
+    expect(await rawGet(target, sign(target))).toBe(200)
+    expect(await rawGet(target, sign(target.replace('raw-', 'raw-x')))).toBe(401)
+  })
+
   it('refuses unsigned, wrongly signed and tampered requests with 401', async () => {
     expect((await answerUrl({ from: '0501234567', to: '1', uuid: 'st-3' }, 'bm90IGEgc2lnbmF0dXJl')).status).toBe(401)
     const prompt = (await answerUrl({ from: '0539999999', to: '842471001234', uuid: 'st-4' })).body
@@ -68,7 +89,7 @@ describe('Stringee', () => {
   })
 
   it('a forged state or another call id gets the fallback, not the rules', async () => {
-    const prompt = (await answerUrl({ from: '0539999999', to: '842471001234', uuid: 'st-5' })).body
+    const prompt = (await answerUrl({ from: '0539999999', to: '842471001234', uuid: 'st-5', callId: 'call-vn-1-ST5' })).body
     const other = await input(prompt, { dtmf: '12345678', call_id: 'someone-else', timeout: false })
     expect(other.body.at(-1)?.to).toEqual({ type: 'external', number: '972722776700', alias: '+972722776700' })
     const forged = await postSigned('/webhooks/stringee?state=forged.token.value', { dtmf: '1', call_id: 'st-5' })
@@ -106,7 +127,7 @@ describe('Stringee queue agent list', () => {
   })
   afterAll(() => server.close())
 
-  it('puts the CRM owner first for each waiting call; unknown callers get no preference', async () => {
+  it('puts the CRM owner first for each waiting call; without STRINGEE_QUEUE_AGENTS a caller with no owner gets none, and a warning says so', async () => {
     const response = await server.post('/webhooks/stringee', {
       queueId: 'QU_1',
       projectId: 42,
@@ -122,5 +143,8 @@ describe('Stringee queue agent list', () => {
         { callId: 'call-vn-2', agents: [] },
       ],
     })
+    expect(server.logs).toContainEqual(
+      expect.objectContaining({ level: 'warn', message: 'Stringee queue call has no agent to ring: set STRINGEE_QUEUE_AGENTS' }),
+    )
   })
 })

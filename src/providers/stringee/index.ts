@@ -1,27 +1,31 @@
-import { timingSafeEqual } from 'hono/utils/buffer'
 import * as v from 'valibot'
 import { envCountry, envInteger, envSecret, envText, setting } from '../../lib/env-schema.ts'
 import { describeIssues } from '../../lib/issues.ts'
-import { toE164 } from '../../lib/phone.ts'
+import type { Logger } from '../../lib/logger.ts'
 import { safeText } from '../../lib/safe-text.ts'
-import type { CallEvent, Decision, LookupResult, SayItem } from '../../model/call-event.ts'
-import { createCallStateTokens, stateForCollect, webhookUrl } from '../call-state-token.ts'
+import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
+import { type CallStateToken, createCallStateTokens, stateForCollect, webhookUrl } from '../call-state-token.ts'
 import {
   type Classified,
   defineProvider,
+  type PartialCallEvent,
   type ProviderAnswer,
   type ProviderHandler,
   type ProviderRequest,
+  type ProviderServices,
   type RenderExtras,
 } from '../provider.ts'
 import { stepEvent } from '../step-event.ts'
 import { WireText as Text } from '../wire-text.ts'
 import { stringeeCapabilities } from './capabilities.ts'
+import { answerAgentList, parseAgentList } from './stringee-agent-list.ts'
+import { verifyStringeeSignature } from './stringee-signature.ts'
 
 /**
- * Stringee: the number's answer_url (GET from/to/uuid) and our `input` eventUrl (POST dtmf) are answered with
- * an SCCO (a JSON array of actions); event_url status events are logged. Requests are signed with
- * X-STRINGEE-SIGNATURE = base64(HMAC-SHA1(secret, raw POST body, or the request URI for GET)).
+ * Stringee: the answer_url (GET from/to with uuid or callId, or neither for some app calls), our `input`
+ * eventUrl (POST dtmf), our connect's onFailEventUrl (POST connect_failed) are answered with an SCCO (a JSON
+ * array of actions); event_url status events and our record notices are logged; a queue's
+ * get_list_agents_url is answered with whom to ring. Requests are signed with X-STRINGEE-SIGNATURE.
  * https://developer.stringee.com/docs/server/stringee-call-control-object
  */
 export interface StringeeOptions {
@@ -39,6 +43,11 @@ export interface StringeeOptions {
   /** talk voice. @default 'female' */
   voice?: string
   sorryText?: string
+  /** Stringee user ids a queue rings after the caller's CRM owner. */
+  queueAgents?: readonly string[]
+  /** Binds a call's first eventUrl to the call id of its first input event (when answer_url gave none). */
+  callState?: ProviderServices['callState']
+  log?: Logger
   now?: () => number
 }
 
@@ -46,41 +55,57 @@ const PROVIDER = 'stringee' as const
 const SORRY = 'Sorry, we cannot take your call right now. Please try again later.'
 /** What Stringee's event_url status events get (it reads nothing of it). */
 const STATUS_ANSWER = { status: 200, contentType: 'application/json', body: '{}' }
+/**
+ * Connects that may fail in one call before a failed one is no longer sent back to us: a failed layer whose
+ * own connect fails (an operator desk that is also offline) would otherwise ring in a loop forever.
+ */
+const MAX_FAILED_CONNECTS = 3
 
-const AnswerUrl = v.looseObject({ from: Text, to: v.optional(Text, ''), uuid: v.optional(Text), callId: v.optional(Text) })
+const AnswerUrl = v.looseObject({
+  from: Text,
+  to: v.optional(Text, ''),
+  uuid: v.optional(Text),
+  callId: v.optional(Text),
+  // 'true' when the call comes from the app (makeCall): from/to are then what the app gave, often user ids.
+  fromInternal: v.optional(v.union([v.boolean(), v.string()])),
+})
 const InputEvent = v.looseObject({
   dtmf: v.optional(v.nullable(Text)),
   call_id: v.pipe(Text, v.nonEmpty('is empty')),
-  // Sample code sends booleans as strings.
-  timeout: v.optional(
-    v.union([
-      v.boolean(),
-      v.pipe(
-        v.string(),
-        v.transform((value) => value === 'true'),
-      ),
-    ]),
-  ),
 })
+/** What Stringee posts to a connect's onFailEventUrl: the called party was busy, offline or did not answer. */
+const ConnectFailed = v.looseObject({
+  call_status: v.string(),
+  call_id: v.pipe(Text, v.nonEmpty('is empty')),
+})
+const Party = v.union([Text, v.looseObject({ number: v.optional(Text) })])
 const StatusEvent = v.looseObject({
   call_status: v.string(),
   call_id: v.pipe(Text, v.nonEmpty()),
-  from: v.optional(v.union([Text, v.looseObject({ number: v.optional(Text) })])),
-  to: v.optional(v.union([Text, v.looseObject({ number: v.optional(Text) })])),
+  from: v.optional(Party),
+  to: v.optional(Party),
   duration: v.optional(v.union([v.number(), v.string()])),
 })
 
 const FINAL = new Set(['ended', 'agentEnded'])
 
-const AgentListRequest = v.looseObject({
-  queueId: Text,
-  calls: v.array(v.looseObject({ callId: Text, from: v.optional(Text, ''), to: v.optional(Text, '') })),
-})
+/**
+ * What travels in the eventUrls we hand out, beside the step, attempt, caller and number called:
+ * `c` Stringee's call id once known; `u` the answer_url's own id (uuid, or ours) until then; `i` an app call;
+ * `x` connects failed so far; `k` on an onFailEventUrl: route the failed layer, or the fallback when the rule
+ * named none.
+ */
+type StringeeState = CallStateToken & { u?: string; i?: number; x?: number; k?: 'layer' | 'fallback' }
 
-export interface QueuedCall {
-  callId: string
-  /** E.164 when it parses */
-  caller?: string
+/** Per-call data render needs, carried in the event (providerContext) from one request to the next. */
+interface StringeeContext {
+  /** Stringee's call id (`call-vn-…`), as input events and status events carry it; '' until known. */
+  stringeeCallId?: string
+  /** The answer_url's id when it gave no Stringee call id: the uuid of a number's answer_url, or ours. */
+  answerId?: string
+  /** '1' for a call made from the app (fromInternal): its from is a user id or the app's chosen number. */
+  internal?: string
+  failedConnects?: string
 }
 
 export const createStringee = (options: StringeeOptions): ProviderHandler => {
@@ -94,35 +119,30 @@ export const createStringee = (options: StringeeOptions): ProviderHandler => {
     lookupDeadlineMs = 1500,
     voice = 'female',
     sorryText = SORRY,
+    queueAgents = [],
+    callState,
+    log,
     now = Date.now,
   } = options
   const tokens = createCallStateTokens(stateSecret, 3600, now)
 
+  const context = (values: StringeeContext): Readonly<Record<string, string>> =>
+    Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => Boolean(entry[1])))
+
   const classify = async (request: ProviderRequest): Promise<Classified> => {
-    const queued = parseAgentList(request)
-    if (queued) return { kind: 'question', answer: (tools) => answerAgentList(queued, tools.findCaller) }
+    const notice = recordNotice(request)
+    if (notice) return { kind: 'status', status: notice, answer: STATUS_ANSWER }
+    const queued = parseAgentList(request, defaultCountry)
+    if (queued) return { kind: 'question', answer: (tools) => answerAgentList(queued, tools.findCaller, queueAgents, log) }
+    // Before status events: our onFailEventUrl is posted a call_status too, and it must be routed.
+    if (request.query.state) return classifyCallback(request, request.query.state)
     const status = parseStatus(request)
     if (status) return { kind: 'status', status, answer: STATUS_ANSWER }
-    if (request.query.state) {
-      const state = await tokens.read(request.query.state)
-      if (!state)
-        return { kind: 'invalid', reason: 'Stringee state token is forged, tampered with or expired', partial: { provider: PROVIDER } }
-      const parsed = v.safeParse(InputEvent, request.body)
-      if (!parsed.success)
-        return {
-          kind: 'invalid',
-          reason: `invalid Stringee input event: ${describeIssues(parsed.issues)}`,
-          partial: { provider: PROVIDER, layer: state.s },
-        }
-      if (state.c && state.c !== parsed.output.call_id) {
-        // The number called is ours, not a secret: the fallback can still use it to connect.
-        return { kind: 'invalid', reason: 'Stringee state token belongs to another call', partial: { provider: PROVIDER, did: state.t } }
-      }
-      // timeout:true means nothing was typed.
-      const dtmf = parsed.output.timeout ? '' : (parsed.output.dtmf ?? '')
-      const call = { callId: parsed.output.call_id, from: state.f, to: state.t, step: state.s, attempt: state.a }
-      return { kind: 'call', event: stepEvent(PROVIDER, defaultCountry, { ...call, dtmf: dtmf.replace(/[^\d*#]/g, '') }) }
-    }
+    return classifyAnswerUrl(request)
+  }
+
+  /** A new call: the number's answer_url (phone calls) or the project's (calls from the app). */
+  const classifyAnswerUrl = (request: ProviderRequest): Classified => {
     const parsed = v.safeParse(AnswerUrl, { ...request.query, ...(typeof request.body === 'object' && request.body ? request.body : {}) })
     if (!parsed.success)
       return {
@@ -130,13 +150,83 @@ export const createStringee = (options: StringeeOptions): ProviderHandler => {
         reason: `invalid Stringee answer_url request: ${describeIssues(parsed.issues)}`,
         partial: { provider: PROVIDER },
       }
-    const { from, to, uuid, callId } = parsed.output
-    const id = callId || uuid
-    if (!id) return { kind: 'invalid', reason: 'invalid Stringee answer_url request: uuid is missing', partial: { provider: PROVIDER } }
-    return {
-      kind: 'call',
-      event: stepEvent(PROVIDER, defaultCountry, { callId: id, from, to, step: request.query.layer ?? entryStep, attempt: 1, dtmf: '' }),
+    const { from, to, uuid, callId, fromInternal } = parsed.output
+    // callId is Stringee's call id, the one input and status events carry. A number's answer_url gives only
+    // a uuid (newer ones both), and app calls may give neither: the call is then known by an id of ours
+    // until its first input event tells Stringee's.
+    const answerId = uuid || (callId ? undefined : `local-${crypto.randomUUID()}`)
+    const internal = fromInternal === true || fromInternal === 'true'
+    const event = stepEvent(PROVIDER, defaultCountry, {
+      callId: callId || (answerId as string),
+      from,
+      to,
+      step: request.query.layer ?? entryStep,
+      attempt: 1,
+      dtmf: '',
+    })
+    const providerContext = context({
+      stringeeCallId: callId ? safeText(callId, 'id') : undefined,
+      answerId: callId ? undefined : safeText(answerId as string, 'id'),
+      internal: internal ? '1' : undefined,
+    })
+    return { kind: 'call', event: { ...event, providerContext } }
+  }
+
+  /** A request to one of our eventUrls: an input result, or a connect that failed. */
+  const classifyCallback = async (request: ProviderRequest, token: string): Promise<Classified> => {
+    const state = (await tokens.read(token)) as StringeeState | undefined
+    if (!state)
+      return { kind: 'invalid', reason: 'Stringee state token is forged, tampered with or expired', partial: { provider: PROVIDER } }
+    const failed = v.safeParse(ConnectFailed, request.body)
+    const parsed = failed.success ? failed : v.safeParse(InputEvent, request.body)
+    if (!parsed.success)
+      return {
+        kind: 'invalid',
+        reason: `invalid Stringee input event: ${describeIssues(parsed.issues)}`,
+        partial: { provider: PROVIDER, layer: state.s },
+      }
+    const callId = parsed.output.call_id
+    const refusal = await boundElsewhere(state, callId)
+    const providerContext = context({
+      stringeeCallId: safeText(callId, 'id'),
+      internal: state.i ? '1' : undefined,
+      failedConnects: state.x ? String(state.x) : undefined,
+    })
+    // The number called is ours, not a secret: the fallback can still use it to connect.
+    if (refusal) return { kind: 'invalid', reason: refusal, partial: { provider: PROVIDER, callId, did: state.t, providerContext } }
+    const call = { callId, from: state.f, to: state.t, step: state.s, attempt: state.a }
+    if (failed.success) {
+      const event = { ...stepEvent(PROVIDER, defaultCountry, { ...call, dtmf: '' }), providerContext }
+      if (state.k === 'layer') return { kind: 'call', event }
+      // The rule that dialled named no failed layer: the fallback for its step says where the caller goes.
+      const partial: PartialCallEvent = event
+      return { kind: 'invalid', reason: 'Stringee could not connect the call and the rule names no failed_layer', partial }
     }
+    // The digits typed, also with timeout:true: a caller who types an account number and no # ends the input
+    // by its timeout, and those digits are what they meant. Nothing typed is dtmf "".
+    const typed = 'dtmf' in parsed.output ? parsed.output.dtmf : undefined
+    const dtmf = (typeof typed === 'string' ? typed : '').replace(/[^\d*#]/g, '')
+    return { kind: 'call', event: { ...stepEvent(PROVIDER, defaultCountry, { ...call, dtmf }), providerContext } }
+  }
+
+  /**
+   * Why the state cannot be used with this call id, if it cannot. A state bound to Stringee's call id must
+   * come back with it. The first state of a call whose answer_url gave no Stringee call id is bound to the
+   * call id of the first request it comes back with, so it cannot be replayed for another call.
+   */
+  const boundElsewhere = async (state: StringeeState, callId: string): Promise<string | undefined> => {
+    if (state.c) return state.c === callId ? undefined : 'Stringee state token belongs to another call'
+    if (!state.u || !callState) return undefined
+    const key = `answer:${state.u}`
+    try {
+      const bound = (await callState.get(PROVIDER, key))?.callId
+      if (bound === undefined) await callState.set(PROVIDER, key, { callId })
+      else if (bound !== callId) return 'Stringee state token belongs to another call'
+    } catch (error) {
+      // The signature (or the webhook secret) still vouches for the request: the caller is not dropped for this.
+      log?.warn('Stringee call binding not stored', { callId, error: (error as Error).message })
+    }
+    return undefined
   }
 
   const parseStatus = (request: ProviderRequest) => {
@@ -155,14 +245,12 @@ export const createStringee = (options: StringeeOptions): ProviderHandler => {
     }
   }
 
-  const verify = async (request: ProviderRequest): Promise<boolean> => {
-    if (!signingSecret) return true
-    const given = request.headers?.['x-stringee-signature']
-    if (!given) return false
-    // GET: the Request-URI with its query; POST: the raw body.
-    const url = request.url ? new URL(request.url) : undefined
-    const data = request.method === 'GET' ? `${url?.pathname ?? ''}${url?.search ?? ''}` : (request.rawBody ?? '')
-    return timingSafeEqual(given, await hmacSha1Base64(signingSecret, data))
+  /** What Stringee posts to our record action's eventUrl when a recording is ready: logged as a status. */
+  const recordNotice = (request: ProviderRequest) => {
+    if (request.query.notice !== 'record') return undefined
+    const body = request.body as { call_id?: unknown } | undefined
+    const callId = typeof body?.call_id === 'string' && body.call_id ? body.call_id : request.query.call
+    return callId ? { callId, status: 'recorded', final: false } : undefined
   }
 
   const check = (decision: Decision): string | undefined => {
@@ -186,18 +274,45 @@ export const createStringee = (options: StringeeOptions): ProviderHandler => {
         : { action: 'talk', text: item.type === 'digits' ? item.value.split('').join(' ') : item.value, voice, bargeIn },
     )
 
+  /** The state for an eventUrl of this call that comes back at `step`. */
+  const stateFor = (step: string, event: Partial<CallEvent>, extra: Partial<StringeeState> = {}): StringeeState => {
+    const ctx: StringeeContext = event.providerContext ?? {}
+    // Bound only to Stringee's own call id: a uuid is never what the eventUrl's request carries.
+    const state: StringeeState = stateForCollect(step, { ...event, callId: ctx.stringeeCallId || undefined })
+    if (!ctx.stringeeCallId && ctx.answerId) state.u = ctx.answerId
+    if (ctx.internal) state.i = 1
+    const failed = Number(ctx.failedConnects ?? 0)
+    if (failed > 0) state.x = failed
+    return { ...state, ...extra }
+  }
+
+  /**
+   * Who the call comes from, as connect shows it to the agent or the number dialled: the rule's caller_id,
+   * else the caller (a number; a user id or the app's number for an app call), else the number called.
+   */
+  const connectFrom = (decision: Extract<Decision, { action: 'dial' }>, event: Partial<CallEvent>) => {
+    const ctx: StringeeContext = event.providerContext ?? {}
+    const caller = (event.callerRaw ?? '').trim()
+    const asNumber = (value: string | undefined) => (value && /^\+?\d+$/.test(value.trim()) ? value.trim().replace(/^\+/, '') : '')
+    const ruled = asNumber(decision.callerId)
+    if (ruled) return { type: 'external', number: ruled, alias: ruled }
+    if (ctx.internal && caller) return { type: 'internal', number: caller, alias: caller }
+    const number = asNumber(caller) || asNumber(event.did)
+    return number ? { type: 'external', number, alias: number } : undefined
+  }
+
   const render = async (decision: Decision, event: Partial<CallEvent>, extras: RenderExtras = {}): Promise<ProviderAnswer> => {
-    const base = (publicUrl ?? extras.origin ?? '').replace(/\/+$/, '')
+    const hook = webhookUrl((publicUrl ?? extras.origin ?? '').replace(/\/+$/, ''), PROVIDER, webhookSecret)
+    const eventUrl = async (state: StringeeState) => `${hook}?state=${await tokens.sign(state)}`
     let actions: unknown[]
     switch (decision.action) {
       case 'collect': {
-        const eventUrl = `${webhookUrl(base, PROVIDER, webhookSecret)}?state=${await tokens.sign(stateForCollect(decision.layer, event))}`
         actions = [
           ...talk(decision.prompt, true),
           // Stringee posts timeout:true when nothing is typed, so the no-input path comes from the rules then.
           {
             action: 'input',
-            eventUrl,
+            eventUrl: await eventUrl(stateFor(decision.layer, event)),
             submitOnHash: true,
             timeout: decision.timeoutSeconds,
             ...(decision.maxDigits ? { maxDigits: decision.maxDigits } : {}),
@@ -207,17 +322,37 @@ export const createStringee = (options: StringeeOptions): ProviderHandler => {
       }
       case 'dial': {
         const target = decision.targets[0] as { type: 'phone' | 'extension'; value: string }
-        const from = (decision.callerId || event.did || '').replace(/^\+/, '')
+        const from = connectFrom(decision, event)
         // connect needs a caller number: unknown in a broken request, so the caller hears the apology.
         if (!from) {
           actions = [...talk(decision.announce), { action: 'talk', text: sorryText, voice }]
           break
         }
+        const failed = Number(event.providerContext?.failedConnects ?? 0)
+        // A connect that fails (agent offline, busy, no answer) comes back to us: the rules route the call
+        // from the failed layer, or the fallback for this step when the rule names none.
+        const onFail =
+          failed < MAX_FAILED_CONNECTS
+            ? {
+                continueOnFail: true,
+                onFailEventUrl: await eventUrl(
+                  stateFor(decision.failedLayer ?? event.layer ?? entryStep, event, {
+                    x: failed + 1,
+                    k: decision.failedLayer ? 'layer' : 'fallback',
+                  }),
+                ),
+              }
+            : {}
+        const callId = event.providerContext?.stringeeCallId || event.callId || ''
         actions = [
           ...talk(decision.announce),
+          // Recording needs the record action before connect and the media through Stringee's server.
+          ...(decision.record
+            ? [{ action: 'record', eventUrl: `${hook}?notice=record&call=${encodeURIComponent(callId)}`, format: 'mp3' }]
+            : []),
           {
             action: 'connect',
-            from: { type: 'external', number: from, alias: from },
+            from,
             // An extension is a Stringee user (an agent in the app); a phone is dialled out.
             to:
               target.type === 'extension'
@@ -226,8 +361,8 @@ export const createStringee = (options: StringeeOptions): ProviderHandler => {
             customData: JSON.stringify(decision.customData),
             timeout: decision.maxDialDuration,
             maxConnectTime: decision.maxCallDuration,
-            // Recording needs the call to pass through Stringee's media server.
             peerToPeerCall: !decision.record,
+            ...onFail,
           },
         ]
         break
@@ -241,44 +376,12 @@ export const createStringee = (options: StringeeOptions): ProviderHandler => {
     return { status: 200, contentType: 'application/json; charset=utf-8', body: JSON.stringify(actions) }
   }
 
-  /** The queue's get_list_agents_url request: calls waiting, each to be given its agents in order. */
-  const parseAgentList = (request: ProviderRequest): QueuedCall[] | undefined => {
-    const parsed = v.safeParse(AgentListRequest, request.body)
-    if (!parsed.success) return undefined
-    return parsed.output.calls.map((call) => ({ callId: call.callId, caller: toE164(call.from, defaultCountry) }))
-  }
-
-  /** Version 2 of Stringee's agent list: the CRM owner (a Stringee user) first for each call. */
-  const renderAgentList = (agents: { callId: string; ownerUserId?: string }[], answerTimeoutSeconds = 15): ProviderAnswer => ({
-    status: 200,
-    contentType: 'application/json; charset=utf-8',
-    body: JSON.stringify({
-      version: 2,
-      // Not a Decision, so not through safeRender: the call ids are the request's and the owner is the CRM's.
-      calls: agents.map(({ callId, ownerUserId }) => {
-        const owner = ownerUserId === undefined ? '' : safeText(ownerUserId, 'id')
-        return {
-          callId: safeText(callId, 'id'),
-          agents: owner ? [{ stringee_user_id: owner, routing_type: 1, answer_timeout: answerTimeoutSeconds }] : [],
-        }
-      }),
-    }),
-  })
-
-  /** The queue's agent-list hook: whom to ring for each waiting call, the CRM owner first. */
-  const answerAgentList = async (queued: QueuedCall[], findCaller: (phone: string | undefined) => Promise<LookupResult>) => {
-    const owners = await Promise.all(
-      queued.map(async (call) => ({ callId: call.callId, ownerUserId: (await findCaller(call.caller)).contact?.owner?.extension })),
-    )
-    return renderAgentList(owners)
-  }
-
   return {
     lookupDeadlineMs,
     classify,
     check,
     render,
-    verify,
+    verify: async (request) => (signingSecret ? verifyStringeeSignature(signingSecret, request) : true),
     simulatedRequest: ({ did, caller, layer }) => ({
       method: 'GET',
       query: { from: caller, to: did, uuid: 'simulated', ...(layer ? { layer } : {}) },
@@ -301,6 +404,20 @@ export const stringee = defineProvider({
     STRINGEE_ENTRY_STEP: setting(envText('1'), 'The step an inbound call starts at (rules match it as from_layer).'),
     STRINGEE_VOICE: setting(envText('female'), 'The talk voice.'),
     STRINGEE_SORRY_TEXT: setting(envText(SORRY), 'What a caller hears when nothing can route the call.'),
+    STRINGEE_QUEUE_AGENTS: setting(
+      v.optional(
+        v.pipe(
+          v.string(),
+          v.transform((list) =>
+            list
+              .split(',')
+              .map((id) => id.trim())
+              .filter(Boolean),
+          ),
+        ),
+      ),
+      "Stringee user ids, comma-separated, that a queue's get_list_agents_url rings in order after the caller's CRM owner; without them a caller with no owner gets no agent.",
+    ),
   }),
   capabilities: stringeeCapabilities,
   create: (config, services) =>
@@ -314,12 +431,8 @@ export const stringee = defineProvider({
       lookupDeadlineMs: config.STRINGEE_LOOKUP_DEADLINE_MS,
       voice: config.STRINGEE_VOICE,
       sorryText: config.STRINGEE_SORRY_TEXT,
+      queueAgents: config.STRINGEE_QUEUE_AGENTS,
+      callState: services.callState,
+      log: services.log,
     }),
 })
-
-const hmacSha1Base64 = async (secret: string, data: string): Promise<string> => {
-  const encoder = new TextEncoder()
-  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-1' }, false, ['sign'])
-  const signature = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(data)))
-  return btoa(String.fromCharCode(...signature))
-}
