@@ -7,6 +7,14 @@ import { recordingLogger, startTestServer, type TestServer } from '../helpers/te
 const CALLER_PARTY = 'cs172622609264474468-2'
 const APP_PARTY = 'cs172622609264474468-1'
 
+/** A call state held in this test's memory, as the service's call_state table holds it. */
+const memoryState = (entries: Record<string, Record<string, unknown>> = {}) => ({
+  get: async (_: string, callId: string) => entries[callId],
+  set: async (_: string, callId: string, value: Record<string, unknown>) => {
+    entries[callId] = value
+  },
+})
+
 /** RingCentral's IVR app callbacks against the real server; the commands land on a fake RingCentral. */
 describe('RingCentral IVR app', () => {
   let fake: FakeRingCentral
@@ -38,66 +46,11 @@ describe('RingCentral IVR app', () => {
       partyId: APP_PARTY,
       sessionId,
     })
-  const collected = (sessionId: string, status: string, digits?: string) =>
-    callback({
-      accountId: '400131141008',
-      extensionId: '400131147008',
-      sessionId,
-      partyId: APP_PARTY,
-      command: 'Collect',
-      commandId: 'cmd-2',
-      status,
-      ...(digits !== undefined ? { parameters: { digits } } : {}),
-    })
-
   it('a known caller: 204 at once, then Forward to the owner extension on the app party', async () => {
     await enter('s-1', '+972501234567')
     await fake.waitFor(1)
     expect(fake.commands).toEqual([
       { session: 's-1', party: APP_PARTY, command: 'forward', body: { extensionNumber: '101' }, authorization: `Bearer ${fake.token}` },
-    ])
-  })
-
-  it('an unknown caller: Play the prompt and Collect on the caller party; the digits come back and are routed', async () => {
-    await enter('s-2', '+972539999999')
-    await fake.waitFor(2)
-    expect(fake.commands.map(({ party, command }) => [party, command])).toEqual([
-      [CALLER_PARTY, 'play'],
-      [CALLER_PARTY, 'collect'],
-    ])
-    expect(fake.commands[0]?.body).toEqual({
-      resources: [{ uri: 'https://ivr.example.com/prompts/enter-account.wav' }],
-      interruptByDtmf: true,
-      repeatCount: 1,
-    })
-    expect(fake.commands[1]?.body).toMatchObject({ terminator: '#', timeout: 10_000, patterns: expect.arrayContaining(['x', 'xxxx']) })
-
-    fake.commands.length = 0
-    await collected('s-2', 'Completed', '1234')
-    await fake.waitFor(1)
-    expect(fake.commands).toMatchObject([{ session: 's-2', party: APP_PARTY, command: 'forward', body: { extensionNumber: '102' } }])
-  })
-
-  it('Collect Timeout is the no-input path; the third try goes to reception', async () => {
-    await enter('s-3', '+972539999999')
-    await fake.waitFor(2)
-    for (const expected of ['not-found-try-again.wav', 'not-found-try-again.wav']) {
-      fake.commands.length = 0
-      await collected('s-3', 'Timeout')
-      await fake.waitFor(2)
-      expect((fake.commands[0]?.body as { resources: { uri: string }[] } | undefined)?.resources[0]?.uri).toContain(expected)
-    }
-    fake.commands.length = 0
-    await collected('s-3', 'Not Found')
-    await fake.waitFor(1)
-    expect(fake.commands).toMatchObject([{ command: 'forward', body: { extensionNumber: '100' } }])
-    await server.settle()
-    const rows = server.openSideConnection().prepare(`SELECT layer, attempt, dtmf FROM decisions WHERE call_id = 's-3' ORDER BY id`).all()
-    expect(rows).toEqual([
-      { layer: '1', attempt: 1, dtmf: '' },
-      { layer: '5', attempt: 1, dtmf: '' },
-      { layer: '5', attempt: 2, dtmf: '' },
-      { layer: '5', attempt: 3, dtmf: '?' },
     ])
   })
 
@@ -120,15 +73,24 @@ describe('RingCentral IVR app', () => {
     expect(rows).toEqual([{ action: 'status:exit' }, { action: 'status:Play:Completed' }])
     expect(fake.commands).toEqual([])
   })
+
+  it('an on-call-exit with fields the docs do not list is still the exit', async () => {
+    await callback({
+      accountId: '1',
+      extensionId: '2',
+      sessionId: 's-4',
+      partyId: APP_PARTY,
+      reason: 'Forwarded',
+      eventTime: '2026-11-23T08:00:05Z',
+    })
+    await server.settle()
+    const rows = server.openSideConnection().prepare(`SELECT action, reason FROM decisions WHERE call_id = 's-4' ORDER BY id`).all()
+    expect(rows).toEqual([{ action: 'status:exit', reason: null }])
+    expect(fake.commands).toEqual([])
+  })
 })
 
 describe('RingCentral adapter without what it needs', () => {
-  const memoryState = (entries: Record<string, Record<string, unknown>> = {}) => ({
-    get: async (_: string, callId: string) => entries[callId],
-    set: async (_: string, callId: string, value: Record<string, unknown>) => {
-      entries[callId] = value
-    },
-  })
   const forward: Decision = {
     action: 'dial',
     targets: [{ type: 'phone', value: '+972541000101' }],
@@ -211,5 +173,199 @@ describe('RingCentral adapter without what it needs', () => {
     expect(entries).toEqual([
       { level: 'error', message: 'RingCentral command failed', fields: expect.objectContaining({ sessionId: 's-2', command: 'forward' }) },
     ])
+  })
+})
+
+/** The provider read and written directly, its commands sent to a fake RingCentral on 127.0.0.1. */
+describe('RingCentral provider: a Play first, what follows it on its update', () => {
+  let fake: FakeRingCentral
+  beforeAll(async () => {
+    fake = await startFakeRingCentral()
+  })
+  afterAll(() => fake.close())
+  beforeEach(() => {
+    fake.commands.length = 0
+  })
+
+  const start = () => {
+    const entries: Record<string, Record<string, unknown>> = {}
+    const { log, entries: logs } = recordingLogger()
+    const provider = createRingCentral({ token: fake.token, apiUrl: fake.url, state: memoryState(entries), log })
+    return { provider, entries, logs }
+  }
+  const post = (body: unknown, headers?: Record<string, string>) => ({ method: 'POST', query: {}, body, headers })
+  const enter = (sessionId: string) =>
+    post({
+      sessionId,
+      partyId: APP_PARTY,
+      inParty: { id: CALLER_PARTY, from: { phoneNumber: '+16505550123' }, to: { phoneNumber: '+16505550100' } },
+    })
+  const played = (sessionId: string, status: string) =>
+    post({ sessionId, partyId: CALLER_PARTY, command: 'Play', commandId: '171888866234845407', status })
+  const recording = (file: string) => ({ type: 'recording' as const, value: `https://ivr.example.com/prompts/${file}` })
+  const ask: Decision = {
+    action: 'collect',
+    layer: '5',
+    prompt: [recording('enter.wav')],
+    maxDigits: 4,
+    timeoutSeconds: 8,
+    language: 'EN',
+    customData: {},
+  }
+  const goodbye: Decision = { action: 'hangup', items: [recording('goodbye.wav')], language: 'EN' }
+  const commands = () => fake.commands.map(({ party, command, body }) => ({ party, command, body }))
+  const playOf = (file: string, interruptByDtmf: boolean) => ({
+    party: CALLER_PARTY,
+    command: 'play',
+    body: { resources: [{ uri: `https://ivr.example.com/prompts/${file}` }], interruptByDtmf, repeatCount: 1 },
+  })
+  const collectOf = (extra: Record<string, unknown> = {}) => ({
+    party: CALLER_PARTY,
+    command: 'collect',
+    body: { patterns: ['x', 'xx', 'xxx', 'xxxx'], timeout: 8000, interDigitTimeout: 5000, terminator: '#', ...extra },
+  })
+
+  /** The call entered and was answered with `decision`: its follow-up run, as the core runs it after the 204. */
+  const answered = async (provider: ReturnType<typeof start>['provider'], sessionId: string, decision: Decision) => {
+    const classified = await provider.classify(enter(sessionId))
+    if (classified.kind !== 'call') throw new Error(`not a call: ${classified.kind}`)
+    const answer = await provider.render(decision, classified.event)
+    await answer.followUp?.()
+    return answer
+  }
+  /** RingCentral's update of the Play: a status notice, whose follow-up the core runs after recording it. */
+  const update = async (provider: ReturnType<typeof start>['provider'], sessionId: string, status: string) => {
+    const classified = await provider.classify(played(sessionId, status))
+    expect(classified).toMatchObject({ kind: 'status', status: { callId: sessionId, status: `Play:${status}`, final: false } })
+    if (classified.kind === 'status') await classified.answer.followUp?.()
+  }
+
+  it('a collect sends only the prompt; the Collect waits in the call state and goes once the Play completed', async () => {
+    const { provider, entries } = start()
+    const answer = await answered(provider, 's-w1', ask)
+    expect(JSON.parse(answer.body)).toEqual([playOf('enter.wav', true), { ...collectOf(), after: 'play' }])
+    expect(commands()).toEqual([playOf('enter.wav', true)])
+    expect(entries['s-w1']).toMatchObject({ step: '5', attempt: 1, pending: [{ command: 'collect' }] })
+    await update(provider, 's-w1', 'Completed')
+    expect(commands()).toEqual([playOf('enter.wav', true), collectOf()])
+    expect(entries['s-w1']).not.toHaveProperty('pending')
+    // The Collect's update is then read at the step it asked for.
+    const digits = await provider.classify(
+      post({ sessionId: 's-w1', partyId: CALLER_PARTY, command: 'Collect', status: 'Completed', parameters: { digits: '1234' } }),
+    )
+    expect(digits).toMatchObject({ kind: 'call', event: { callId: 's-w1', layer: '5', attempt: 1, dtmf: '1234' } })
+  })
+
+  it('a prompt a key interrupted: the Collect keeps the keys typed during it (resetInput: false)', async () => {
+    const { provider } = start()
+    await answered(provider, 's-w2', ask)
+    await update(provider, 's-w2', 'Interrupted')
+    expect(commands()).toEqual([playOf('enter.wav', true), collectOf({ resetInput: false })])
+  })
+
+  it('a hang-up plays its goodbye, not interruptible, and drops the call once it was heard', async () => {
+    const { provider } = start()
+    const answer = await answered(provider, 's-w3', goodbye)
+    expect(JSON.parse(answer.body)).toEqual([playOf('goodbye.wav', false), { command: 'drop', after: 'play' }])
+    expect(commands()).toEqual([playOf('goodbye.wav', false)])
+    await update(provider, 's-w3', 'Completed')
+    expect(fake.commands.at(-1)).toMatchObject({ session: 's-w3', party: '', command: 'drop' })
+  })
+
+  it('a hang-up with nothing to say drops the call at once', async () => {
+    const { provider, entries } = start()
+    await answered(provider, 's-w4', { action: 'hangup', items: [], language: 'EN' })
+    expect(fake.commands).toMatchObject([{ session: 's-w4', command: 'drop' }])
+    expect(entries['s-w4']).toBeUndefined()
+  })
+
+  it('a Play update with nothing waiting, or of a Play still playing, sends nothing', async () => {
+    const { provider } = start()
+    await update(provider, 's-none', 'Completed')
+    await answered(provider, 's-w5', goodbye)
+    await update(provider, 's-w5', 'InProgress')
+    expect(commands()).toEqual([playOf('goodbye.wav', false)])
+  })
+
+  it('an on-call-exit with more fields than documented is the call exit', async () => {
+    const { provider } = start()
+    expect(
+      await provider.classify(
+        post({ accountId: '400131801008', extensionId: '400137552008', partyId: 'p-1', sessionId: 's-x', reason: 'Forwarded' }),
+      ),
+    ).toMatchObject({ kind: 'status', status: { callId: 's-x', status: 'exit', final: true } })
+  })
+
+  it('a telephony-session event is a status notice of its session, with the party status', async () => {
+    const { provider } = start()
+    const event = (code: string) =>
+      post({
+        uuid: '1823485288313944239',
+        event: '/restapi/v1.0/account/809646016/extension/809646016/telephony/sessions',
+        subscriptionId: '53300e7c-5e69-42bf-ab4d-179aabc6e869',
+        body: {
+          sessionId: '425008160016',
+          telephonySessionId: 's-a6abd24ca6774373a8120a3390d3cbe8',
+          parties: [
+            {
+              id: 'p-a6-2',
+              direction: 'Inbound',
+              from: { phoneNumber: '+14083388064' },
+              to: { phoneNumber: '+19043014558' },
+              status: { code },
+            },
+          ],
+        },
+      })
+    expect(await provider.classify(event('Setup'))).toMatchObject({
+      kind: 'status',
+      status: {
+        callId: 's-a6abd24ca6774373a8120a3390d3cbe8',
+        status: 'party:Setup',
+        final: false,
+        from: '+14083388064',
+        to: '+19043014558',
+      },
+    })
+    expect(await provider.classify(event('Disconnected'))).toMatchObject({
+      kind: 'status',
+      status: { status: 'party:Disconnected', final: true },
+    })
+  })
+
+  it('the webhook validation request is answered 200 with its Validation-Token echoed; one that cannot be echoed is not', async () => {
+    const { provider } = start()
+    const classified = await provider.classify(post(undefined, { 'validation-token': 'hello-world' }))
+    if (classified.kind !== 'question') throw new Error(`not answered as a question: ${classified.kind}`)
+    expect(
+      await classified.answer({ findCaller: async () => ({ key: 'caller', outcome: 'not_found', plugins: [], ms: 0 }) }),
+    ).toMatchObject({
+      status: 200,
+      body: '',
+      headers: { 'Validation-Token': 'hello-world' },
+    })
+    expect(await provider.classify(post(undefined, { 'validation-token': 'a b' }))).toMatchObject({ kind: 'invalid' })
+    expect(await provider.classify(post(undefined, {}))).toMatchObject({ kind: 'invalid' })
+  })
+
+  it('the simulator: an on-call-enter at the entry step, a Collect update carrying its own step elsewhere; no outside request can pose as one', async () => {
+    const { provider } = start()
+    const simulated = (fields: { dtmf: string; layer: string }) =>
+      provider.simulatedRequest?.({ did: '+16505550100', caller: '+16505550123', ...fields })
+    expect(await provider.classify(simulated({ dtmf: '', layer: '' }) ?? post(undefined))).toMatchObject({
+      kind: 'call',
+      event: { callId: 's-simulated', layer: '1', caller: '+16505550123', did: '+16505550100', dtmf: '' },
+    })
+    const digits = simulated({ dtmf: '1234', layer: '5' })
+    expect(await provider.classify(digits ?? post(undefined))).toMatchObject({
+      kind: 'call',
+      event: { layer: '5', dtmf: '1234', caller: '+16505550123' },
+    })
+    expect(await provider.classify(simulated({ dtmf: '', layer: '5' }) ?? post(undefined))).toMatchObject({
+      kind: 'call',
+      event: { layer: '5', dtmf: '' },
+    })
+    const forged = { ...(digits?.body as Record<string, unknown>), simulated: { key: 'guessed', step: '9', from: '+1', to: '+1' } }
+    expect(await provider.classify(post(forged))).toMatchObject({ kind: 'invalid' })
   })
 })

@@ -1,34 +1,41 @@
 import * as v from 'valibot'
-import { withDeadline } from '../../lib/deadline.ts'
 import { envCountry, envInteger, envSecret, envText, setting } from '../../lib/env-schema.ts'
-import { errorMessage, type Logger } from '../../lib/logger.ts'
+import type { Logger } from '../../lib/logger.ts'
 import { isSafeText } from '../../lib/safe-text.ts'
 import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
 import {
+  type CallStatus,
   type Classified,
   defineProvider,
   type ProviderAnswer,
   type ProviderHandler,
   type ProviderRequest,
   type ProviderServices,
+  type SimulatedCall,
 } from '../provider.ts'
 import { stepEvent } from '../step-event.ts'
 import { WireText as Text } from '../wire-text.ts'
 import { ringcentralCapabilities } from './capabilities.ts'
+import { type Command, createCommandClient } from './command-client.ts'
 
 /**
  * RingCentral Automated Voice Apps (IVR scripting): RingCentral posts on-call-enter, on-command-update and
  * on-call-exit and wants 204 at once; we then drive the call with REST commands (Play and Collect on the
- * caller's party, Forward on the app's party). RingCentral echoes nothing back, so the step being
- * collected is kept in the call's state.
+ * caller's party, Forward on the app's party, a drop of the session to hang up). RingCentral echoes nothing
+ * back, so the step being collected, the parties and the command waiting for a Play to end are kept in the
+ * call's state.
  * https://community.ringcentral.com/articles/9190/automated-voice-apps-documentation.html
+ *
+ * A Play and what follows it are never posted together: the Collect's timeout would run while the prompt
+ * plays and a Forward or a drop would cut the announcement. What follows waits in the call's state for the
+ * Play's on-command-update, as RingCentral's own demo app does.
  */
 export interface RingCentralOptions {
   /** The app's Bearer token for the REST commands. */
   token?: string
   /** @default 'https://platform.ringcentral.com' */
   apiUrl?: string
-  /** Keeps the step, attempt and parties between a call's callbacks. */
+  /** Keeps the step, attempt, parties and waiting commands between a call's callbacks. */
   state: ProviderServices['callState']
   log: Logger
   /** @default '1' */
@@ -63,16 +70,24 @@ const CallEnter = v.looseObject({
 const CommandUpdate = v.looseObject({
   sessionId: Id,
   partyId: Id,
-  command: v.string(),
-  status: v.string(),
+  command: Text,
+  status: Text,
   parameters: v.optional(v.looseObject({ digits: v.optional(Text) })),
 })
-const CallExit = v.strictObject({
-  accountId: v.optional(Text),
-  extensionId: v.optional(Text),
-  sessionId: Text,
-  partyId: Text,
+/** on-call-exit: the documented fields are read, anything RingCentral adds to them is let be. */
+const CallExit = v.looseObject({ sessionId: Id, partyId: v.optional(Text) })
+/** A telephony-session notification (a webhook subscription's delivery), one party's status in each. */
+const SessionEvent = v.looseObject({
+  body: v.looseObject({
+    telephonySessionId: Id,
+    parties: v.optional(
+      v.array(v.looseObject({ status: v.optional(v.looseObject({ code: v.optional(Text) })), from: Phone, to: Phone })),
+      [],
+    ),
+  }),
 })
+/** Echoed in a response header: printable ASCII only, so it can be sent back as it came. */
+const ValidationToken = v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,512}$/))
 
 interface RingCentralState {
   step: string
@@ -81,13 +96,27 @@ interface RingCentralState {
   appParty: string
   from: string
   to: string
+  /** Commands waiting for the Play before them to end (its on-command-update). */
+  pending?: Command[]
 }
 
 /** A collect answered with digits that match no pattern: a key the rules can treat as invalid. */
 const NOT_FOUND_DIGITS = '?'
+/** Play statuses after which the Play is over: what waits for it may go. */
+const PLAY_ENDED = new Set(['Completed', 'Interrupted', 'Failed', 'Canceled'])
+/** What the simulator addresses its commands to: it cannot know a real call's session and parties. */
+const SIMULATED = { sessionId: 's-simulated', appParty: 'p-simulated-app', callerParty: 'p-simulated-caller' }
 
 /** RingCentral wants an empty 204 at once; the commands go out after it. */
 const ACKNOWLEDGE: ProviderAnswer = { status: 204, contentType: 'application/json; charset=utf-8', body: '' }
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+
+const firstIssue = (issues: v.BaseIssue<unknown>[]) => {
+  const issue = issues[0]
+  const path = issue?.path?.map((item) => String(item.key)).join('.')
+  return `${path ? `${path}: ` : ''}${issue?.message ?? 'not readable'}`
+}
 
 export const createRingCentral = ({
   token,
@@ -101,44 +130,124 @@ export const createRingCentral = ({
   fetch: fetchImpl = fetch,
 }: RingCentralOptions): ProviderHandler => {
   if (!token) log.warn('RINGCENTRAL_TOKEN is not set: RingCentral calls will be answered but never commanded')
+  const client = createCommandClient({ token, apiUrl, log, timeoutMs: commandTimeoutMs, fetch: fetchImpl })
+  /** Held in memory only: a simulated Collect update carries it, so no request from outside can pose as one. */
+  const simulationKey = crypto.randomUUID()
+
+  const invalid = (reason: string): Classified => ({ kind: 'invalid', reason, partial: { provider: PROVIDER }, acknowledge: ACKNOWLEDGE })
+  const notice = (status: CallStatus, answer: ProviderAnswer = ACKNOWLEDGE): Classified => ({ kind: 'status', status, answer })
+
+  const readState = async (sessionId: string): Promise<RingCentralState | undefined> => {
+    const stored = await state.get(PROVIDER, sessionId)
+    return stored &&
+      typeof stored.step === 'string' &&
+      typeof stored.attempt === 'number' &&
+      typeof stored.callerParty === 'string' &&
+      typeof stored.appParty === 'string'
+      ? ({ from: '', to: '', ...stored } as RingCentralState)
+      : undefined
+  }
 
   const classify = async (request: ProviderRequest): Promise<Classified> => {
-    // Play updates and call exits are notices; exits end the call.
-    const exit = v.safeParse(CallExit, request.body)
-    if (exit.success) return { kind: 'status', status: { callId: exit.output.sessionId, status: 'exit', final: true }, answer: ACKNOWLEDGE }
-    const update = v.safeParse(CommandUpdate, request.body)
-    if (update.success && update.output.command !== 'Collect') {
-      const { sessionId, command, status } = update.output
-      return { kind: 'status', status: { callId: sessionId, status: `${command}:${status}`, final: false }, answer: ACKNOWLEDGE }
+    const { body } = request
+    if (body === undefined || body === '') {
+      const validation = request.headers?.['validation-token']
+      if (validation !== undefined) return validationAnswer(validation)
     }
-    const enter = v.safeParse(CallEnter, request.body)
-    if (enter.success) {
-      const { sessionId, partyId, inParty } = enter.output
-      const from = inParty.from?.phoneNumber ?? ''
-      const to = inParty.to?.phoneNumber ?? ''
-      const call: RingCentralState = { step: entryStep, attempt: 1, callerParty: inParty.id, appParty: partyId, from, to }
-      return { kind: 'call', event: event(sessionId, call, ''), acknowledge: ACKNOWLEDGE }
-    }
-    if (update.success) {
-      const { sessionId, status, parameters } = update.output
-      const call = (await state.get(PROVIDER, sessionId)) as RingCentralState | undefined
-      if (!call) {
-        return {
-          kind: 'invalid',
-          reason: `RingCentral Collect update for an unknown session ${sessionId}`,
-          partial: { provider: PROVIDER },
-          acknowledge: ACKNOWLEDGE,
-        }
-      }
-      // Timeout: nothing typed. Not Found: typed, but no pattern matched.
-      const digits = status === 'Completed' ? (parameters?.digits ?? '') : status === 'Not Found' ? NOT_FOUND_DIGITS : ''
-      return { kind: 'call', event: event(sessionId, call, digits), acknowledge: ACKNOWLEDGE }
-    }
+    if (!isRecord(body)) return invalid('not a RingCentral callback: the body is not a JSON object')
+    // Which callback it is, by its own fields: the schemas are loose, so an exit's would match them all.
+    if (isRecord(body.body) && 'telephonySessionId' in body.body) return sessionEvent(body)
+    if ('command' in body) return commandUpdate(body)
+    if ('inParty' in body) return callEnter(body)
+    if ('sessionId' in body) return callExit(body)
+    return invalid('not a RingCentral on-call-enter, on-command-update, on-call-exit or telephony-session event')
+  }
+
+  /** RingCentral creates a webhook subscription only once its validation request got 200 and its token back. */
+  const validationAnswer = (validation: string): Classified => {
+    if (!v.is(ValidationToken, validation)) return invalid('RingCentral webhook validation with a Validation-Token that cannot be echoed')
     return {
-      kind: 'invalid',
-      reason: 'not a RingCentral on-call-enter or Collect update',
-      partial: { provider: PROVIDER },
-      acknowledge: ACKNOWLEDGE,
+      kind: 'question',
+      answer: async () => ({
+        status: 200,
+        contentType: 'text/plain; charset=utf-8',
+        body: '',
+        headers: { 'Validation-Token': validation },
+      }),
+    }
+  }
+
+  const sessionEvent = (body: Record<string, unknown>): Classified => {
+    const parsed = v.safeParse(SessionEvent, body)
+    if (!parsed.success) return invalid(`RingCentral telephony-session event not readable: ${firstIssue(parsed.issues)}`)
+    const { telephonySessionId, parties } = parsed.output.body
+    const party = parties.find((item) => item.status?.code) ?? parties[0]
+    const code = party?.status?.code || 'unknown'
+    return notice({
+      callId: telephonySessionId,
+      status: `party:${code}`,
+      final: code === 'Disconnected',
+      from: party?.from?.phoneNumber || undefined,
+      to: party?.to?.phoneNumber || undefined,
+    })
+  }
+
+  const callExit = (body: Record<string, unknown>): Classified => {
+    const parsed = v.safeParse(CallExit, body)
+    if (!parsed.success) return invalid(`RingCentral on-call-exit not readable: ${firstIssue(parsed.issues)}`)
+    return notice({ callId: parsed.output.sessionId, status: 'exit', final: true })
+  }
+
+  const callEnter = (body: Record<string, unknown>): Classified => {
+    const parsed = v.safeParse(CallEnter, body)
+    if (!parsed.success) return invalid(`RingCentral on-call-enter not readable: ${firstIssue(parsed.issues)}`)
+    const { sessionId, partyId, inParty } = parsed.output
+    const from = inParty.from?.phoneNumber ?? ''
+    const to = inParty.to?.phoneNumber ?? ''
+    const call: RingCentralState = { step: entryStep, attempt: 1, callerParty: inParty.id, appParty: partyId, from, to }
+    return { kind: 'call', event: event(sessionId, call, ''), acknowledge: ACKNOWLEDGE }
+  }
+
+  const commandUpdate = async (body: Record<string, unknown>): Promise<Classified> => {
+    const parsed = v.safeParse(CommandUpdate, body)
+    if (!parsed.success) return invalid(`RingCentral on-command-update not readable: ${firstIssue(parsed.issues)}`)
+    const { sessionId, command, status, parameters } = parsed.output
+    if (command !== 'Collect') return playUpdate(sessionId, command, status)
+    const call = simulatedCall(body) ?? (await readState(sessionId))
+    if (!call) return invalid(`RingCentral Collect update for an unknown session ${sessionId}`)
+    // Timeout: nothing typed. Not Found: typed, but no pattern matched.
+    const digits = status === 'Completed' ? (parameters?.digits ?? '') : status === 'Not Found' ? NOT_FOUND_DIGITS : ''
+    return { kind: 'call', event: event(sessionId, call, digits), acknowledge: ACKNOWLEDGE }
+  }
+
+  /** A Play's update is a notice; when the Play has ended, what waited for it goes out after the 204. */
+  const playUpdate = async (sessionId: string, command: string, status: string): Promise<Classified> => {
+    const played: CallStatus = { callId: sessionId, status: `${command}:${status}`, final: false }
+    if (command !== 'Play' || !PLAY_ENDED.has(status)) return notice(played)
+    const call = await readState(sessionId)
+    if (!call?.pending || call.pending.length === 0) return notice(played)
+    const { pending, ...rest } = call
+    // A key stopped the prompt: the Collect keeps what was typed instead of clearing it (resetInput).
+    const next = status === 'Interrupted' ? pending.map(keepTypedDigits) : pending
+    return notice(played, {
+      ...ACKNOWLEDGE,
+      followUp: async () => {
+        await state.set(PROVIDER, sessionId, { ...rest })
+        await client.send(sessionId, next)
+      },
+    })
+  }
+
+  const simulatedCall = (body: Record<string, unknown>): RingCentralState | undefined => {
+    const simulated = body.simulated
+    if (!isRecord(simulated) || simulated.key !== simulationKey) return undefined
+    return {
+      step: String(simulated.step),
+      attempt: 1,
+      callerParty: SIMULATED.callerParty,
+      appParty: SIMULATED.appParty,
+      from: String(simulated.from),
+      to: String(simulated.to),
     }
   }
 
@@ -165,7 +274,8 @@ export const createRingCentral = ({
       case 'hangup':
         return playable(decision.items)
       case 'dial':
-        if (decision.targets[0]?.value === '') return 'dial: empty target'
+        if (!decision.targets[0]) return 'dial: no target'
+        if (decision.targets[0].value === '') return 'dial: empty target'
         return playable(decision.announce)
       default:
         return undefined
@@ -177,106 +287,147 @@ export const createRingCentral = ({
       ? 'say: RingCentral plays audio files from URLs (recording:https://…), it has no text to speech here'
       : undefined
 
-  /** The REST commands for a decision, as [party, command, body]. */
-  const commandsFor = (decision: Decision, call: Parties): [string, string, unknown][] => {
-    const play = (items: SayItem[], interruptByDtmf: boolean): [string, string, unknown][] =>
+  /** The REST commands for a decision, in the order the caller must live them. */
+  const commandsFor = (decision: Decision, call: Parties): Command[] => {
+    const play = (items: SayItem[], interruptByDtmf: boolean): Command[] =>
       items.length > 0
-        ? [[call.callerParty, 'play', { resources: items.map((item) => ({ uri: item.value })), interruptByDtmf, repeatCount: 1 }]]
+        ? [
+            {
+              command: 'play',
+              party: call.callerParty,
+              body: { resources: items.map((item) => ({ uri: item.value })), interruptByDtmf, repeatCount: 1 },
+            },
+          ]
         : []
     switch (decision.action) {
       case 'collect': {
         const longest = decision.maxDigits ?? 16
         return [
+          // A key during the prompt stops it, so the caller who knows the number need not hear it out.
           ...play(decision.prompt, true),
-          [
-            call.callerParty,
-            'collect',
-            {
+          {
+            command: 'collect',
+            party: call.callerParty,
+            body: {
               // x is any key: one pattern per length, the terminator (#) ends the input early.
               patterns: Array.from({ length: longest }, (_, index) => 'x'.repeat(index + 1)),
               timeout: decision.timeoutSeconds * 1000,
               interDigitTimeout: 5000,
               terminator: '#',
             },
-          ],
+          },
         ]
       }
       case 'dial': {
         const target = decision.targets[0]
-        if (!target) return play(decision.announce, false)
+        if (!target) return []
         // Forward acts on the app's own party, not the caller's.
         const forward = target.type === 'extension' ? { extensionNumber: target.value } : { phoneNumber: target.value }
-        return [...play(decision.announce, false), [call.appParty, 'forward', forward]]
+        return [...play(decision.announce, false), { command: 'forward', party: call.appParty, body: forward }]
       }
       case 'hangup':
-        return play(decision.items, false)
+        return [...play(decision.items, false), { command: 'drop' }]
       default:
         return []
     }
   }
 
-  const send = async (sessionId: string, commands: [string, string, unknown][]) => {
-    if (!token) {
-      // No phone numbers: the commands' bodies hold the number the call would have been forwarded to.
-      log.error('RingCentral call not commanded: RINGCENTRAL_TOKEN is not set', {
-        sessionId,
-        commands: commands.map(([, command]) => command),
-      })
-      return
-    }
-    for (const [party, command, body] of commands) {
-      try {
-        // Inside the try: whatever an id holds, a command that cannot be addressed is logged, never thrown.
-        const url = `${apiUrl.replace(/\/+$/, '')}/restapi/v1.0/account/~/telephony/sessions/${encodeURIComponent(sessionId)}/parties/${encodeURIComponent(party)}/${command}`
-        const response = await withDeadline(
-          (signal) =>
-            fetchImpl(url, {
-              method: 'POST',
-              headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-              body: JSON.stringify(body),
-              signal,
-            }),
-          commandTimeoutMs,
-        )
-        await response.arrayBuffer()
-        if (!response.ok) throw new Error(`HTTP ${response.status}`)
-      } catch (error) {
-        log.error('RingCentral command failed', { sessionId, command, error: errorMessage(error) })
-        return
-      }
-    }
-  }
-
-  /** Pure: the commands, and the step to remember, go out in followUp, after the 204 and the decision's record. */
+  /**
+   * Pure: the commands, and the state to remember, go out in followUp, after the 204 and the decision's
+   * record. A Play goes first; what follows it waits in the call's state for the Play's update.
+   */
   const render = (decision: Decision, callEvent: Partial<CallEvent>): ProviderAnswer => {
     const sessionId = callEvent.callId
     const parties = partiesOf(callEvent)
     const commands = parties ? commandsFor(decision, parties) : []
-    const collecting = parties && sessionId && decision.action === 'collect' ? decision.layer : undefined
+    const [first, ...rest] = commands
+    const waits = first?.command === 'play' && rest.length > 0
+    const now = waits && first ? [first] : commands
+    const after = waits ? rest : []
+    const collecting = decision.action === 'collect' ? decision.layer : undefined
     const followUp = async () => {
       if (!sessionId || !parties) return
-      if (collecting !== undefined) {
-        // The Collect update echoes nothing back: the step and attempt it answers are kept here.
-        const attempt = collecting === callEvent.layer ? (callEvent.attempt ?? 1) + 1 : 1
-        const next: RingCentralState = { step: collecting, attempt, ...parties, from: callEvent.callerRaw ?? '', to: callEvent.did ?? '' }
-        await state.set(PROVIDER, sessionId, { ...next })
+      if (!client.hasToken) {
+        await client.send(sessionId, commands)
+        return
       }
-      await send(sessionId, commands)
+      let call: RingCentralState | undefined
+      if (collecting !== undefined || after.length > 0) {
+        // The Collect update echoes nothing back: the step and attempt it answers are kept here.
+        const attempt =
+          collecting === undefined ? (callEvent.attempt ?? 1) : collecting === callEvent.layer ? (callEvent.attempt ?? 1) + 1 : 1
+        const step = collecting ?? callEvent.layer ?? entryStep
+        call = { step, attempt, ...parties, from: callEvent.callerRaw ?? '', to: callEvent.did ?? '' }
+        // Written before the Play goes out, so its update finds what waits for it.
+        await state.set(PROVIDER, sessionId, after.length > 0 ? { ...call, pending: after } : { ...call })
+      }
+      if ((await client.send(sessionId, now)) || after.length === 0) return
+      // The Play was refused, so no update will come for it: what follows goes now, not never.
+      if (call) await state.set(PROVIDER, sessionId, { ...call })
+      await client.send(sessionId, after)
     }
     return {
       ...ACKNOWLEDGE,
-      body: JSON.stringify(commands.map(([party, command, body]) => ({ party, command, body }))),
+      body: JSON.stringify([...now.map(shown), ...after.map((command) => ({ ...shown(command), after: 'play' }))]),
       followUp: sessionId && commands.length > 0 ? followUp : undefined,
     }
   }
 
-  return {
+  /**
+   * The simulator's fields as RingCentral would send them: an on-call-enter at the entry step, or for any
+   * other step (or digits) a Collect update. A real Collect update is read against the call's state, which a
+   * simulation has none of, so this one carries the step and numbers itself, under a key that only this
+   * process knows; its commands are addressed to made-up parties.
+   */
+  const simulatedRequest = ({ did, caller, dtmf, layer }: SimulatedCall) => {
+    const step = layer || entryStep
+    if (dtmf === '' && step === entryStep) {
+      return {
+        method: 'POST',
+        query: {},
+        body: {
+          sessionId: SIMULATED.sessionId,
+          partyId: SIMULATED.appParty,
+          inParty: { id: SIMULATED.callerParty, from: { phoneNumber: caller }, to: { phoneNumber: did } },
+        },
+      }
+    }
+    const status = dtmf === '' ? 'Timeout' : dtmf === NOT_FOUND_DIGITS ? 'Not Found' : 'Completed'
+    return {
+      method: 'POST',
+      query: {},
+      body: {
+        sessionId: SIMULATED.sessionId,
+        partyId: SIMULATED.callerParty,
+        command: 'Collect',
+        status,
+        ...(status === 'Completed' ? { parameters: { digits: dtmf } } : {}),
+        simulated: { key: simulationKey, step, from: caller, to: did },
+      },
+    }
+  }
+
+  const handler = {
     lookupDeadlineMs,
+    /**
+     * The webhook validation request is told apart by its Validation-Token header, so the core must read the
+     * headers of RingCentral's requests (as it does for providers with `verify`).
+     */
+    readsHeaders: true,
     classify,
     check,
     render,
+    simulatedRequest,
   }
+  return handler
 }
+
+/** A Collect after a Play a key interrupted keeps the keys typed during the prompt. */
+const keepTypedDigits = (command: Command): Command =>
+  command.command === 'collect' ? { ...command, body: { ...command.body, resetInput: false } } : command
+
+/** A command as the decision log shows it. */
+const shown = ({ party, command, body }: Command) => (party === undefined ? { command } : { party, command, body })
 
 interface Parties {
   callerParty: string
