@@ -18,6 +18,7 @@ const startNodeFlows: StartFlowHarness = async (env = {}) => {
         .prepare('SELECT layer, dtmf, attempt, rule_name, action, reason FROM decisions WHERE call_id = ? ORDER BY id')
         .all(callId) as FlowDecision[]
     },
+    deliverCallLogs: () => server.service.callLogs.deliverDue(),
     settle: server.settle,
     close: server.close,
   }

@@ -1,3 +1,6 @@
+import { afterAll, beforeAll } from 'vitest'
+import { HUBSPOT_CONTACTS, HUBSPOT_OWNERS } from '../fixtures/hubspot/portal.ts'
+import { type FakeHubSpot, startFakeHubSpot } from '../helpers/fake-hubspot.ts'
 import { startTestServer } from '../helpers/test-server.ts'
 import { type FlowDecision, type StartFlowHarness, testVoipNowFlows } from './voipnow-flows.ts'
 
@@ -17,9 +20,19 @@ const startNodeFlows: StartFlowHarness = async (env = {}) => {
         .prepare('SELECT layer, dtmf, attempt, rule_name, action, reason FROM decisions WHERE call_id = ? ORDER BY id')
         .all(callId) as FlowDecision[]
     },
+    deliverCallLogs: () => server.service.callLogs.deliverDue(),
     settle: server.settle,
     close: server.close,
   }
 }
 
-testVoipNowFlows(startNodeFlows)
+let hubspot: FakeHubSpot
+beforeAll(async () => {
+  hubspot = await startFakeHubSpot({ contacts: HUBSPOT_CONTACTS, owners: HUBSPOT_OWNERS })
+})
+afterAll(() => hubspot.close())
+
+testVoipNowFlows(startNodeFlows, () => ({
+  env: { HUBSPOT_ACCESS_TOKEN: hubspot.token, HUBSPOT_BASE_URL: hubspot.url },
+  loggedCalls: async () => hubspot.calls.map((call) => call.properties),
+}))

@@ -19,9 +19,17 @@ export interface FlowDecision {
 /** A running service, plus the decision log of one call (Node reads its SQLite file, workerd its D1). */
 export interface FlowHarness extends ServiceHarness {
   decisions(callId: string): Promise<FlowDecision[]>
+  /** Sends the call logs that are due to the CRM, as the outbox timer (Node) or the cron (Workers) does. */
+  deliverCallLogs(): Promise<{ delivered: number; failed: number }>
 }
 
 export type StartFlowHarness = (env?: Record<string, string>) => Promise<FlowHarness>
+
+/** The fake HubSpot on 127.0.0.1 (test/helpers/fake-hubspot.ts) as the flows use it: its settings and the calls it holds. */
+export interface FlowHubSpot {
+  env: Record<string, string>
+  loggedCalls(): Promise<Record<string, string | null>[]>
+}
 
 /** What one VoipNow answer does to the call, in order: what the caller hears, then where the call goes. */
 interface Heard {
@@ -94,7 +102,7 @@ const STRANGER = '0529999999'
  * Step 1 greets and looks the caller up; context 5 records the account number into $account; 12 =
  * representatives, reception takes callers who could not identify, agents:<extension> rings an owner.
  */
-export const testVoipNowFlows = (start: StartFlowHarness) => {
+export const testVoipNowFlows = (start: StartFlowHarness, hubspot: () => FlowHubSpot) => {
   describe('voipnow: call flows', () => {
     let server: FlowHarness
     beforeAll(async () => {
@@ -265,6 +273,54 @@ export const testVoipNowFlows = (start: StartFlowHarness) => {
       expect(hear(await response.text())).toMatchObject({ empty: true })
       const rows = await server.decisions('5205dc5cc5a411e5ab9eb3691b90ea15')
       expect(rows.at(-1)).toMatchObject({ action: 'status:NOANSWER', rule_name: null })
+    })
+  })
+
+  describe('voipnow: the call log in HubSpot', () => {
+    let server: FlowHarness
+    let crm: FlowHubSpot
+    beforeAll(async () => {
+      crm = hubspot()
+      server = await start({
+        ...crm.env,
+        CRM_PLUGINS: 'hubspot,local-directory',
+        HUBSPOT_SEGMENT_PROPERTY: 'segment',
+        VOIPNOW_DEFAULT_COUNTRY: 'IL',
+        CALL_LOG_DELAY_SECONDS: '0',
+      })
+    })
+    afterAll(() => server.close())
+
+    it("a HubSpot contact's call: its steps and how it ended (the Hangup event) are logged on the contact", async () => {
+      const post = (query: Record<string, string>, fields: Record<string, string>) =>
+        server.post(
+          `/webhooks/voipnow?${new URLSearchParams(query)}`,
+          new URLSearchParams({
+            CallID: 'vn-flow-hubspot',
+            CallerIDNum: '0501234567',
+            CalledDID: DID,
+            CallFlow: 'IN',
+            ...fields,
+          }).toString(),
+          { 'content-type': 'application/x-www-form-urlencoded' },
+        )
+      const vip = hear(await (await post({ layer: '1' }, { CallStatus: 'ANSWER' })).text())
+      expect(vip).toMatchObject({ jump: 'agents:101:1', caller: { name: 'Dana Levi', number: '0501234567' } })
+      expect(vip.vars).toMatchObject({ CRM_SOURCE: 'hubspot' })
+      // The caller talks for a while before hanging up: the step's log is queued by then.
+      await server.settle()
+      expect(hear(await (await post({ event: 'hangup' }, { CallStatus: 'NOANSWER' })).text())).toMatchObject({ empty: true })
+      await server.settle()
+      expect(await server.deliverCallLogs()).toEqual({ delivered: 1, failed: 0 })
+      const logged = (await crm.loggedCalls()).filter((call) => call.hs_call_body?.includes('voipnow layer 1'))
+      expect(logged).toEqual([
+        expect.objectContaining({
+          hs_call_status: 'NO_ANSWER',
+          hs_call_body: expect.stringMatching(
+            /voipnow layer 1: rule "VIP callers ring their account manager" → layer agents:101\nCall ended: NOANSWER$/,
+          ),
+        }),
+      ])
     })
   })
 }
