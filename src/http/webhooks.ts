@@ -64,7 +64,7 @@ export const webhookRoutes = (service: Service, { recordBeforeAnswer, background
       }
     }
     const { handler } = provider
-    const request = await readRequest(c, Boolean(handler.verify), log)
+    const request = await readRequest(c, Boolean(handler.verify || handler.readsHeaders), log)
     if (!request) {
       log.warn('webhook body too large', { provider: provider.id, limit: MAX_WEBHOOK_BODY })
       return failover(provider, 413)
@@ -81,6 +81,9 @@ export const webhookRoutes = (service: Service, { recordBeforeAnswer, background
         const recorded = router.recordStatus(provider.id, classified.status, request)
         if (recordBeforeAnswer) await recorded.catch(() => {})
         background.defer(c, recorded)
+        // What the notice sets off (RingCentral's command waiting for a Play to end) goes once it is recorded.
+        const { followUp } = classified.answer
+        if (followUp) background.defer(c, recorded.catch(() => {}).then(followUp))
         return send(classified.answer)
       }
       default:

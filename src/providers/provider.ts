@@ -30,7 +30,7 @@ export interface ProviderAnswer {
   headers?: Record<string, string>
   /**
    * Work the answer stands for but that happens after it (RingCentral's REST commands and the state they
-   * need). It runs after the decision is committed, never in a simulation.
+   * need). It runs after the decision (or the status notice) is recorded, never in a simulation.
    */
   followUp?: () => Promise<void>
 }
@@ -98,6 +98,8 @@ export interface ProviderHandler {
   lookupDeadlineMs: number
   /** Checks the provider's own request signature, where it signs; false refuses the request (401). */
   verify?(request: ProviderRequest): Promise<boolean>
+  /** The core reads the request's headers for this provider (it always does for one that has `verify`). */
+  readsHeaders?: boolean
   classify(request: ProviderRequest): Classified | Promise<Classified>
   /** Refuses decisions this provider cannot carry out, so the next rule is tried. */
   check: RenderCheck
