@@ -1,3 +1,4 @@
+import ivrPostForm from '../fixtures/voipnow/ucom4b-call-interactive-ivr-post-form.json' with { type: 'json' }
 import type { ProviderContract } from './provider-contract.ts'
 import { isEmptyResponse, isVoipNowAnswer } from './voipnow-answer.ts'
 
@@ -23,6 +24,8 @@ export const voipnowContract: ProviderContract = {
         digits: '12345678',
       },
     },
+    // The corpus: VoipNow's own IVR request (CallStatus ANSWER), a routing step, not a hang-up.
+    { name: 'corpus: Call Interactive IVR request, POST form', body: ivrPostForm.body, contentType: ivrPostForm.contentType },
   ],
   hostileRequests: (text) => [
     {
