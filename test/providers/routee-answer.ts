@@ -45,6 +45,8 @@ const Verb = v.variant('type', [
 export const RouteeDialPlan = v.pipe(
   v.strictObject({ verbs: v.pipe(v.array(Verb), v.minLength(1)) }),
   v.check((plan) => plan.verbs.filter((verb) => verb.type === 'DIAL').length <= 1, 'at most one DIAL per plan'),
+  // Every tone of the plan goes to its COLLECT's eventUrl: with two, which one gets them is not documented.
+  v.check((plan) => plan.verbs.filter((verb) => verb.type === 'COLLECT').length <= 1, 'at most one COLLECT per plan'),
 )
 
 export const isRouteeDialPlan = (body: unknown): boolean => v.safeParse(RouteeDialPlan, body).success

@@ -37,10 +37,12 @@ describe('Routee PIN flow', () => {
   }
   const texts = (verbs: Verb[]) => verbs.filter((verb) => verb.type === 'SAY').map((verb) => verb.message?.text)
 
-  it('an unknown caller is asked for the PIN; the no-input path is in the same plan', async () => {
+  it('an unknown caller is asked for the PIN; the no-input path is in the same plan, under its one COLLECT', async () => {
     const verbs = await inbound('flow-1')
-    expect(verbs.map((verb) => verb.type)).toEqual(['SAY', 'COLLECT', 'PAUSE', 'SAY', 'COLLECT', 'PAUSE', 'SAY'])
+    expect(verbs.slice(0, 4).map((verb) => verb.type)).toEqual(['SAY', 'COLLECT', 'PAUSE', 'SAY'])
+    expect(verbs.filter((verb) => verb.type === 'COLLECT')).toHaveLength(1)
     expect(texts(verbs)[0]).toBe('Please enter your account number and then press the pound key.')
+    expect(texts(verbs)[1]).toBe('Sorry, that account number was not found. Please enter it again and then press the pound key.')
     expect(verbs[1]?.eventUrl).toMatch(
       new RegExp(`^http://127\\.0\\.0\\.1:\\d+/webhooks/routee/${SECRET}\\?state=[\\w-]+\\.[\\w-]+\\.[\\w-]+$`),
     )
@@ -118,9 +120,17 @@ describe('Routee PIN flow', () => {
     expect(server.logs.some((entry) => String(entry.fields?.reason).includes('belongs to another conversation'))).toBe(true)
   })
 
-  it('an empty final COLLECT post (after hang-up) is answered, not an error', async () => {
-    const verbs = await typeInto(await inbound('flow-7'), '', 'flow-7')
-    expect(texts(verbs)[0]).toMatch(/^Sorry, that account number was not found/)
+  it('an empty final COLLECT post (after hang-up) is acknowledged and recorded as a status, not routed as a retry', async () => {
+    const url = new URL((await inbound('flow-7')).find((verb) => verb.type === 'COLLECT')?.eventUrl as string)
+    const response = await server.post(url.pathname + url.search, { messageId: 'm', conversationTrackingId: 'flow-7', collectedTones: '' })
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({})
+    await server.settle()
+    const rows = server.openSideConnection().prepare(`SELECT layer, action FROM decisions WHERE call_id = 'flow-7' ORDER BY id`).all()
+    expect(rows).toEqual([
+      { layer: '1', action: 'collect' },
+      { layer: null, action: 'status:NoInput' },
+    ])
   })
 
   it('status callbacks are recorded in the decision log', async () => {

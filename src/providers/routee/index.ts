@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import { envCountry, envInteger, envSecret, envText, setting } from '../../lib/env-schema.ts'
 import { describeIssues } from '../../lib/issues.ts'
+import { parseUntrustedJson } from '../../lib/parse-untrusted-json.ts'
 import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
 import { type CallStateToken, createCallStateTokens, stateForCollect, webhookUrl } from '../call-state-token.ts'
 import {
@@ -18,6 +19,7 @@ import { WireText as Text } from '../wire-text.ts'
 import { routeeCapabilities } from './capabilities.ts'
 import { outboundCallRoutes } from './outbound-call-routes.ts'
 import { createRouteeClient } from './routee-client.ts'
+import { routeeNumber } from './routee-number.ts'
 
 /**
  * Routee Voice: a number's dial-plan URL (inbound calls), the COLLECT eventUrl (digits typed), and status
@@ -57,6 +59,10 @@ const PROVIDER = 'routee' as const
 /** What Routee's status callbacks get (it reads nothing of it). */
 const STATUS_ANSWER = { status: 200, contentType: 'application/json', body: '{}' }
 const SORRY = 'Sorry, we cannot take your call right now. Please try again later.'
+/** The status a COLLECT post without tones is recorded with: the call ended (or # alone) with nothing typed. */
+const NO_INPUT_STATUS = 'NoInput'
+/** Re-prompts of the no-input path played from one answer, at most: rules that ask forever still end. */
+const MAX_SILENT_PROMPTS = 5
 
 /** Routee's SAY languages; a rule may give just the language ("EN"), which picks the first of its kind. */
 const LANGUAGES = [
@@ -84,19 +90,17 @@ const DialPlanRequest = v.looseObject({
   collectedTones: v.optional(v.nullable(Text)),
 })
 
-const StatusRequest = v.looseObject({
-  conversationTrackingId: v.pipe(Text, v.nonEmpty()),
-  messageId: v.optional(Text),
-  from: v.optional(Text),
-  to: v.optional(Text),
-  status: v.looseObject({ name: v.string(), updatedDate: v.optional(v.string()) }),
-  duration: v.optional(v.nullable(v.number())),
-  direction: v.optional(v.string()),
-})
-
 type State = CallStateToken
+type Collect = Extract<Decision, { action: 'collect' }>
 
-const FINAL_STATUSES = new Set(['Completed', 'Busy', 'NoAnswer', 'Failed', 'Unsent', 'Terminated'])
+/**
+ * What the router may give besides RenderExtras: every answer a silent caller gets in turn after the
+ * collect (`noInput` first), up to the first that is not a collect. With only `noInput`, the path is that one.
+ */
+export type RouteeRenderExtras = RenderExtras & { noInputPath?: Decision[] }
+
+/** Final statuses (https://docs.routee.net/docs/voice-messaging-statuses), compared without case or spaces ("No Answer"). */
+const FINAL_STATUSES = new Set(['completed', 'busy', 'noanswer', 'failed', 'unsent', 'terminated'])
 
 export const createRoutee = (options: RouteeOptions) => {
   const {
@@ -122,54 +126,101 @@ export const createRoutee = (options: RouteeOptions) => {
     return LANGUAGES.find((candidate) => candidate.slice(0, 2).toLowerCase() === language.toLowerCase())
   }
 
+  /** A call step, with Routee's numbers read as Routee writes them (international, plus or not). */
+  const callEvent = (call: { callId: string; from: string; to: string; step: string; attempt: number; dtmf: string }): CallEvent => ({
+    ...stepEvent(PROVIDER, defaultCountry, call),
+    didE164: routeeNumber(call.to, defaultCountry),
+    caller: routeeNumber(call.from, defaultCountry),
+  })
+
   const classify = async (request: ProviderRequest): Promise<Classified> => {
-    const status = parseStatus(request)
+    const body = routeeBody(request)
+    const status = parseStatus(body)
     if (status) return status
-    const body = typeof request.body === 'object' && request.body ? request.body : {}
     const parsed = v.safeParse(DialPlanRequest, body)
     const stateToken = request.query.state
     if (!parsed.success) {
       return {
         kind: 'invalid',
         reason: `invalid Routee request: ${describeIssues(parsed.issues)}`,
-        partial: await partialFromState(stateToken),
+        partial: await partialFor(stateToken, body),
       }
     }
     const data = parsed.output
-    if (!stateToken) {
-      // The number's dial-plan URL: a new inbound call.
-      const from = data.from ?? ''
-      const to = data.to ?? ''
-      return {
-        kind: 'call',
-        event: stepEvent(PROVIDER, defaultCountry, {
-          callId: data.conversationTrackingId,
-          from,
-          to,
-          step: entryStep,
-          attempt: 1,
-          dtmf: '',
-        }),
+    const callId = data.conversationTrackingId
+    if (data.collectedTones !== undefined && data.collectedTones !== null) {
+      // Documented as "1,2,3,4", seen as "1234"; a trailing # ends the input.
+      const dtmf = data.collectedTones.replace(/[^\d*]/g, '')
+      // Routee posts the COLLECT's tones once more when the call is over, empty when none were submitted
+      // (github.com/buildingidgr/dialplan, "Empty Input Behavior"): the answer is ignored, the caller is gone.
+      // A notice, not a step: routing it would log a retry nobody heard. Our `{}` is not a dial plan, so
+      // should # alone arrive while the call is live, Routee carries on with the plan it has: its PAUSE and
+      // the no-input path, which is the answer for nothing typed.
+      if (dtmf === '') {
+        return {
+          kind: 'status',
+          status: { callId, status: NO_INPUT_STATUS, final: false, from: data.from, to: data.to },
+          answer: STATUS_ANSWER,
+        }
       }
+      if (!stateToken) {
+        // Routee posts tones only to a COLLECT eventUrl, and ours carry the state: without it the step is unknown.
+        return {
+          kind: 'invalid',
+          reason: 'Routee COLLECT post without the state of an eventUrl we handed out',
+          partial: await partialFor(undefined, data),
+        }
+      }
+      const state = await readState(stateToken)
+      if (!state) {
+        return {
+          kind: 'invalid',
+          reason: 'Routee state token is forged, tampered with or expired',
+          partial: await partialFor(undefined, data),
+        }
+      }
+      if (state.c && state.c !== callId) {
+        return {
+          kind: 'invalid',
+          reason: 'Routee state token belongs to another conversation',
+          partial: await partialFor(undefined, data),
+        }
+      }
+      return { kind: 'call', event: callEvent({ callId, from: state.f, to: state.t, step: state.s, attempt: state.a, dtmf }) }
     }
-    const state = await readState(stateToken)
-    if (!state)
-      return { kind: 'invalid', reason: 'Routee state token is forged, tampered with or expired', partial: { provider: PROVIDER } }
-    if (state.c && state.c !== data.conversationTrackingId) {
-      return { kind: 'invalid', reason: 'Routee state token belongs to another conversation', partial: { provider: PROVIDER } }
+    if (stateToken) {
+      // Our eventUrl, but no tones field: not a COLLECT post we know how to read.
+      return { kind: 'invalid', reason: 'Routee post to an eventUrl without collectedTones', partial: await partialFor(stateToken, data) }
     }
-    // Documented as "1,2,3,4", seen as "1234"; a trailing # ends the input.
-    const tones = (data.collectedTones ?? '').replace(/[\s,#]/g, '')
-    const call = { callId: data.conversationTrackingId, from: state.f, to: state.t, step: state.s, attempt: state.a }
-    return { kind: 'call', event: stepEvent(PROVIDER, defaultCountry, { ...call, dtmf: tones.replace(/[^\d*]/g, '') }) }
+    // The number's dial-plan URL: a new inbound call.
+    return { kind: 'call', event: callEvent({ callId, from: data.from ?? '', to: data.to ?? '', step: entryStep, attempt: 1, dtmf: '' }) }
   }
 
   const readState = (token: string) => tokens.read(token)
 
-  const partialFromState = async (token: string | undefined): Promise<PartialCallEvent> => {
+  /**
+   * What a fallback needs of a request that cannot be routed: the number called (the DIAL's `from`) and the
+   * caller, from our state when it is ours, else from the fields Routee sends. Neither steers the call: the
+   * answer goes back to whoever posted.
+   */
+  const partialFor = async (token: string | undefined, body: unknown): Promise<PartialCallEvent> => {
     const state = token ? await readState(token) : undefined
-    return state ? { provider: PROVIDER, did: state.t, callerRaw: state.f, layer: state.s } : { provider: PROVIDER }
+    if (state) return { provider: PROVIDER, did: state.t, callerRaw: state.f, layer: state.s }
+    const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
+    const to = wireText(fields.to)
+    const from = wireText(fields.from)
+    const callId = wireText(fields.conversationTrackingId)
+    return {
+      provider: PROVIDER,
+      ...(callId ? { callId } : {}),
+      ...(to ? { did: to, didE164: routeeNumber(to, defaultCountry) } : {}),
+      ...(from ? { callerRaw: from, caller: routeeNumber(from, defaultCountry) } : {}),
+    }
   }
+
+  /** DIAL's `from`: the rule's caller_id, ROUTEE_CALLER_ID, else the number the caller called. */
+  const dialFrom = (decision: Extract<Decision, { action: 'dial' }>, event: Partial<CallEvent>): string | undefined =>
+    decision.callerId || callerId || event.didE164 || (event.did ? routeeNumber(event.did, defaultCountry) : undefined)
 
   const check = (decision: Decision): string | undefined => {
     switch (decision.action) {
@@ -182,9 +233,7 @@ export const createRoutee = (options: RouteeOptions) => {
       case 'hangup':
         return itemsProblem(decision.items, decision.language)
       case 'dial':
-        if (!decision.targets.some((target) => target.type === 'phone' && target.value.startsWith('+'))) {
-          return 'dial: Routee dials phone numbers in E.164 (phone:+30…), not extensions'
-        }
+        if (!dialTarget(decision)) return 'dial: Routee dials phone numbers in E.164 (phone:+30…), not extensions'
         return itemsProblem(decision.announce, decision.language)
       case 'provider_default':
         return undefined
@@ -199,6 +248,12 @@ export const createRoutee = (options: RouteeOptions) => {
     return recording ? `say: Routee plays recordings from a URL, not "${recording.value}"` : undefined
   }
 
+  /**
+   * SAY and PLAY verbs. `bargeIn` makes the first tone end the verb and post every tone so far to the
+   * COLLECT eventUrl at once (https://docs.routee.net/reference/say-verb): right for a one-key menu, but
+   * before a PIN it would post "1" of "12345678". Without it the COLLECT still gathers every tone typed
+   * anywhere in the plan, the prompt included, and posts them on # (https://docs.routee.net/reference/collect-verb).
+   */
   const sayVerbs = (items: SayItem[], language: string, bargeIn = false): unknown[] =>
     items.map((item) =>
       item.type === 'recording'
@@ -214,30 +269,76 @@ export const createRoutee = (options: RouteeOptions) => {
     return `${webhookUrl(base, PROVIDER, webhookSecret)}?state=${await tokens.sign(state)}`
   }
 
-  const verbsFor = async (decision: Decision, event: Partial<CallEvent>, base: string, noInput?: Decision): Promise<unknown[]> => {
+  /**
+   * A collect: the prompt, the plan's only COLLECT (two eventUrls in one plan would leave it to Routee which
+   * gets the tones), a PAUSE to type in, then what a silent caller hears, all in this one answer, since
+   * Routee posts nothing until # is pressed.
+   */
+  const collectVerbs = async (
+    decision: Collect,
+    event: Partial<CallEvent>,
+    base: string,
+    silent: readonly Decision[],
+  ): Promise<unknown[]> => {
+    const state = stateForCollect(decision.layer, event)
+    // Only a one-key COLLECT may end the prompt at the first tone: that tone is all it takes.
+    const bargeIn = decision.maxDigits === 1
+    return [
+      ...sayVerbs(decision.prompt, decision.language, bargeIn),
+      {
+        type: 'COLLECT',
+        eventUrl: await eventUrl(base, state),
+        submitOnHash: true,
+        ...(decision.maxDigits ? { maxDigits: decision.maxDigits } : {}),
+      },
+      { type: 'PAUSE', duration: decision.timeoutSeconds },
+      ...(await silentVerbs(decision, { ...event, layer: decision.layer, attempt: state.a }, base, silent, bargeIn)),
+    ]
+  }
+
+  /**
+   * The no-input path: each re-prompt the rules give a silent caller (a collect at the same step) as its
+   * prompt and PAUSE, without a COLLECT of its own (the plan's COLLECT gathers what is typed then, for the
+   * attempt it was handed out for), up to the first answer that is not a collect: a DIAL, a goodbye. When the
+   * path is not known to its end, or asks at another step (whose tones would reach this step's eventUrl),
+   * the caller hears ROUTEE_SORRY_TEXT: no answer the rules gave can be played there.
+   */
+  const silentVerbs = async (asked: Collect, event: Partial<CallEvent>, base: string, path: readonly Decision[], bargeIn: boolean) => {
+    const verbs: unknown[] = []
+    for (const [index, next] of path.entries()) {
+      if (next.action !== 'collect') return [...verbs, ...(await verbsFor(next, event, base, [], true))]
+      if (next.layer !== asked.layer || index >= MAX_SILENT_PROMPTS) break
+      verbs.push(...sayVerbs(next.prompt, next.language, bargeIn), { type: 'PAUSE', duration: next.timeoutSeconds })
+    }
+    return [...verbs, ...sorry()]
+  }
+
+  const dialTarget = (decision: Extract<Decision, { action: 'dial' }>) =>
+    decision.targets.find((candidate) => candidate.type === 'phone' && candidate.value.startsWith('+'))
+
+  /** The verbs of an answer; `silent` is what a caller who types nothing gets next, for a collect. */
+  const verbsFor = async (
+    decision: Decision,
+    event: Partial<CallEvent>,
+    base: string,
+    silent: readonly Decision[],
+    endOfNoInputPath = false,
+  ): Promise<unknown[]> => {
     switch (decision.action) {
-      case 'collect': {
-        const state = stateForCollect(decision.layer, event)
-        const tail = noInput ? await verbsFor(noInput, { ...event, layer: decision.layer, attempt: state.a }, base) : sorry()
-        return [
-          // bargeIn lets the caller type during the prompt.
-          ...sayVerbs(decision.prompt, decision.language, true),
-          {
-            type: 'COLLECT',
-            eventUrl: await eventUrl(base, state),
-            submitOnHash: true,
-            ...(decision.maxDigits ? { maxDigits: decision.maxDigits } : {}),
-          },
-          // Routee posts nothing until # is pressed: without digits the plan runs on into the no-input path.
-          { type: 'PAUSE', duration: decision.timeoutSeconds },
-          ...tail,
-        ]
-      }
+      case 'collect':
+        return collectVerbs(decision, event, base, silent)
       case 'dial': {
-        const target = decision.targets.find((candidate) => candidate.type === 'phone' && candidate.value.startsWith('+'))
-        // DIAL needs a sender: the rule's, ROUTEE_CALLER_ID, or the number called (unknown in a broken request).
-        const from = decision.callerId || callerId || event.didE164 || event.did
-        if (!target || !from) return [...sayVerbs(decision.announce, decision.language), ...sorry()]
+        const target = dialTarget(decision)
+        const from = dialFrom(decision, event)
+        if (!target) return sorry()
+        if (!from) {
+          // A DIAL needs a sender, and a request that names no number called (one that could not be read)
+          // has none to give. "Connecting you" followed by the apology would hang up on the caller while the
+          // decision log says "dial". As the answer itself, this fails the render, so the router logs and
+          // answers the provider's failover with this reason; at the end of a no-input path, the apology.
+          if (endOfNoInputPath) return sorry()
+          throw new Error("dial: no DIAL `from`: the request names no number called; set ROUTEE_CALLER_ID or the rule's options.caller_id")
+        }
         return [
           ...sayVerbs(decision.announce, decision.language),
           {
@@ -251,7 +352,8 @@ export const createRoutee = (options: RouteeOptions) => {
         ]
       }
       case 'hangup':
-        return sayVerbs(decision.items, decision.language)
+        // A plan needs a verb: a goodbye with nothing to say is a moment's silence, then the plan ends.
+        return decision.items.length > 0 ? sayVerbs(decision.items, decision.language) : [{ type: 'PAUSE', duration: 1 }]
       default:
         return sorry()
     }
@@ -259,28 +361,32 @@ export const createRoutee = (options: RouteeOptions) => {
 
   const sorry = () => [{ type: 'SAY', message: { language: defaultLanguage, gender: voice, text: sorryText } }]
 
-  const render = async (decision: Decision, event: Partial<CallEvent>, extras: RenderExtras = {}): Promise<ProviderAnswer> => {
+  const render = async (decision: Decision, event: Partial<CallEvent>, extras: RouteeRenderExtras = {}): Promise<ProviderAnswer> => {
     const base = (publicUrl ?? extras.origin ?? '').replace(/\/+$/, '')
-    // The no-input path is rendered without one of its own (a collect there ends in the apology), so
-    // plans cannot nest forever.
-    const verbs = await verbsFor(decision, event, base, extras.noInput)
+    const silent = extras.noInputPath ?? (extras.noInput ? [extras.noInput] : [])
+    const verbs = await verbsFor(decision, event, base, silent)
     return { status: 200, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ verbs }) }
   }
 
-  /** Status callbacks: `{status: {name}}` bodies. Undefined when the body is not one. */
-  const parseStatus = (request: ProviderRequest): Classified | undefined => {
-    const parsed = v.safeParse(StatusRequest, request.body)
-    if (!parsed.success) return undefined
-    const { conversationTrackingId, status, duration, from, to } = parsed.output
+  /**
+   * Status callbacks: any body with a `status` (`{name}` as documented, or a bare name) is one, never a call
+   * to route, whatever else it holds. Read field by field: Routee's docs give every type as a string in their
+   * example (`"duration": "number"`, `"respectQuietHours": "boolean"`), so numbers may come as text.
+   */
+  const parseStatus = (body: unknown): Classified | undefined => {
+    if (typeof body !== 'object' || body === null || Array.isArray(body) || !('status' in body)) return undefined
+    const fields = body as Record<string, unknown>
+    const status = fields.status
+    const name = wireText(typeof status === 'object' && status !== null ? (status as { name?: unknown }).name : status) ?? 'Unknown'
     return {
       kind: 'status',
       status: {
-        callId: conversationTrackingId,
-        status: status.name,
-        final: FINAL_STATUSES.has(status.name),
-        durationMs: typeof duration === 'number' ? duration * 1000 : undefined,
-        from,
-        to,
+        callId: wireText(fields.conversationTrackingId) ?? wireText(fields.messageId) ?? '',
+        status: name,
+        final: FINAL_STATUSES.has(name.replace(/[\s_-]/g, '').toLowerCase()),
+        durationMs: seconds(fields.duration),
+        from: wireText(fields.from),
+        to: wireText(fields.to),
       },
       answer: STATUS_ANSWER,
     }
@@ -290,7 +396,7 @@ export const createRoutee = (options: RouteeOptions) => {
   const promptPlan = async (base: string, step: string, prompt: SayItem[], to: string, from: string, timeoutSeconds = 10) => {
     const decision: Decision = { action: 'collect', layer: step, prompt, timeoutSeconds, language: defaultLanguage, customData: {} }
     const event = safeCallEvent({ provider: PROVIDER, callerRaw: to, did: from })
-    return { verbs: await verbsFor(safeDecision(decision), event, base.replace(/\/+$/, '')) }
+    return { verbs: await verbsFor(safeDecision(decision), event, base.replace(/\/+$/, ''), []) }
   }
 
   const handler = {
@@ -305,6 +411,31 @@ export const createRoutee = (options: RouteeOptions) => {
     }),
   } satisfies ProviderHandler
   return { ...handler, promptPlan }
+}
+
+/**
+ * Routee posts JSON. A JSON body sent with a form content type reaches us decoded as a form: one field named
+ * after the JSON text (or a few, split at & and =). The raw text is read as JSON then.
+ */
+const routeeBody = (request: ProviderRequest): unknown => {
+  const { body, rawBody } = request
+  const formOfJson =
+    typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).some((key) => key.trimStart().startsWith('{'))
+  if (!formOfJson || !rawBody?.trimStart().startsWith('{')) return body
+  const parsed = parseUntrustedJson(rawBody)
+  return parsed.ok ? parsed.value : body
+}
+
+/** A field Routee sends as text or as a number, as trimmed text; undefined when empty or neither. */
+const wireText = (value: unknown): string | undefined => {
+  const text = typeof value === 'string' || typeof value === 'number' ? String(value).trim() : ''
+  return text === '' ? undefined : text
+}
+
+/** A duration in seconds, as a number or as text ("95", "95.4"); undefined when it is neither. */
+const seconds = (value: unknown): number | undefined => {
+  const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN
+  return Number.isFinite(number) && number >= 0 ? Math.round(number * 1000) : undefined
 }
 
 export type RouteeHandler = ReturnType<typeof createRoutee>
