@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import { adminToken, createAdminApi, runSimulation, type SimulationInput } from './admin/admin-api.ts'
 import { createBackground } from './http/background.ts'
 import { healthRoutes } from './http/health.ts'
@@ -12,20 +12,22 @@ export interface AppOptions extends ServiceOptions {
    * (Node). On Workers the boundary is waitUntil: the runtime keeps the isolate until the write settles.
    */
   recordBeforeAnswer?: boolean
+  /** The request-target exactly as received, where the runtime keeps it (Node): what GET signatures cover. */
+  requestTarget?: (c: Context) => string | undefined
 }
 
 /**
  * The whole service as one Hono app: health, one webhook route for every provider, the admin API (with each
  * provider's own admin routes) and metrics. Runtime-neutral: the Node and Workers entries call it.
  */
-export const createApp = async ({ recordBeforeAnswer = false, ...options }: AppOptions) => {
+export const createApp = async ({ recordBeforeAnswer = false, requestTarget, ...options }: AppOptions) => {
   const service = await createService(options)
   const { config, log, metrics, router, providers, decisionLog } = service
   const background = createBackground(log, metrics)
 
   const app = new Hono()
   app.route('/', healthRoutes(service))
-  app.route('/webhooks', webhookRoutes(service, { recordBeforeAnswer, background }))
+  app.route('/webhooks', webhookRoutes(service, { recordBeforeAnswer, background, requestTarget }))
 
   // Each provider's own admin routes (Routee's outbound calls) under /admin/<id>, in the OpenAPI document too.
   const mount = [...providers.values()].flatMap((provider) =>

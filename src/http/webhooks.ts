@@ -20,13 +20,15 @@ export interface WebhookOptions {
    */
   recordBeforeAnswer: boolean
   background: Background
+  /** The request-target as received, where the runtime keeps it (the Node entry gives it; Workers cannot). */
+  requestTarget?: (c: Context) => string | undefined
 }
 
 /**
  * One route for every provider: authenticate, read the request once, let the provider classify it, then
  * route, record and answer. Whatever fails, the provider gets an answer in its own format.
  */
-export const webhookRoutes = (service: Service, { recordBeforeAnswer, background }: WebhookOptions) => {
+export const webhookRoutes = (service: Service, { recordBeforeAnswer, background, requestTarget }: WebhookOptions) => {
   const { providers, router, log, config } = service
 
   const send = (answer: ProviderAnswer) =>
@@ -64,7 +66,7 @@ export const webhookRoutes = (service: Service, { recordBeforeAnswer, background
       }
     }
     const { handler } = provider
-    const request = await readRequest(c, Boolean(handler.verify || handler.readsHeaders), log)
+    const request = await readRequest(c, Boolean(handler.verify || handler.readsHeaders), log, requestTarget)
     if (!request) {
       log.warn('webhook body too large', { provider: provider.id, limit: MAX_WEBHOOK_BODY })
       return failover(provider, 413)
@@ -135,14 +137,26 @@ const streamedBodyLimit = bodyLimit({ maxSize: MAX_WEBHOOK_BODY, onError: (c) =>
  * reading `c.req.raw.body` makes @hono/node-server build a full Request, which costs a third of the
  * throughput on the common path.
  */
-const readRequest = async (c: Context, withHeaders: boolean, log: Logger): Promise<ProviderRequest | undefined> => {
+const readRequest = async (
+  c: Context,
+  withHeaders: boolean,
+  log: Logger,
+  requestTarget?: (c: Context) => string | undefined,
+): Promise<ProviderRequest | undefined> => {
   const query = c.req.query()
   const url = c.req.url
   // scheme://host[:port], without parsing the whole URL once more on every request.
   const pathStart = url.indexOf('/', url.indexOf('//') + 2)
   const origin = pathStart === -1 ? url : url.slice(0, pathStart)
   // Every header is only read for providers that sign requests: building them costs on each request.
-  const base = { method: c.req.method, query, origin, url, headers: withHeaders ? c.req.header() : undefined }
+  const base = {
+    method: c.req.method,
+    query,
+    origin,
+    url,
+    // Only for providers that read headers (they sign requests): the raw target is what a signature covers.
+    ...(withHeaders ? { headers: c.req.header(), target: requestTarget?.(c) } : {}),
+  }
   if (c.req.method === 'GET' || c.req.method === 'HEAD') return { ...base, body: undefined, rawBody: '' }
   const declared = c.req.header('content-length')
   if (declared === undefined || c.req.header('transfer-encoding') !== undefined) {

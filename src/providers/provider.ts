@@ -9,8 +9,13 @@ export interface ProviderRequest {
   method: string
   /** Scheme, host and port the request came in on, for URLs the answer points back at. */
   origin?: string
-  /** The full URL, path and query (what GET signatures cover). */
+  /** The full URL, path and query, as the runtime's URL parser gave it. */
   url?: string
+  /**
+   * The request-target (path and query) exactly as it came on the wire, where the runtime keeps it (Node);
+   * what GET signatures cover. Workers only have `url`.
+   */
+  target?: string
   /** The body exactly as received (what POST signatures cover). */
   rawBody?: string
   /** Lower-case header names; only read for providers that verify signatures. */

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs'
+import type { IncomingMessage } from 'node:http'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type ServerType, serve } from '@hono/node-server'
@@ -89,6 +90,8 @@ export const startNodeServer = async (options: NodeServerOptions = {}): Promise<
     // loses none. setImmediate lets the requests of one round of I/O share the INSERT.
     recordBeforeAnswer: true,
     scheduleWrite: setImmediate,
+    // @hono/node-server keeps Node's IncomingMessage: its url is the request-target as it came on the wire.
+    requestTarget: (c) => (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.url,
   })
   const host = options.host ?? env.HOST ?? '127.0.0.1'
   const server: ServerType = await new Promise((resolveServer) => {

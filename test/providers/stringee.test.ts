@@ -75,6 +75,8 @@ describe('Stringee', () => {
   it.each([
     ["a raw '", `/webhooks/stringee?from=0539999999&to=842471001234&uuid=raw-1&fromInternal=true&custom=it's`],
     ['a raw "', `/webhooks/stringee?from=0539999999&to=842471001234&uuid=raw-2&fromInternal=true&custom=say%20"hi"`],
+    // Undoing a parser's escapes cannot give this back: only the target as received (Node keeps it) matches.
+    ["a raw ' beside an escaped %27", `/webhooks/stringee?from=0539999999&to=842471001234&uuid=raw-3&fromInternal=true&custom=it's%27`],
   ])('accepts a GET signed over its raw Request-URI with %s in the query', async (_, target) => {
     expect(await rawGet(target, sign(target))).toBe(200)
     expect(await rawGet(target, sign(target.replace('raw-', 'raw-x')))).toBe(401)

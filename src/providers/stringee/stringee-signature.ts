@@ -23,8 +23,10 @@ const requestTarget = (url: string): string => {
  * (workerd always does, Node when the URL has a `"`) gives the second. Both say the same query, so
  * accepting either takes nothing from the signature: only Stringee's secret makes a match.
  */
-export const signedUriCandidates = (url: string): string[] => {
-  const given = requestTarget(url)
+export const signedUriCandidates = (url: string): string[] => targetCandidates(requestTarget(url))
+
+/** A request-target as given, and with a URL parser's escapes undone when it has any. */
+const targetCandidates = (given: string): string[] => {
   const unescaped = given.replace(ESCAPED, (sequence) => PARSER_ESCAPES[sequence.toUpperCase()] ?? sequence)
   return unescaped === given ? [given] : [given, unescaped]
 }
@@ -43,7 +45,10 @@ const hmacSha1Base64 = async (secret: string, data: string): Promise<string> => 
 export const verifyStringeeSignature = async (signingSecret: string, request: ProviderRequest): Promise<boolean> => {
   const given = request.headers?.['x-stringee-signature']
   if (!given) return false
-  const data = request.method === 'GET' ? signedUriCandidates(request.url ?? '') : [request.rawBody ?? '']
+  // The target as received (Node) is what Stringee signed, unless a client on the way escaped it; a parsed
+  // URL (Workers) needs its parser's escapes undone.
+  const targets = request.target === undefined ? [] : targetCandidates(request.target)
+  const data = request.method !== 'GET' ? [request.rawBody ?? ''] : [...new Set([...targets, ...signedUriCandidates(request.url ?? '')])]
   for (const candidate of data) {
     if (await timingSafeEqual(given, await hmacSha1Base64(signingSecret, candidate))) return true
   }
