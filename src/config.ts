@@ -50,8 +50,14 @@ const EnvSchema = v.object({
   DIAL_RECORD: setting(envFlag(false), 'Record dialled calls when a rule does not say.'),
   LOOKUP_CACHE_TTL_SECONDS: setting(integer(300), 'Seconds a found contact is served from the cache.'),
   LOOKUP_CACHE_MISS_TTL_SECONDS: setting(integer(15), 'Seconds an unknown caller is served from the cache.'),
-  LOOKUP_CACHE_ERROR_TTL_SECONDS: setting(integer(5), 'Seconds a failed lookup is not retried (the last good answer is served meanwhile).'),
-  LOOKUP_CACHE_STALE_SECONDS: setting(integer(86_400), 'Seconds an expired answer may still be served while it is refreshed.'),
+  LOOKUP_CACHE_ERROR_TTL_SECONDS: setting(
+    integer(5),
+    'Seconds a failed lookup is not retried (a contact found before is served meanwhile).',
+  ),
+  LOOKUP_CACHE_STALE_SECONDS: setting(
+    integer(86_400),
+    'Seconds an expired found contact may still be served while it is refreshed ("not found" and failures never are).',
+  ),
   LOOKUP_CACHE_SIZE: setting(integer(10_000, 1), 'Most answers the lookup cache holds.'),
   LOOKUP_BREAKER_FAILURES: setting(integer(5, 1), 'Consecutive failures after which a CRM is left alone.'),
   LOOKUP_BREAKER_OPEN_SECONDS: setting(integer(30, 1), 'Seconds a failing CRM is left alone before it is tried again.'),

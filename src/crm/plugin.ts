@@ -20,7 +20,7 @@ export interface CrmClient {
    * Without it a plugin may use all that is left of the provider's deadline.
    */
   timeoutMs?: number
-  /** Lookups per second the CRM allows this client (HubSpot search: 4); over it the plugin is skipped. */
+  /** Lookups per second the CRM allows this client (HubSpot: 5 searches a second for the whole account); over it the plugin is skipped. */
   rateLimit?: { perSecond: number; burst?: number }
   /** False when caching would only hide edits (a local database). @default true */
   cache?: boolean

@@ -138,7 +138,7 @@ const benchHubSpot = async () => {
   const rows: string[] = []
   try {
     for (const [label, extra] of [
-      ['HubSpot limit 4 searches/s', {}],
+      ['HubSpot limit 5 searches/s', {}],
       ['search limit lifted (cache and singleflight only)', { HUBSPOT_SEARCHES_PER_SECOND: '100000' }],
     ] as const) {
       fake.reset()
