@@ -76,7 +76,7 @@ describe('hostile requests against the real server', () => {
   it('a chunked body is cut off at 64 KiB with the provider answer; a small chunked body is routed', async () => {
     const big = await chunkedPost(`${server.url}${hook('voicenter')}`, 4096, 16 * 1024)
     expect(big.status).toBe(413)
-    expect(JSON.parse(big.body)).toEqual({ STATUS: 1, ACTION: 'GO_TO_LAYER' })
+    expect(JSON.parse(big.body)).toEqual({ STATUS: 1, ACTION: 'GO_TO_LAYER', LAYER: 0 })
     const small = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const request = httpRequest(
         `${server.url}${hook('voicenter')}`,
@@ -101,10 +101,10 @@ describe('hostile requests against the real server', () => {
   it('a URL over 16 KiB and an empty secret segment get the provider answer, not a bare error', async () => {
     const long = await fetch(`${server.url}${hook('voicenter')}?pad=${'x'.repeat(20 * 1024)}`)
     expect(long.status).toBe(414)
-    expect(await long.json()).toEqual({ STATUS: 1, ACTION: 'GO_TO_LAYER' })
+    expect(await long.json()).toEqual({ STATUS: 1, ACTION: 'GO_TO_LAYER', LAYER: 0 })
     const empty = await server.post('/webhooks/voicenter/', voicenterRequest({}))
     expect(empty.status).toBe(401)
-    expect(await empty.json()).toEqual({ STATUS: 1, ACTION: 'GO_TO_LAYER' })
+    expect(await empty.json()).toEqual({ STATUS: 1, ACTION: 'GO_TO_LAYER', LAYER: 0 })
   })
 
   it('the decision is committed before the answer arrives', async () => {

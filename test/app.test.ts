@@ -22,7 +22,7 @@ describe('createApp', () => {
     } as RequestInit)
     const response = await server.service.app.fetch(request)
     expect(response.status).toBe(200)
-    expect(await response.json()).toEqual({ STATUS: 1, ACTION: 'GO_TO_LAYER' })
+    expect(await response.json()).toEqual({ STATUS: 1, ACTION: 'GO_TO_LAYER', LAYER: 0 })
     expect(server.logs.some((entry) => entry.message === 'webhook failed' && entry.fields?.error === 'connection reset')).toBe(true)
   })
 

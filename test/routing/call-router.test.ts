@@ -100,7 +100,7 @@ describe('every call gets an answer', () => {
   it('a body over 64 KiB → 413 with the Voicenter failover answer', async () => {
     const response = await server.post('/webhooks/voicenter', voicenterRequest({ CUSTOM_DATA: { big: 'x'.repeat(70_000) } }))
     expect(response.status).toBe(413)
-    expect(await response.json()).toEqual({ STATUS: 1, ACTION: 'GO_TO_LAYER' })
+    expect(await response.json()).toEqual({ STATUS: 1, ACTION: 'GO_TO_LAYER', LAYER: 0 })
   })
 
   it('GET with the fields in the query is answered like POST', async () => {
@@ -249,7 +249,7 @@ describe('no fallback configured', () => {
   it('answers STATUS 1 so Voicenter uses the layer failover', async () => {
     const server = await startTestServer({ seed: false })
     try {
-      expect(await answerOf(server, voicenterRequest({ LAYER_ID: '1' }))).toEqual({ STATUS: 1, ACTION: 'GO_TO_LAYER' })
+      expect(await answerOf(server, voicenterRequest({ LAYER_ID: '1' }))).toEqual({ STATUS: 1, ACTION: 'GO_TO_LAYER', LAYER: 0 })
       expect(server.logs.some((entry) => String(entry.fields?.reason).includes('no fallback row'))).toBe(true)
     } finally {
       await server.close()
