@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isSafeText, safeText, TEXT_CAPS, type TextPurpose } from '../../src/lib/safe-text.ts'
+import { isSafeText, safeText, TEXT_CAPS, type TextPurpose, withoutControls } from '../../src/lib/safe-text.ts'
 
 const purposes = Object.keys(TEXT_CAPS) as TextPurpose[]
 
@@ -56,5 +56,19 @@ describe('safeText', () => {
     expect(isSafeText('line\nbreak', 'id')).toBe(false)
     expect(isSafeText('line\nbreak', 'text')).toBe(true)
     expect(isSafeText('x'.repeat(TEXT_CAPS.id + 1), 'id')).toBe(false)
+  })
+})
+
+describe('withoutControls', () => {
+  it('gives normal text back unchanged, tab and line breaks included, however long', () => {
+    for (const value of ['', 'Dana Levi', 'דנה לוי', 'line one\nline two\tend\r\n', 'x'.repeat(10_000), '👩‍👩‍👧']) {
+      expect(withoutControls(value)).toBe(value)
+    }
+  })
+
+  it('takes out what an XML 1.0 parser refuses and mends lone surrogates, keeping the rest', () => {
+    expect(withoutControls('a\u0000b\u0007c\u001fd\u007fe\u0085f\u009fg')).toBe('abcdefg')
+    expect(withoutControls('x\ud800y\udc00z')).toBe('x\ufffdy\ufffdz')
+    expect(withoutControls('keep\ttab\nand\u0001drop')).toBe('keep\ttab\nanddrop')
   })
 })
