@@ -83,8 +83,15 @@ export const MenuKeyBody = v.strictObject({
   say: v.optional(Text),
   priority: v.optional(v.pipe(v.number('must be a number'), v.integer('must be a whole number'))),
   enabled: v.optional(Flag),
+  /** A rule's options: options.providers gives a provider its own answer, e.g. Stringee a collect. */
+  options: v.optional(Options),
 })
 export const MenuKeyPatch = v.partial(MenuKeyBody)
+
+/** GET /menu-keys: the keys of one menu. */
+export const MenuKeyQuery = v.object({
+  layer: v.optional(v.pipe(v.string(), v.description('Only the keys of this layer (the menu), e.g. `7`'))),
+})
 
 /** Admin API answers: one row with the SQL column names, as stored. */
 const Column = v.nullable(v.string())
@@ -150,6 +157,7 @@ export const MenuKeyView = v.object({
   say: Column,
   priority: Integer,
   enabled: Integer,
+  options: v.nullable(v.union([v.record(v.string(), v.unknown()), v.string()])),
   warnings: Warnings,
 })
 

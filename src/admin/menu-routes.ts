@@ -1,35 +1,90 @@
 import { Hono } from 'hono'
+import { createMiddleware } from 'hono/factory'
+import * as v from 'valibot'
 import { menuKeys } from '../db/schema.ts'
+import { errorResponse } from '../lib/app-error.ts'
 import { compileRule } from '../rules/compile-rule.ts'
-import { menuKeyRule } from '../rules/menu-key.ts'
-import { MenuKeyBody, MenuKeyPatch, MenuKeyView } from './admin-schemas.ts'
+import { isEnabled } from '../rules/enabled.ts'
+import { duplicateKeyProblem, type MenuKeyInput, menuKeyRule, repeatedMenuKeys, sameMenuKey } from '../rules/menu-key.ts'
+import { MenuKeyBody, MenuKeyPatch, MenuKeyQuery, MenuKeyView } from './admin-schemas.ts'
 import { columnsToRow, rowToColumns } from './columns.ts'
-import { crudRoutes } from './crud-routes.ts'
+import { crudRoutes, type RowCheck } from './crud-routes.ts'
+import { queryParams } from './request-validators.ts'
 import { type RowRulesOptions, usableRow } from './rules-routes.ts'
 
-/** /menu-keys: key-press menus, each key checked as the rule it becomes. */
-export const menuRoutes = ({ db, log, timeZone, capabilities }: RowRulesOptions) =>
-  new Hono().route(
-    '/menu-keys',
-    crudRoutes<typeof menuKeys.$inferSelect>({
-      db,
-      log,
-      tag: 'menu keys',
-      names: { one: 'menu key', many: 'menu keys', article: 'a' },
-      table: menuKeys,
-      body: MenuKeyBody,
-      patch: MenuKeyPatch,
-      view: MenuKeyView,
-      defaults: { priority: 1000, enabled: 1, say: null },
-      toRow: columnsToRow,
-      fromRow: rowToColumns,
-      check: (row) => {
-        const rule = menuKeyRule(row)
-        return usableRow(
-          'reason' in rule ? { ok: false, reason: rule.reason } : compileRule(rule.row, { timeZone }),
-          'menu key',
-          capabilities,
+type MenuKeyRow = MenuKeyInput
+
+const DEFAULTS = { priority: 1000, enabled: 1, say: null, options: null }
+
+/**
+ * /menu-keys: key-press menus, each key checked as the rule it becomes. A key that repeats an enabled key
+ * (same layer, key and provider scope) is refused: only one of them could ever answer. `?layer=` lists one
+ * menu.
+ */
+export const menuRoutes = ({ db, log, timeZone, capabilities }: RowRulesOptions) => {
+  const check = (row: MenuKeyRow): RowCheck => {
+    const rule = menuKeyRule(row)
+    return usableRow('reason' in rule ? { ok: false, reason: rule.reason } : compileRule(rule.row, { timeZone }), 'menu key', capabilities)
+  }
+  const allKeys = () => db.select().from(menuKeys).all() as Promise<MenuKeyRow[]>
+
+  /**
+   * Before a key is created or changed: the key as it would be stored must not repeat another enabled
+   * key. Bodies that do not validate go on to the table's own route, which answers their 400.
+   */
+  const refuseRepeats = (schema: typeof MenuKeyBody | typeof MenuKeyPatch) =>
+    createMiddleware(async (c, next) => {
+      const parsed = v.safeParse(schema, await c.req.json().catch(() => undefined))
+      if (!parsed.success) return next()
+      const changes = columnsToRow(parsed.output as Record<string, unknown>) as Partial<MenuKeyRow>
+      const id = c.req.param('id') === undefined ? undefined : Number(c.req.param('id'))
+      const keys = await allKeys()
+      const existing = id === undefined ? undefined : keys.find((key) => key.id === id)
+      if (id !== undefined && !existing) return next()
+      const candidate = { ...DEFAULTS, ...existing, ...changes } as MenuKeyRow
+      if (!isEnabled(candidate.enabled)) return next()
+      const first = keys.find((key) => key.id !== id && isEnabled(key.enabled) && sameMenuKey(key, candidate))
+      return first ? errorResponse(c, 'BAD_REQUEST', duplicateKeyProblem(candidate, first)) : next()
+    })
+
+  return (
+    new Hono()
+      // Before the table's own list, which has no filter: this one answers every GET /menu-keys. The table's
+      // route documents the answer; the query validator adds `layer` to that description.
+      .get('/menu-keys', queryParams(MenuKeyQuery), async (c) => {
+        const { layer } = c.req.valid('query')
+        const keys = await allKeys()
+        const repeats = new Map(repeatedMenuKeys(keys).map(({ key, first }) => [key.id, duplicateKeyProblem(key, first)]))
+        const shown = layer === undefined ? keys : keys.filter((key) => key.layer.trim() === layer.trim())
+        return c.json(
+          shown.map((key) => {
+            const verdict = check(key)
+            return {
+              ...rowToColumns(key),
+              warnings: verdict.warnings ?? [],
+              problem: verdict.problem ?? repeats.get(key.id) ?? null,
+            }
+          }),
         )
-      },
-    }),
+      })
+      .post('/menu-keys', refuseRepeats(MenuKeyBody))
+      .patch('/menu-keys/:id', refuseRepeats(MenuKeyPatch))
+      .route(
+        '/menu-keys',
+        crudRoutes<MenuKeyRow>({
+          db,
+          log,
+          tag: 'menu keys',
+          names: { one: 'menu key', many: 'menu keys', article: 'a' },
+          table: menuKeys,
+          body: MenuKeyBody,
+          patch: MenuKeyPatch,
+          view: MenuKeyView,
+          defaults: DEFAULTS,
+          toRow: columnsToRow,
+          fromRow: rowToColumns,
+          check,
+        }),
+      )
   )
+}

@@ -1,6 +1,7 @@
 import type { DecisionAction } from '../model/call-event.ts'
 import type { ProviderCapabilities } from '../model/provider-capabilities.ts'
 import type { CompiledAction } from './compile-rule.ts'
+import type { Template } from './template.ts'
 
 /** What the check reads of a compiled rule, menu key or fallback: its provider scope and its answer. */
 export interface AnsweringRow {
@@ -9,16 +10,31 @@ export interface AnsweringRow {
   then: CompiledAction
 }
 
+/**
+ * What a provider cannot do with the row's answer: the answer itself (`action`), what it dials
+ * (`dial-target`, `phone`), what it says (`say-item`, `number`, `recording`, `language`), where it goes
+ * (`layer`, `failed-layer`).
+ */
+export type GapKind = 'action' | 'dial-target' | 'phone' | 'say-item' | 'number' | 'recording' | 'language' | 'layer' | 'failed-layer'
+
 /** Why a row cannot answer on one provider it applies to. */
 export interface CapabilityGap {
   provider: string
-  /** The column to change: `action` or `dial`, as `options.providers.<id>.action` when the provider has its own columns. */
+  /**
+   * The column to change: `action`, `dial`, `to_layer`, `say`, `language`, `options.failed_layer`, as
+   * `options.providers.<id>.<column>` when the provider's own columns set it. Menu keys name theirs
+   * (`action`, `target`, `layer`).
+   */
   field: string
   /** The answer the provider would be asked to give. */
   action: DecisionAction
-  /** What is missing, said of the provider: `has no go_to_layer`, `dials phone targets only`. */
+  /** What is missing, said of the provider: `has no go_to_layer`, `speaks HE, EN, AR, RU, not FR`. */
   reason: string
-  kind: 'action' | 'dial-target'
+  /** What the row asks, said of no provider in the error: `answer "go_to_layer"`, `speak FR`. */
+  asks: string
+  /** The provider's side of it, when it has one: `speaks HE, EN, AR, RU`. */
+  detail?: string
+  kind: GapKind
   /** The target types the row dials on this provider (kind `dial-target`). */
   targets: readonly string[]
   /** Whether the row already has options.providers.<id>. */
@@ -38,14 +54,23 @@ export interface CapabilityReport {
   unknownOverrides: string[]
 }
 
+/** How findings are worded for the kind of row: menu keys name their own columns. */
+export type RowKind = 'rule' | 'fallback' | 'menu key'
+
 /**
  * Holds a row against what each registered provider can do at all: for every provider the row applies to,
  * whether its answer there (the row's, or the provider's own columns in options.providers) is one the
- * provider has (`capabilities.actions`), and, for a dial, whether the provider can ring at least one of its
- * target types (`capabilities.dialTargets`). What depends on the call (templates, the contact) is not
- * decidable here and is left to the engine. Pure.
+ * provider has (`capabilities.actions`), whether a dial can ring one of its targets, and whether what is
+ * fixed in the answer is something the provider takes: its language, its say items, the layers it goes to,
+ * a dial's failed layer, the phone numbers it dials. A value a template fills in (`{{owner.layer}}`) is
+ * only known on the call, so it is never held against a provider here: the engine and the provider's own
+ * `check` judge it then. Pure.
  */
-export const checkCapabilities = (row: AnsweringRow, capabilities: Readonly<Record<string, ProviderCapabilities>>): CapabilityReport => {
+export const checkCapabilities = (
+  row: AnsweringRow,
+  capabilities: Readonly<Record<string, ProviderCapabilities>>,
+  kind: RowKind = 'rule',
+): CapabilityReport => {
   const registered = Object.keys(capabilities)
   const scope = row.providers ? [...row.providers] : undefined
   const appliesTo = scope ? registered.filter((id) => scope.includes(id)) : registered
@@ -58,37 +83,141 @@ export const checkCapabilities = (row: AnsweringRow, capabilities: Readonly<Reco
   }
   for (const provider of appliesTo) {
     const own = row.then.byProvider[provider]
-    const gap = answerGap(own ?? row.then, capabilities[provider] as ProviderCapabilities)
+    const answer = own ?? row.then
+    const gap = answerGap(answer, capabilities[provider] as ProviderCapabilities)
     if (!gap) {
       report.answersOn.push(provider)
       continue
     }
-    report.gaps.push({ provider, ...gap, field: own ? `options.providers.${provider}.${gap.field}` : gap.field, overridden: Boolean(own) })
+    const field = own?.ownColumns?.includes(gap.field)
+      ? `options.providers.${provider}.${gap.field}`
+      : kind === 'menu key'
+        ? menuKeyColumn(gap, answer)
+        : gap.field
+    report.gaps.push({ provider, ...gap, field, overridden: Boolean(own) })
   }
   return report
 }
 
+type AnswerGap = Omit<CapabilityGap, 'provider' | 'overridden'>
+
+const SAID_ON: readonly DecisionAction[] = ['say', 'collect', 'hangup', 'dial']
+
+/** A template's text when it has no placeholder (the same on every call); undefined when a call fills it in. */
+const fixed = (template: Template | undefined): string | undefined => (template?.constant ? template.source : undefined)
+
 /** Why a provider with these capabilities cannot give this answer at all; undefined when it can. */
-export const answerGap = (
-  answer: CompiledAction,
-  capabilities: ProviderCapabilities,
-): Omit<CapabilityGap, 'provider' | 'overridden'> | undefined => {
+export const answerGap = (answer: CompiledAction, capabilities: ProviderCapabilities): AnswerGap | undefined => {
   const { action } = answer
-  if (!capabilities.actions.includes(action)) {
-    return { field: 'action', action, reason: `has no ${action}`, kind: 'action', targets: [] }
-  }
+  const gap = (kind: GapKind, field: string, asks: string, reason: string, detail?: string, targets: readonly string[] = []) => ({
+    kind,
+    field,
+    action,
+    asks,
+    reason,
+    ...(detail ? { detail } : {}),
+    targets,
+  })
+  if (!capabilities.actions.includes(action)) return gap('action', 'action', `answer "${action}"`, `has no ${action}`)
   if (action === 'dial') {
     const targets = [...new Set(answer.dial.map((target) => target.type))]
     if (!targets.some((type) => capabilities.dialTargets.includes(type))) {
       const reason = capabilities.dialTargets.length > 0 ? `dials ${capabilities.dialTargets.join(' or ')} targets only` : 'cannot dial'
-      return { field: 'dial', action, reason, kind: 'dial-target', targets }
+      return gap('dial-target', 'dial', `dial ${targets.join(' or ')} targets`, reason, undefined, targets)
     }
   }
-  return undefined
+  return layerGap(answer, capabilities) ?? sayGap(answer, capabilities) ?? phoneGap(answer, capabilities)
+
+  function layerGap(answer: CompiledAction, { layers, dialNeedsFailedLayer }: ProviderCapabilities): AnswerGap | undefined {
+    const checked: [field: string, layer: Template | undefined][] = []
+    if (action === 'go_to_layer' || action === 'say' || action === 'collect') checked.push(['to_layer', answer.toLayer])
+    if (layers?.failedLayers && action === 'say') checked.push(['options.failed_layer', answer.options.failedLayer])
+    if (action === 'dial') {
+      // The engine's order: options.failed_layer, else to_layer. A failed_layer a template fills in may
+      // come out empty on a call, and then to_layer is used: neither is fixed.
+      const failed = answer.options.failedLayer ?? answer.toLayer
+      const field = answer.options.failedLayer ? 'options.failed_layer' : 'to_layer'
+      if (!failed && dialNeedsFailedLayer) {
+        return gap(
+          'failed-layer',
+          'options.failed_layer',
+          'dial without a failed layer',
+          'needs a layer for a dial that fails (options.failed_layer, or to_layer)',
+        )
+      }
+      if (layers?.failedLayers && (answer.options.failedLayer === undefined || answer.options.failedLayer.constant)) {
+        checked.push([field, failed])
+      }
+    }
+    for (const [field, layer] of checked) {
+      const value = fixed(layer)
+      if (layers && value !== undefined && !layers.pattern.test(value)) {
+        return gap('layer', field, `go to layer "${value}"`, `layers are ${layers.are}, not "${value}"`, `layers are ${layers.are}`)
+      }
+    }
+    return undefined
+  }
+
+  function sayGap(answer: CompiledAction, capabilities: ProviderCapabilities): AnswerGap | undefined {
+    const items = answer.say
+    if (items.length === 0 || !(capabilities.saysOn ?? SAID_ON).includes(action)) return undefined
+    const { sayItems, wholeNumbers, recordingUrls, languages } = capabilities
+    if (languages && answer.language !== undefined && (!languages.spokenOnly || items.some((item) => item.type !== 'recording'))) {
+      if (!speaks(languages.codes, answer.language)) {
+        const detail = `speaks ${languages.codes.join(', ')}`
+        return gap('language', 'language', `speak ${answer.language}`, `${detail}, not ${answer.language}`, detail)
+      }
+    }
+    for (const item of items) {
+      if (sayItems && !sayItems.includes(item.type)) {
+        const detail = `says ${sayItems.join(', ')} items only`
+        return gap('say-item', 'say', `say ${item.type} items`, `${detail}, not ${item.type}`, detail)
+      }
+      const value = fixed(item.value)
+      if (value === undefined) continue
+      if (wholeNumbers && item.type === 'number' && !/^-?\d+$/.test(value)) {
+        return gap('number', 'say', `say the number ${value}`, `says whole numbers only, not ${value}`, 'says whole numbers only')
+      }
+      if (recordingUrls && item.type === 'recording' && !/^https?:\/\//.test(value)) {
+        const detail = 'plays recordings from http(s) URLs only'
+        return gap('recording', 'say', `play the recording "${value}"`, `${detail}, not "${value}"`, detail)
+      }
+    }
+    return undefined
+  }
+
+  function phoneGap(answer: CompiledAction, { e164Phones }: ProviderCapabilities): AnswerGap | undefined {
+    if (!e164Phones || action !== 'dial') return undefined
+    const phones = answer.dial.filter((target) => target.type === 'phone').map((target) => fixed(target.value))
+    // One phone a call fills in, or one in E.164, is enough: the provider dials the first it can.
+    if (phones.length === 0 || phones.some((phone) => phone === undefined || phone.replace(/[\s()-]/g, '').startsWith('+'))) {
+      return undefined
+    }
+    const shown = phones.join(', ')
+    return gap('phone', 'dial', `dial ${shown}`, `dials phone numbers in E.164 only (phone:+…), not ${shown}`, 'dials E.164 numbers only')
+  }
 }
 
-/** How findings are worded for the kind of row: rules and fallbacks have options.providers, menu keys only a scope. */
-export type RowKind = 'rule' | 'fallback' | 'menu key'
+/** A language the provider takes: one of its codes, or the two-letter language of one of its locales. */
+const speaks = (codes: readonly string[], language: string): boolean => {
+  const wanted = language.toLowerCase()
+  return codes.some((code) => code.toLowerCase() === wanted || (wanted.length === 2 && code.slice(0, 2).toLowerCase() === wanted))
+}
+
+/**
+ * A menu key's columns are its own (`action`, `target`, `layer`, `say`): its target is the layer it goes
+ * to or what it dials, and a dial key comes back to its own layer when the destination cannot be reached.
+ */
+const menuKeyColumn = (gap: AnswerGap, answer: CompiledAction): string => {
+  switch (gap.field) {
+    case 'to_layer':
+      return answer.action === 'dial' ? 'layer' : 'target'
+    case 'dial':
+      return gap.kind === 'dial-target' ? 'action' : 'target'
+    default:
+      return gap.field
+  }
+}
 
 export interface CapabilityVerdict {
   /** Set when the row must be refused: it can answer on none of the providers it applies to, or its scope names an unknown one. */
@@ -108,34 +237,32 @@ export const capabilityVerdict = (report: CapabilityReport, kind: RowKind, regis
     errors.push(`provider: "${id}" is not a registered provider (${registered.join(', ')})`)
   }
   if (report.answersOn.length === 0 && report.gaps.length > 0) {
-    const remedy = kind === 'menu key' ? 'scope the key with provider' : `give options.providers.<id> or scope the ${kind} with provider`
-    errors.push(`${groupedGaps(report.gaps, kind).join('; ')} — ${remedy}`)
+    errors.push(`${groupedGaps(report.gaps, kind).join('; ')} — give options.providers.<id> or scope the ${kind} with provider`)
   }
-  const warnings = errors.length > 0 ? [] : report.gaps.map((gap) => `${gap.provider}: ${gap.reason} (${remedyFor(gap, kind)})`)
+  const warnings =
+    errors.length > 0
+      ? []
+      : report.gaps.map((gap) => `${gap.provider}: ${gap.reason} (${gap.overridden ? 'change' : 'give'} options.providers.${gap.provider})`)
   for (const id of report.unknownOverrides) {
     warnings.push(`options.providers.${id}: "${id}" is not a registered provider, so these columns are never used`)
   }
   return { ...(errors.length > 0 ? { error: errors.join('; ') } : {}), warnings }
 }
 
-const remedyFor = (gap: CapabilityGap, kind: RowKind) =>
-  kind === 'menu key'
-    ? `set the key's provider to leave ${gap.provider} out`
-    : `${gap.overridden ? 'change' : 'give'} options.providers.${gap.provider}`
-
-/** Gaps of the same column and cause read as one sentence naming the providers. */
+/** Gaps of the same column and cause read as one sentence naming the providers (and their side of it). */
 const groupedGaps = (gaps: readonly CapabilityGap[], kind: RowKind): string[] => {
-  const groups = new Map<string, { sentence: string; providers: string[] }>()
+  const groups = new Map<string, { sentence: string; gaps: CapabilityGap[] }>()
   for (const gap of gaps) {
-    // A menu key has one column for its answer: whatever the cause, it is the key's action.
-    const field = kind === 'menu key' ? 'action' : gap.field
-    const what = gap.kind === 'action' ? `answer "${gap.action}"` : `dial ${gap.targets.join(' or ')} targets`
-    const sentence = `${field}: no provider this ${kind} applies to can ${what}`
-    const group = groups.get(sentence) ?? { sentence, providers: [] }
-    group.providers.push(gap.provider)
+    const sentence = `${gap.field}: no provider this ${kind} applies to can ${gap.asks}`
+    const group = groups.get(sentence) ?? { sentence, gaps: [] }
+    group.gaps.push(gap)
     groups.set(sentence, group)
   }
-  return [...groups.values()].map(({ sentence, providers }) => `${sentence} (${providers.join(', ')})`)
+  return [...groups.values()].map(({ sentence, gaps }) => {
+    const detailed = gaps.some((gap) => gap.detail)
+    const who = gaps.map((gap) => (gap.detail ? `${gap.provider}: ${gap.detail}` : gap.provider)).join(detailed ? '; ' : ', ')
+    return `${sentence} (${who})`
+  })
 }
 
 /** The check and the policy in one call: what the admin API and `rules:check` ask of every row. */
@@ -143,4 +270,4 @@ export const judgeCapabilities = (
   row: AnsweringRow,
   capabilities: Readonly<Record<string, ProviderCapabilities>>,
   kind: RowKind,
-): CapabilityVerdict => capabilityVerdict(checkCapabilities(row, capabilities), kind, Object.keys(capabilities))
+): CapabilityVerdict => capabilityVerdict(checkCapabilities(row, capabilities, kind), kind, Object.keys(capabilities))

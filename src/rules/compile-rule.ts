@@ -7,12 +7,15 @@ import { compilePattern, type Pattern } from '../lib/pattern.ts'
 import { compileTimeWindow, type TimeWindow } from '../lib/time-window.ts'
 import type { DecisionAction, LookupKey, LookupOutcome, SayItemType } from '../model/call-event.ts'
 import { type ContactMatch, compileContactMatch } from './contact-match.ts'
+import { readSayItem } from './say-item.ts'
 import { compileTemplate, type Template } from './template.ts'
 
 export interface CompiledAction {
   action: DecisionAction
   /** The same answer with a provider's own columns (options.providers), e.g. a phone to dial on Routee. */
   byProvider: Record<string, CompiledAction>
+  /** On a provider's own answer: the columns its options.providers entry sets (`action`, `to_layer`, …). */
+  ownColumns?: readonly string[]
   toLayer?: Template
   say: { type: SayItemType; value: Template }[]
   dial: { type: 'phone' | 'extension'; value: Template }[]
@@ -175,7 +178,11 @@ const ActionColumns = v.object({
         if (separator < 0 || !type) {
           throw new Error(`"${item}" needs a type: ${Object.keys(SAY_TYPES).join(':, ')}: (e.g. number:{{fields.balance}})`)
         }
-        return { type, value: compileTemplate(item.slice(separator + 1).trim()) }
+        const value = compileTemplate(item.slice(separator + 1).trim())
+        // A value with no placeholder is the same on every call: if it cannot be said, the rule never answers.
+        const fixed = value.constant ? readSayItem(type, value.source) : undefined
+        if (fixed && 'problem' in fixed) throw new Error(fixed.problem.replace(/^say: /, ''))
+        return { type, value }
       }),
   ),
   dial: compiledColumn((text) =>
@@ -319,7 +326,10 @@ const compileAction = (row: ActionRow, provider?: string): Compiled<CompiledActi
         id.toLowerCase(),
       )
       if (!override.ok) return override
-      byProvider[id.toLowerCase()] = override.value
+      const own = Object.entries(columns)
+        .filter(([, value]) => value !== undefined)
+        .map(([column]) => column)
+      byProvider[id.toLowerCase()] = { ...override.value, ownColumns: own }
     }
   }
   return {

@@ -1,6 +1,7 @@
 import type { CallEvent, Decision, LookupKey, LookupResult, RenderCheck, SayItem } from '../model/call-event.ts'
 import type { Contact } from '../model/contact.ts'
 import type { CompiledAction, CompiledFallback, CompiledRule } from './compile-rule.ts'
+import { readSayItem } from './say-item.ts'
 import type { Scope } from './scope.ts'
 import type { Template } from './template.ts'
 
@@ -266,30 +267,9 @@ const optional = (template: Template | undefined, scope: Scope): string | undefi
 }
 
 const sayItem = (type: SayItem['type'], value: string): SayItem => {
-  const trimmed = value.trim()
-  switch (type) {
-    case 'digits': {
-      const digits = trimmed.replace(/[\s+()-]/g, '')
-      if (!/^\d+$/.test(digits)) throw new MissingValue(`say: digits "${value}" are not digits`)
-      return { type, value: digits }
-    }
-    case 'number':
-      if (!/^-?\d+(\.\d+)?$/.test(trimmed)) throw new MissingValue(`say: "${value}" is not a number`)
-      return { type, value: trimmed }
-    case 'date': {
-      const date = /^(\d{4}-\d{2}-\d{2})(?:[T ].*)?$/.exec(trimmed)?.[1]
-      if (!date || Number.isNaN(Date.parse(date))) throw new MissingValue(`say: "${value}" is not a date (YYYY-MM-DD)`)
-      return { type, value: date }
-    }
-    case 'datetime': {
-      const match = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2})?/.exec(trimmed)
-      if (!match) throw new MissingValue(`say: "${value}" is not a date and time (YYYY-MM-DDTHH:MM:SS)`)
-      return { type, value: `${match[1]}T${match[2]}${match[3] ?? ':00'}` }
-    }
-    default:
-      if (trimmed === '') throw new MissingValue(`say: ${type} is empty`)
-      return { type, value: trimmed }
-  }
+  const item = readSayItem(type, value)
+  if ('problem' in item) throw new MissingValue(item.problem)
+  return item
 }
 
 /** CRM data for the agent's screen pop: the rule's own fields, or a standard set when the contact is known. */

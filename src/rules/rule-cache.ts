@@ -3,6 +3,7 @@ import type { Database } from '../db/database.ts'
 import { fallbacks, menuKeys, revisions, rules } from '../db/schema.ts'
 import { errorMessage, type Logger } from '../lib/logger.ts'
 import { type CompileDefaults, compileFallback, compileRule } from './compile-rule.ts'
+import { isEnabled } from './enabled.ts'
 import type { InvalidRow, RuleSnapshot } from './engine.ts'
 import { menuKeyRule } from './menu-key.ts'
 
@@ -42,9 +43,6 @@ export const loadRuleSnapshot = async (db: Database, defaults: CompileDefaults):
   }
   return snapshot
 }
-
-// People editing by hand write 1/0, true/false or yes/no.
-const isEnabled = (value: unknown): boolean => !['0', 'false', 'no', 'off', ''].includes(String(value).trim().toLowerCase())
 
 export interface RuleCache {
   /** The rules in memory; re-read from the database only when its revision moved. */

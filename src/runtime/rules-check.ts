@@ -1,15 +1,19 @@
 import { parseArgs } from 'node:util'
+import { menuKeys } from '../db/schema.ts'
 import { PROVIDER_CAPABILITIES } from '../providers/capabilities.ts'
 import { judgeCapabilities, type RowKind } from '../rules/capability-check.ts'
 import type { InvalidRow } from '../rules/engine.ts'
+import { duplicateKeyProblem, repeatedMenuKeys } from '../rules/menu-key.ts'
 import { loadRuleSnapshot } from '../rules/rule-cache.ts'
 import { DEFAULT_DATABASE_PATH, openDatabase } from './node.ts'
 
 /**
- * `npm run rules:check [-- --db path] [--json]`: every rule, menu key and fallback row the service cannot
- * use (✗: it does not compile, or it can answer on none of the providers it applies to), and what usable
- * rows cannot do (!: providers they apply to but cannot answer on). Exits 1 when there is a ✗ row, so it can
- * guard a deploy or a CI job; warnings do not change the exit code.
+ * `npm run rules:check [-- --db path] [--json]`: every rule, menu key and fallback row that can never
+ * answer (✗: it does not compile, it can answer on none of the providers it applies to, whether by its
+ * action or by what is fixed in it, such as a language or a layer the provider does not take, or it is a
+ * menu key that repeats an earlier one), and what usable rows cannot do (!: providers they apply to but
+ * cannot answer on). The admin API refuses the same rows. Exits 1 when there is a ✗ row, so it can guard a
+ * deploy or a CI job; warnings do not change the exit code.
  */
 const { values } = parseArgs({
   options: {
@@ -31,6 +35,10 @@ try {
   const invalid: Finding[] = [...snapshot.invalid]
   const warnings: Finding[] = []
   const inUse = { rules: 0, fallbacks: 0 }
+  // A key that repeats an earlier one (same layer, key and providers) never answers: the first one does.
+  const repeated = new Map(
+    repeatedMenuKeys(await db.select().from(menuKeys).all()).map(({ key, first }) => [key.id, duplicateKeyProblem(key, first)]),
+  )
   const rows = [
     // Menu keys are compiled into rules with the negative of their id.
     ...snapshot.rules.map((rule) =>
@@ -47,6 +55,11 @@ try {
     })),
   ]
   for (const { table, kind, id, count, row } of rows) {
+    const repeats = table === 'menu_keys' ? repeated.get(id) : undefined
+    if (repeats) {
+      invalid.push({ table, id, name: row.name, reason: repeats })
+      continue
+    }
     const verdict = judgeCapabilities(row, PROVIDER_CAPABILITIES, kind)
     if (verdict.error) invalid.push({ table, id, name: row.name, reason: verdict.error })
     else inUse[count] += 1

@@ -271,7 +271,9 @@ describe('admin API', () => {
       )
       expect(
         (await call('POST', '/menu-keys', { layer: 6, key: '1', provider: 'routee', action: 'queue', target: 31 })).body.error.message,
-      ).toBe('action: no provider this menu key applies to can answer "go_to_layer" (routee) — scope the key with provider')
+      ).toBe(
+        'action: no provider this menu key applies to can answer "go_to_layer" (routee) — give options.providers.<id> or scope the menu key with provider',
+      )
       expect([count('fallbacks'), count('menu_keys')]).toEqual(before)
       const key = await call('POST', '/menu-keys', {
         layer: 6,
@@ -284,7 +286,66 @@ describe('admin API', () => {
       const queue = await call('PATCH', `/menu-keys/${key.body.id}`, { action: 'queue', target: 31 })
       expect(queue).toMatchObject({
         status: 200,
-        body: { warnings: ["routee: has no go_to_layer (set the key's provider to leave routee out)"] },
+        body: { warnings: ['routee: has no go_to_layer (give options.providers.routee)'] },
+      })
+    })
+
+    describe('rules that can never fire: what is fixed in them is held against the providers they are for', () => {
+      const voicenterOnly = { name: 'never fires', provider: 'voicenter', identify_by: 'none' }
+      const remedy = ' — give options.providers.<id> or scope the rule with provider'
+      it.each([
+        [
+          'a dial with no failed layer',
+          { action: 'dial', dial: 'extension:100' },
+          'options.failed_layer: no provider this rule applies to can dial without a failed layer (voicenter)',
+        ],
+        [
+          'a language Voicenter does not speak',
+          { action: 'say', say: 'digits:{{call.dtmf}}', to_layer: 12, language: 'FR' },
+          'language: no provider this rule applies to can speak FR (voicenter: speaks HE, EN, AR, RU)',
+        ],
+        [
+          'text in SAY_DIGITS',
+          { action: 'say', say: 'text:Your balance is, number:{{fields.balance}}', to_layer: 12 },
+          'say: no provider this rule applies to can say text items (voicenter: says recording, digits, number, date, datetime items only)',
+        ],
+        [
+          'a number that is not whole',
+          { action: 'say', say: 'number:12.50', to_layer: 12 },
+          'say: no provider this rule applies to can say the number 12.50 (voicenter: says whole numbers only)',
+        ],
+        [
+          'a layer that is not a number',
+          { action: 'go_to_layer', to_layer: 'abc' },
+          'to_layer: no provider this rule applies to can go to layer "abc" (voicenter: layers are numbers)',
+        ],
+      ])('refuses %s with a 400 naming the field and the provider, and changes nothing', async (_, columns, message) => {
+        const before = count('rules')
+        expect(await call('POST', '/rules', { ...voicenterOnly, ...columns })).toEqual({
+          status: 400,
+          body: { error: { code: 'BAD_REQUEST', message: `${message}${remedy}` } },
+        })
+        expect(count('rules')).toBe(before)
+      })
+
+      it('keeps a row some of its providers can answer, with a warning for the others', async () => {
+        const created = await call('POST', '/rules', {
+          ...voicenterOnly,
+          provider: 'voicenter, voipnow',
+          action: 'go_to_layer',
+          to_layer: 'sales',
+        })
+        expect(created).toMatchObject({
+          status: 201,
+          body: { warnings: ['voicenter: layers are numbers, not "sales" (give options.providers.voicenter)'] },
+        })
+        await call('DELETE', `/rules/${created.body.id}`)
+      })
+
+      it('never refuses a value a template fills in on the call', async () => {
+        const created = await call('POST', '/rules', { ...voicenterOnly, action: 'go_to_layer', to_layer: '{{owner.layer}}' })
+        expect(created).toMatchObject({ status: 201, body: { warnings: [] } })
+        await call('DELETE', `/rules/${created.body.id}`)
       })
     })
 

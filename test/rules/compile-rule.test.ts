@@ -226,6 +226,16 @@ describe('compileRule', () => {
       ['a say item without a type', { action: 'say', say: '1234' }, /^say: "1234" needs a type: recording:, digits:, number:/],
       ['a say item of an unknown type', { action: 'say', say: 'number:1, money:5' }, /^say: "money:5" needs a type/],
       ['a say item with a bad template', { action: 'say', say: 'number:{{fields.x' }, 'say: unbalanced braces in "{{fields.x"'],
+      // With no placeholder the value is the same on every call: one that cannot be said never answers.
+      ['a fixed number that is not one', { action: 'say', say: 'number:twelve' }, 'say: "twelve" is not a number'],
+      ['fixed digits that are not digits', { action: 'say', say: 'digits:12a4' }, 'say: digits "12a4" are not digits'],
+      ['a fixed date that is not a date', { action: 'say', say: 'date:tomorrow' }, 'say: "tomorrow" is not a date (YYYY-MM-DD)'],
+      ['an empty text item', { action: 'hangup', say: 'text:' }, 'say: text is empty'],
+      [
+        "a bad fixed item in a provider's own columns",
+        { options: '{"providers": {"routee": {"action": "hangup", "say": "number:1,5"}}}' },
+        'options.providers.routee: say: "1,5" is not a number',
+      ],
       ['dial without targets', { action: 'dial', dial: null }, 'dial: dial needs targets (e.g. extension:{{owner.extension}})'],
       ['a dial target without a prefix', { action: 'dial', dial: '101' }, 'dial: "101" must start with phone: or extension:'],
       [

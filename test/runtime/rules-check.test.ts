@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -75,7 +75,7 @@ describe('npm run rules:check', () => {
     )
     expect(failed.stdout).toContain(
       '  ✗ menu_keys #2 "menu 7 key 2": action: no provider this menu key applies to can dial extension targets (routee); ' +
-        'action: no provider this menu key applies to can answer "dial" (voipnow) — scope the key with provider',
+        'action: no provider this menu key applies to can answer "dial" (voipnow) — give options.providers.<id> or scope the menu key with provider',
     )
     expect(failed.stdout).toContain(
       '  ✗ fallbacks #3 "skype": provider: "skype" is not a registered provider (voicenter, routee, voipnow, stringee, ringcentral)',
@@ -93,6 +93,69 @@ describe('npm run rules:check', () => {
     fixed.sqlite.exec('DELETE FROM rules WHERE id >= 9; DELETE FROM menu_keys; DELETE FROM fallbacks WHERE id >= 3')
     fixed.sqlite.close()
     expect((await check(databasePath)).code).toBe(0)
+  })
+
+  it('lists every rule that can never fire, with its reason: what is fixed in it is something no provider it is for takes', async () => {
+    const { sqlite } = openDatabase(databasePath)
+    sqlite.exec(`
+      INSERT INTO rules (name, provider, identify_by, action, dial) VALUES ('no failed layer', 'voicenter', 'none', 'dial', 'extension:100');
+      INSERT INTO rules (name, provider, identify_by, action, say, to_layer, language) VALUES ('french', 'voicenter', 'none', 'say', 'digits:{{call.dtmf}}', '12', 'FR');
+      INSERT INTO rules (name, provider, identify_by, action, say, to_layer) VALUES ('text', 'voicenter', 'none', 'say', 'text:Your balance is, number:{{fields.balance}}', '12');
+      INSERT INTO rules (name, provider, identify_by, action, say, to_layer) VALUES ('cents', 'voicenter', 'none', 'say', 'number:12.50', '12');
+      INSERT INTO rules (name, provider, identify_by, action, to_layer) VALUES ('abc', 'voicenter', 'none', 'go_to_layer', 'abc');
+      INSERT INTO rules (name, provider, identify_by, action, to_layer) VALUES ('filled in on the call', 'voicenter', 'none', 'go_to_layer', '{{owner.layer}}');
+      INSERT INTO menu_keys (layer, key, provider, action, target) VALUES ('8', '1', 'voicenter', 'go_to_layer', '81');
+      INSERT INTO menu_keys (layer, key, provider, action, target) VALUES ('8', '1', 'Voicenter', 'go_to_layer', '82');
+      INSERT INTO menu_keys (layer, key, provider, action, target, options)
+        VALUES ('8', '2', 'stringee', 'go_to_layer', '82', '{"providers": {"stringee": {"action": "collect", "say": "text:Orders. Press 1 to hear your last order."}}}');
+    `)
+    sqlite.close()
+    const result = await check(databasePath)
+    expect(result.code).toBe(1)
+    const remedy = ' — give options.providers.<id> or scope the rule with provider'
+    const lines = result.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('  ✗'))
+      .map((line) => line.replace(/#\d+/g, '#N'))
+    expect(lines).toEqual([
+      `  ✗ rules #N "no failed layer": options.failed_layer: no provider this rule applies to can dial without a failed layer (voicenter)${remedy}`,
+      `  ✗ rules #N "french": language: no provider this rule applies to can speak FR (voicenter: speaks HE, EN, AR, RU)${remedy}`,
+      `  ✗ rules #N "text": say: no provider this rule applies to can say text items (voicenter: says recording, digits, number, date, datetime items only)${remedy}`,
+      `  ✗ rules #N "cents": say: no provider this rule applies to can say the number 12.50 (voicenter: says whole numbers only)${remedy}`,
+      `  ✗ rules #N "abc": to_layer: no provider this rule applies to can go to layer "abc" (voicenter: layers are numbers)${remedy}`,
+      '  ✗ menu_keys #N "menu 8 key 1": key: layer 8 already has key 1 for voicenter (menu key #N); change that key, or give this one another key, layer or provider',
+    ])
+    expect(result.stdout).toContain('11 rules and 2 fallbacks in use, 6 invalid, 0 warnings')
+
+    // The same rows for every provider: kept for the providers that can answer them, and said for Voicenter.
+    const unscoped = openDatabase(databasePath)
+    unscoped.sqlite.exec("UPDATE rules SET provider = NULL WHERE id >= 9; DELETE FROM menu_keys WHERE target = '82' AND key = '1'")
+    unscoped.sqlite.close()
+    const warned = await check(databasePath)
+    expect(warned.code).toBe(0)
+    expect(warned.stdout).toMatch(
+      / {2}! rules #\d+ "french": voicenter: speaks HE, EN, AR, RU, not FR \(give options\.providers\.voicenter\)/,
+    )
+    expect(warned.stdout).toMatch(/ {2}! rules #\d+ "abc": voicenter: layers are numbers, not "abc" \(give options\.providers\.voicenter\)/)
+
+    const fixed = openDatabase(databasePath)
+    fixed.sqlite.exec('DELETE FROM rules WHERE id >= 9; DELETE FROM menu_keys')
+    fixed.sqlite.close()
+    expect((await check(databasePath)).code).toBe(0)
+  })
+
+  it("passes docs/rules.md's examples added to the demo", async () => {
+    const rulesPage = readFileSync(new URL('../../docs/rules.md', import.meta.url), 'utf8')
+    const examples = /## Examples\n\n```sql\n([\s\S]*?)```/.exec(rulesPage)?.[1]
+    expect(examples).toContain('INSERT INTO rules')
+    const path = join(directory, 'docs-examples.db')
+    const { sqlite, db } = openDatabase(path)
+    await seedDemoData(db)
+    sqlite.exec(examples as string)
+    sqlite.close()
+    const result = await check(path)
+    expect(result.stdout).toContain('12 rules and 2 fallbacks in use, 0 invalid, 0 warnings')
+    expect(result.code).toBe(0)
   })
 
   it('lists every invalid row with its reason and exits 1', async () => {

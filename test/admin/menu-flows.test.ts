@@ -1,0 +1,4 @@
+import { startNodeHarness } from '../helpers/node-harness.ts'
+import { testMenuFlows } from './menu-flows.ts'
+
+testMenuFlows(startNodeHarness)
