@@ -210,6 +210,8 @@ export const menuKeys = sqliteTable(
     /** Where menu rules sit among the rules (lower runs first). */
     priority: integer('priority').notNull().default(1000),
     enabled: integer('enabled').notNull().default(1),
+    /** JSON object, a rule's options: options.providers gives a provider its own answer. */
+    options: text('options'),
   },
   (table) => [index('menu_keys_layer').on(table.layer, table.key)],
 )

@@ -1,0 +1,1 @@
+ALTER TABLE `menu_keys` ADD `options` text;
