@@ -83,6 +83,12 @@ export interface RenderExtras {
    * caller types nothing, decided by the rules up front.
    */
   noInput?: Decision
+  /**
+   * With `noInput`: every answer a caller who goes on typing nothing gets in turn, `noInput` first, up to the
+   * first that is not a collect (a re-prompt's own silence is answered by the next). A provider that posts
+   * nothing without digits (Routee) plays them all from one answer.
+   */
+  noInputPath?: Decision[]
 }
 
 /** Fields of the simulator (admin API and `npm run simulate`), turned into a request in the provider's format. */

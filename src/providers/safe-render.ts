@@ -19,7 +19,13 @@ type Render<Answer> = (decision: Decision, event: Partial<CallEvent>, extras?: R
 export const safeRender =
   <Answer>(render: Render<Answer>): Render<Answer> =>
   (decision, event, extras) =>
-    render(safeDecision(decision), safeCallEvent(event), extras?.noInput ? { ...extras, noInput: safeDecision(extras.noInput) } : extras)
+    render(safeDecision(decision), safeCallEvent(event), extras && safeExtras(extras))
+
+const safeExtras = (extras: RenderExtras): RenderExtras => ({
+  ...extras,
+  ...(extras.noInput ? { noInput: safeDecision(extras.noInput) } : {}),
+  ...(extras.noInputPath ? { noInputPath: extras.noInputPath.map(safeDecision) } : {}),
+})
 
 /**
  * Wraps a provider's check so it judges the decision as render will see it: a dial target or a prompt that

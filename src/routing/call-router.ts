@@ -42,6 +42,8 @@ export interface RoutedCall {
 }
 
 const NOTHING_TYPED: LookupResult = { key: 'pin', outcome: 'not_found', reason: 'nothing typed', plugins: [], ms: 0 }
+/** Silences followed in one answer's no-input path: rules that re-prompt forever still give a finite answer. */
+const MAX_SILENT_STEPS = 6
 const EMPTY_SNAPSHOT: RuleSnapshot = { revision: -1, rules: [], fallbacks: [], invalid: [] }
 const REQUEST_LOG_LIMIT = 4096
 
@@ -68,6 +70,8 @@ export const createCallRouter = ({
     evaluation: Omit<Evaluation, 'trace'> & { trace?: Evaluation['trace'] }
     /** For a collect answer on a provider that needs it: the answer when nothing is typed. */
     noInput?: Decision
+    /** And the answers to each further silence, up to the first that is not a collect. */
+    noInputPath?: Decision[]
     problems: string[]
   }
 
@@ -122,11 +126,24 @@ export const createCallRouter = ({
       routing.evaluation = evaluate(snapshot, { event: call, at, attempt: routing.attempt, lookups: routing.results }, defaults, check)
       const { decision } = routing.evaluation
       if (decision.action === 'collect' && provider.capabilities.noInput === 'in-answer') {
-        // What the rules would answer if the caller typed nothing at the step being asked for.
-        const silent: CallEvent = { ...call, layer: decision.layer, dtmf: '' }
-        const attempt = decision.layer === call.layer ? routing.attempt + 1 : 1
+        // What the rules would answer if the caller typed nothing at the step being asked for, and again at
+        // each re-prompt that answer gives, until they stop asking: the provider hears of none of these
+        // silences, so its one answer must hold them all.
         const lookupsWithoutPin = { ...routing.results, pin: NOTHING_TYPED }
-        routing.noInput = evaluate(snapshot, { event: silent, at, attempt, lookups: lookupsWithoutPin }, defaults, check).decision
+        const path: Decision[] = []
+        let asked: Decision = decision
+        let from = call.layer
+        let attempt = routing.attempt
+        while (asked.action === 'collect' && path.length < MAX_SILENT_STEPS) {
+          attempt = asked.layer === from ? attempt + 1 : 1
+          const silent: CallEvent = { ...call, layer: asked.layer, dtmf: '' }
+          const next = evaluate(snapshot, { event: silent, at, attempt, lookups: lookupsWithoutPin }, defaults, check).decision
+          path.push(next)
+          from = asked.layer
+          asked = next
+        }
+        routing.noInput = path[0]
+        routing.noInputPath = path
       }
     } catch (error) {
       // A bug or a broken dependency: the caller still gets the provider's own failover.
@@ -145,7 +162,11 @@ export const createCallRouter = ({
     let { evaluation } = routing
     let answer: ProviderAnswer
     try {
-      answer = await provider.handler.render(evaluation.decision, routing.event, { origin, noInput: routing.noInput })
+      answer = await provider.handler.render(evaluation.decision, routing.event, {
+        origin,
+        noInput: routing.noInput,
+        noInputPath: routing.noInputPath,
+      })
     } catch (error) {
       routing.problems.push(`render failed: ${errorMessage(error)}`)
       evaluation = { decision: { action: 'provider_default' } }

@@ -207,10 +207,7 @@ export const testRouteeFlows = (start: StartRouteeFlows) => {
       expect((await log('over-reprompt')).map(step)[1]).toEqual(['5', 1, '1234', RULE.balance, 'dial'])
     })
 
-    // Fails until the router hands a collect's whole no-input path to the render (RenderExtras.noInputPath,
-    // issue 13): it gives only the first silence's answer, so the re-prompt ends in the apology. Turn
-    // `it.fails` into `it` with that change.
-    it.fails('silent: the first answer carries the whole no-input path, and it ends where a Voicenter caller ends', async () => {
+    it('silent: the first answer carries the whole no-input path, and it ends where a Voicenter caller ends', async () => {
       const first = await inbound('silent')
       const heard = playDialPlan(first)
       // Asked, asked again twice, then the rule for a third failed attempt: a person.

@@ -93,12 +93,6 @@ const DialPlanRequest = v.looseObject({
 type State = CallStateToken
 type Collect = Extract<Decision, { action: 'collect' }>
 
-/**
- * What the router may give besides RenderExtras: every answer a silent caller gets in turn after the
- * collect (`noInput` first), up to the first that is not a collect. With only `noInput`, the path is that one.
- */
-export type RouteeRenderExtras = RenderExtras & { noInputPath?: Decision[] }
-
 /** Final statuses (https://docs.routee.net/docs/voice-messaging-statuses), compared without case or spaces ("No Answer"). */
 const FINAL_STATUSES = new Set(['completed', 'busy', 'noanswer', 'failed', 'unsent', 'terminated'])
 
@@ -361,7 +355,7 @@ export const createRoutee = (options: RouteeOptions) => {
 
   const sorry = () => [{ type: 'SAY', message: { language: defaultLanguage, gender: voice, text: sorryText } }]
 
-  const render = async (decision: Decision, event: Partial<CallEvent>, extras: RouteeRenderExtras = {}): Promise<ProviderAnswer> => {
+  const render = async (decision: Decision, event: Partial<CallEvent>, extras: RenderExtras = {}): Promise<ProviderAnswer> => {
     const base = (publicUrl ?? extras.origin ?? '').replace(/\/+$/, '')
     const silent = extras.noInputPath ?? (extras.noInput ? [extras.noInput] : [])
     const verbs = await verbsFor(decision, event, base, silent)
