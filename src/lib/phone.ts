@@ -10,14 +10,13 @@ const WITHHELD = /^(anonymous|private|restricted|unknown|unavailable|withheld|0+
 export const toE164 = (raw: string, defaultCountry: string): string | undefined => {
   const trimmed = raw.trim()
   if (WITHHELD.test(trimmed)) return undefined
-  const parsed = parsePhoneNumberFromString(trimmed, defaultCountry.toUpperCase() as CountryCode)
-  if (parsed?.isPossible()) return parsed.number
+  const local = parsePhoneNumberFromString(trimmed, defaultCountry.toUpperCase() as CountryCode)
   // Providers sometimes drop the plus of an international number: "4915112345678".
-  const digits = trimmed.replace(/[^\d]/g, '')
-  if (/^[1-9]/.test(trimmed)) {
-    const international = parsePhoneNumberFromString(`+${digits}`)
-    if (international?.isPossible()) return international.number
-  }
+  const international = /^[1-9]/.test(trimmed) ? parsePhoneNumberFromString(`+${trimmed.replace(/[^\d]/g, '')}`) : undefined
+  // A real number in either reading wins over one that only has a possible length: "972501234567" with
+  // default country GR is Israel's +972…, not a Greek +30972….
+  for (const reading of [local, international]) if (reading?.isValid()) return reading.number
+  for (const reading of [local, international]) if (reading?.isPossible()) return reading.number
   return undefined
 }
 

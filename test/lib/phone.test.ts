@@ -31,3 +31,17 @@ describe('toDialString', () => {
 it('nationalNumber strips the country code', () => {
   expect(nationalNumber('+972501234567')).toBe('501234567')
 })
+
+describe('toE164: a number sent without its plus', () => {
+  it('is read as the real international number it is, not as a possible one of the default country', () => {
+    expect(toE164('972539999999', 'GR')).toBe('+972539999999')
+    expect(toE164('972501234567', 'US')).toBe('+972501234567')
+    expect(toE164('4915112345678', 'IL')).toBe('+4915112345678')
+  })
+
+  it('still reads local numbers of the default country', () => {
+    expect(toE164('2101234567', 'GR')).toBe('+302101234567')
+    expect(toE164('0501234567', 'IL')).toBe('+972501234567')
+    expect(toE164('(650) 555-0100', 'US')).toBe('+16505550100')
+  })
+})
