@@ -46,7 +46,7 @@ export const runSimulation = async (
   const request: Pick<ProviderRequest, 'method' | 'query' | 'body'> | undefined =
     input.request !== undefined
       ? { method: 'POST', query: {}, body: input.request }
-      : provider.handler.simulatedRequest?.({
+      : await provider.handler.simulatedRequest?.({
           did: input.did ?? '',
           caller: input.caller ?? '',
           dtmf: input.dtmf ?? '',

@@ -91,6 +91,9 @@ export interface RenderExtras {
   noInputPath?: Decision[]
 }
 
+/** A request in a provider's format, as the simulator builds it from the fields. */
+export type SimulatedRequest = Pick<ProviderRequest, 'method' | 'query' | 'body'>
+
 /** Fields of the simulator (admin API and `npm run simulate`), turned into a request in the provider's format. */
 export interface SimulatedCall {
   did: string
@@ -116,7 +119,7 @@ export interface ProviderHandler {
   check: RenderCheck
   render(decision: Decision, event: Partial<CallEvent>, extras?: RenderExtras): ProviderAnswer | Promise<ProviderAnswer>
   /** A request as the provider would send it for these fields; without it the simulator needs the raw request. */
-  simulatedRequest?(call: SimulatedCall): Pick<ProviderRequest, 'method' | 'query' | 'body'>
+  simulatedRequest?(call: SimulatedCall): SimulatedRequest | Promise<SimulatedRequest>
   /** Admin endpoints of this provider's own (Routee's outbound calls), mounted under /admin/<id>. */
   adminRoutes?: Hono
 }

@@ -399,6 +399,22 @@ describe('admin API', () => {
       expect(saturday.body.answer.body.verbs[0].message.text).toBe('We are closed on Saturdays. Please call again tomorrow.')
     })
 
+    it.each([
+      ['voicenter', { did: '0722776772', caller: '0501234567', dtmf: '12345678', layer: '5' }],
+      ['routee', { did: '+302111234567', caller: '+972501234567', dtmf: '12345678', layer: '5' }],
+      ['voipnow', { did: '0722776772', caller: '0501234567', dtmf: '12345678', layer: '5' }],
+      ['stringee', { did: '842471001234', caller: '972501234567', dtmf: '12345678', layer: '5' }],
+      ['ringcentral', { did: '+16505550100', caller: '+972501234567', dtmf: '12345678', layer: '5' }],
+    ])('simulates %s: the known caller typing the account number reaches the rule that finds it', async (provider, fields) => {
+      const simulated = await call('POST', '/simulate', { provider, ...fields, at: '2026-11-23T08:00:00Z' })
+      expect(simulated.status).toBe(200)
+      expect(simulated.body.call).toMatchObject({ provider, layer: '5', dtmf: '12345678' })
+      expect(simulated.body.lookups.pin).toMatchObject({ outcome: 'found' })
+      expect(simulated.body.rule?.name).toBe('Account number found: to the representatives')
+      expect(simulated.body.answer.status).toBeGreaterThanOrEqual(200)
+      expect(simulated.body.answer.body).not.toBe('')
+    })
+
     it('refuses a request that is not a call step, in the one error shape', async () => {
       const status = { messageId: 'm-1', conversationTrackingId: 'c-1', status: { name: 'Completed' } }
       const response = await call('POST', '/simulate', { provider: 'routee', request: status })

@@ -350,22 +350,22 @@ describe('RingCentral provider: a Play first, what follows it on its update', ()
 
   it('the simulator: an on-call-enter at the entry step, a Collect update carrying its own step elsewhere; no outside request can pose as one', async () => {
     const { provider } = start()
-    const simulated = (fields: { dtmf: string; layer: string }) =>
-      provider.simulatedRequest?.({ did: '+16505550100', caller: '+16505550123', ...fields })
-    expect(await provider.classify(simulated({ dtmf: '', layer: '' }) ?? post(undefined))).toMatchObject({
+    const simulated = async (fields: { dtmf: string; layer: string }) =>
+      (await provider.simulatedRequest?.({ did: '+16505550100', caller: '+16505550123', ...fields })) ?? post(undefined)
+    expect(await provider.classify(await simulated({ dtmf: '', layer: '' }))).toMatchObject({
       kind: 'call',
       event: { callId: 's-simulated', layer: '1', caller: '+16505550123', did: '+16505550100', dtmf: '' },
     })
-    const digits = simulated({ dtmf: '1234', layer: '5' })
-    expect(await provider.classify(digits ?? post(undefined))).toMatchObject({
+    const digits = await simulated({ dtmf: '1234', layer: '5' })
+    expect(await provider.classify(digits)).toMatchObject({
       kind: 'call',
       event: { layer: '5', dtmf: '1234', caller: '+16505550123' },
     })
-    expect(await provider.classify(simulated({ dtmf: '', layer: '5' }) ?? post(undefined))).toMatchObject({
+    expect(await provider.classify(await simulated({ dtmf: '', layer: '5' }))).toMatchObject({
       kind: 'call',
       event: { layer: '5', dtmf: '' },
     })
-    const forged = { ...(digits?.body as Record<string, unknown>), simulated: { key: 'guessed', step: '9', from: '+1', to: '+1' } }
+    const forged = { ...(digits.body as Record<string, unknown>), simulated: { key: 'guessed', step: '9', from: '+1', to: '+1' } }
     expect(await provider.classify(post(forged))).toMatchObject({ kind: 'invalid' })
   })
 })

@@ -12,6 +12,7 @@ import {
   type ProviderHandler,
   type ProviderRequest,
   type RenderExtras,
+  type SimulatedRequest,
 } from '../provider.ts'
 import { safeCallEvent, safeDecision } from '../safe-render.ts'
 import { stepEvent } from '../step-event.ts'
@@ -398,11 +399,16 @@ export const createRoutee = (options: RouteeOptions) => {
     classify,
     check,
     render,
-    simulatedRequest: ({ did, caller }) => ({
-      method: 'POST',
-      query: {},
-      body: { messageId: 'simulated', conversationTrackingId: 'simulated', from: caller, to: did },
-    }),
+    // At the entry step with nothing typed: the number's dial-plan request. Otherwise the COLLECT post that
+    // would come back to an eventUrl of ours, with the state we would have signed into it.
+    simulatedRequest: async ({ did, caller, dtmf, layer }): Promise<SimulatedRequest> =>
+      (layer === '' || layer === entryStep) && dtmf === ''
+        ? { method: 'POST', query: {}, body: { messageId: 'simulated', conversationTrackingId: 'simulated', from: caller, to: did } }
+        : {
+            method: 'POST',
+            query: { state: await tokens.sign({ s: layer || entryStep, a: 1, f: caller, t: did, c: 'simulated' }) },
+            body: { messageId: 'simulated', conversationTrackingId: 'simulated', collectedTones: dtmf },
+          },
   } satisfies ProviderHandler
   return { ...handler, promptPlan }
 }

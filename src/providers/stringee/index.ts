@@ -14,6 +14,7 @@ import {
   type ProviderRequest,
   type ProviderServices,
   type RenderExtras,
+  type SimulatedRequest,
 } from '../provider.ts'
 import { stepEvent } from '../step-event.ts'
 import { WireText as Text } from '../wire-text.ts'
@@ -382,11 +383,16 @@ export const createStringee = (options: StringeeOptions): ProviderHandler => {
     check,
     render,
     verify: async (request) => (signingSecret ? verifyStringeeSignature(signingSecret, request) : true),
-    simulatedRequest: ({ did, caller, layer }) => ({
-      method: 'GET',
-      query: { from: caller, to: did, uuid: 'simulated', ...(layer ? { layer } : {}) },
-      body: undefined,
-    }),
+    // At the entry step with nothing typed: the number's answer_url. Otherwise the input event that would come
+    // back to an eventUrl of ours, with the state we would have signed into it (bound to the simulated call).
+    simulatedRequest: async ({ did, caller, dtmf, layer }): Promise<SimulatedRequest> =>
+      (layer === '' || layer === entryStep) && dtmf === ''
+        ? { method: 'GET', query: { from: caller, to: did, uuid: 'simulated' }, body: undefined }
+        : {
+            method: 'POST',
+            query: { state: await tokens.sign({ s: layer || entryStep, a: 1, f: caller, t: did, c: 'simulated' }) },
+            body: { dtmf, call_id: 'simulated', timeout: dtmf === '' },
+          },
   }
 }
 
