@@ -7,7 +7,7 @@ import { silentLogger } from '../../src/lib/logger.ts'
 import { builtinProviders } from '../../src/providers/index.ts'
 import { startNodeServer } from '../../src/runtime/node.ts'
 import { MONDAY_MORNING } from '../helpers/clock.ts'
-import type { ServiceHarness } from '../helpers/harness.ts'
+import { CALL_DECISIONS_SQL, callDecisionsParams, type DecisionRecord, type ServiceHarness } from '../helpers/harness.ts'
 import { acmeIvr, isAcmeAnswer, isAcmeFallback } from './example-provider.ts'
 import { testProviderContract } from './provider-contract.ts'
 
@@ -56,18 +56,25 @@ const startWithAcme = async (env: Record<string, string> = {}) => {
 
 const harness = async (env?: Record<string, string>): Promise<ServiceHarness> => {
   const started = await startWithAcme(env)
+  const { server } = started
+  /** The decision log over a second, read-only connection. */
+  const read = async <T>(query: (sqlite: BetterSqlite3.Database) => T): Promise<T> => {
+    await server.service.drain()
+    const sqlite = new BetterSqlite3(server.database.sqlite.name, { readonly: true })
+    try {
+      return query(sqlite)
+    } finally {
+      sqlite.close()
+    }
+  }
   return {
     post: started.post,
-    countDecisions: async () => {
-      await started.server.service.drain()
-      const sqlite = new BetterSqlite3(started.server.database.sqlite.name, { readonly: true })
-      try {
-        return (sqlite.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n
-      } finally {
-        sqlite.close()
-      }
-    },
-    settle: () => started.server.service.drain(),
+    get: (path, headers = {}) => fetch(server.url + path, { headers }),
+    countDecisions: () => read((sqlite) => (sqlite.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n),
+    decisions: (callId, provider) =>
+      read((sqlite) => sqlite.prepare(CALL_DECISIONS_SQL).all(...callDecisionsParams(callId, provider)) as DecisionRecord[]),
+    deliverCallLogs: () => server.service.callLogs.deliverDue(),
+    settle: () => server.service.drain(),
     close: started.close,
   }
 }

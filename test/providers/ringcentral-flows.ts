@@ -11,18 +11,6 @@ import callEnterNoTo from '../fixtures/ringcentral/osaki-test-call-enter-no-to.j
 import playCompletedNoIds from '../fixtures/ringcentral/osaki-test-play-completed.json' with { type: 'json' }
 import type { ServiceHarness } from '../helpers/harness.ts'
 
-/** A call's rows in the decision log, as the flows read them. */
-export interface DecisionRow {
-  layer: string | null
-  attempt: number | null
-  dtmf: string | null
-  action: string | null
-  rule_name: string | null
-  reason: string | null
-}
-export const DECISION_ROWS_SQL =
-  'SELECT layer, attempt, dtmf, action, rule_name, reason FROM decisions WHERE provider = ? AND call_id = ? ORDER BY id'
-
 /** A command the fake RingCentral received (test/helpers/fake-ringcentral.ts); `drop` has no party. */
 export interface ReceivedCommand {
   session: string
@@ -35,8 +23,6 @@ export interface ReceivedCommand {
 export interface RingCentralFlowHarness extends ServiceHarness {
   /** The REST commands the fake RingCentral received for this session, in order. */
   commands(session: string): Promise<ReceivedCommand[]>
-  /** The call's rows in the decision log, in order (after the work done after answers). */
-  decisions(callId: string): Promise<DecisionRow[]>
 }
 export type StartRingCentralFlowHarness = (env?: Record<string, string>) => Promise<RingCentralFlowHarness>
 
@@ -141,7 +127,7 @@ export const testRingCentralFlows = (start: StartRingCentralFlowHarness) => {
         seen = all.length
         return fresh
       },
-      rows: () => server.decisions(session),
+      rows: () => server.decisions(session, 'ringcentral'),
     }
   }
   type Call = ReturnType<typeof newCall>
@@ -291,7 +277,9 @@ export const testRingCentralFlows = (start: StartRingCentralFlowHarness) => {
       return response
     }
     const routedRows = async (session: string) =>
-      (await server.decisions(session)).filter((row) => !row.action?.startsWith('status:') && !row.rule_name?.startsWith('fallback'))
+      (await server.decisions(session, 'ringcentral')).filter(
+        (row) => !row.action?.startsWith('status:') && !row.rule_name?.startsWith('fallback'),
+      )
 
     it.each([
       ['avapps-doc-call-enter', callEnterDoc],
@@ -318,7 +306,7 @@ export const testRingCentralFlows = (start: StartRingCentralFlowHarness) => {
       ['avapps-doc-call-exit', callExitDoc, 'status:exit'],
     ])('%s: recorded as a status notice', async (_, fixture, action) => {
       expect((await post(fixture)).status).toBe(204)
-      const rows = await server.decisions(fixture.body.sessionId)
+      const rows = await server.decisions(fixture.body.sessionId, 'ringcentral')
       expect(rows.at(-1)).toMatchObject({ action })
     })
 
@@ -328,7 +316,7 @@ export const testRingCentralFlows = (start: StartRingCentralFlowHarness) => {
       ['docs-telephony-session-answered-outbound', sessionAnsweredOutbound, 'status:party:Answered'],
     ])('%s: recorded as a status notice of its telephony session', async (_, fixture, action) => {
       expect((await post(fixture)).status).toBe(204)
-      expect(await server.decisions(fixture.body.body.telephonySessionId)).toMatchObject([{ action, reason: null }])
+      expect(await server.decisions(fixture.body.body.telephonySessionId, 'ringcentral')).toMatchObject([{ action, reason: null }])
     })
 
     it('docs-webhook-validation-request: answered 200 with its Validation-Token echoed, so the subscription is created', async () => {

@@ -5,33 +5,9 @@ import collectNine from '../fixtures/routee/buildingidgr-collect-9.json' with { 
 import collectEmptyAfterHangup from '../fixtures/routee/buildingidgr-collect-empty-after-hangup.json' with { type: 'json' }
 import inboundFixture from '../fixtures/routee/buildingidgr-dialplan-url-inbound.json' with { type: 'json' }
 import tutorialCollect from '../fixtures/routee/docs-pin-tutorial-collect.json' with { type: 'json' }
-import type { ServiceHarness } from '../helpers/harness.ts'
+import type { DecisionRecord, ServiceHarness, StartHarness } from '../helpers/harness.ts'
 import { isRouteeDialPlan } from './routee-answer.ts'
 import { type CallerKeys, type PlanOutcome, playDialPlan, type RouteeVerb } from './routee-caller.ts'
-
-/** A call's row in the decision log, as the suite reads it. */
-export interface DecisionRow {
-  layer: string | null
-  attempt: number | null
-  dtmf: string | null
-  rule_name: string | null
-  action: string | null
-  /** The call's duration for status rows; how long routing took (left out) for the others. */
-  duration_ms: number | null
-  answer: string | null
-  reason: string | null
-}
-
-/** The SQL each runtime reads a call's rows with, oldest first. */
-export const CALL_LOG_SQL =
-  'SELECT layer, attempt, dtmf, rule_name, action, duration_ms, answer, reason FROM decisions WHERE provider = ? AND call_id = ? ORDER BY id'
-
-/** A running service (Node or workerd) with the demo data, and a view of its decision log. */
-export interface RouteeFlowHarness extends ServiceHarness {
-  /** The call's rows in the decision log, oldest first, once the work after the answers is done. */
-  callLog(provider: string, callId: string): Promise<DecisionRow[]>
-}
-export type StartRouteeFlows = (env?: Record<string, string>) => Promise<RouteeFlowHarness>
 
 /** The demo number and an unknown caller (both as Routee writes them in its docs). */
 const DID = '+302111234567'
@@ -52,7 +28,7 @@ const RULE = {
 }
 
 /** Where a row came from and what it did, without the parts that differ run to run. */
-const step = (row: DecisionRow) => [row.layer, row.attempt, row.dtmf, row.rule_name, row.action]
+const step = (row: DecisionRecord) => [row.layer, row.attempt, row.dtmf, row.rule_name, row.action]
 
 /**
  * Whole Routee calls, replayed request by request as Routee sends them, against the demo rules: the inbound
@@ -62,9 +38,9 @@ const step = (row: DecisionRow) => [row.layer, row.attempt, row.dtmf, row.rule_n
  * Runs on Node (routee-flows.test.ts) and in workerd (test/workers/routee-flows.test.ts), in the default
  * configuration (no ROUTEE_CALLER_ID, no PUBLIC_URL).
  */
-export const testRouteeFlows = (start: StartRouteeFlows) => {
+export const testRouteeFlows = (start: StartHarness) => {
   describe('Routee call flows, replayed as Routee sends them', () => {
-    let service: RouteeFlowHarness
+    let service: ServiceHarness
     beforeAll(async () => {
       service = await start()
     })
@@ -122,7 +98,7 @@ export const testRouteeFlows = (start: StartRouteeFlows) => {
         expect(await send('/webhooks/routee', body)).toEqual({})
       }
     }
-    const log = (callId: string) => service.callLog('routee', callId)
+    const log = (callId: string) => service.decisions(callId, 'routee')
     const dialTo = (to: string, heard: string[]): PlanOutcome => ({ kind: 'dial', from: DID, to, heard })
 
     it('typed early: the whole PIN, typed over the prompt, reaches the rules; then the DIAL, the statuses and the log', async () => {
@@ -233,7 +209,7 @@ export const testRouteeFlows = (start: StartRouteeFlows) => {
         },
       })
       for (const layer of ['1', '5', '5', '5']) await send('/webhooks/voicenter', voicenter(layer))
-      const voicenterRows = await service.callLog('voicenter', 'silent-vc')
+      const voicenterRows = await service.decisions('silent-vc', 'voicenter')
       expect(voicenterRows.map((row) => row.rule_name)).toEqual([RULE.ask, RULE.again, RULE.again, RULE.person])
     })
 

@@ -1,23 +1,12 @@
 import { readdirSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { startTestServer } from '../helpers/test-server.ts'
-import { DECISION_ROWS_SQL, type DecisionRow, STRINGEE_CORPUS, type StartStringeeHarness, testStringeeFlows } from './stringee-flows.ts'
+import { startNodeHarness } from '../helpers/node-harness.ts'
+import { STRINGEE_CORPUS, type StartStringeeHarness, testStringeeFlows } from './stringee-flows.ts'
 
-/** The real Node server on 127.0.0.1 over a real SQLite file, with GET and the decision log's rows. */
+/** The real Node server on 127.0.0.1 over a real SQLite file; a call's rows are its Stringee decisions. */
 const startNodeStringeeHarness: StartStringeeHarness = async (env = {}) => {
-  const server = await startTestServer({ env })
-  const side = server.openSideConnection()
-  return {
-    post: server.post,
-    get: (path, headers = {}) => fetch(server.url + path, { headers }),
-    rows: async (callId) => side.prepare(DECISION_ROWS_SQL).all('stringee', callId) as DecisionRow[],
-    countDecisions: async () => {
-      await server.settle()
-      return (side.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n
-    },
-    settle: server.settle,
-    close: server.close,
-  }
+  const harness = await startNodeHarness(env)
+  return { ...harness, rows: (callId) => harness.decisions(callId, 'stringee') }
 }
 
 testStringeeFlows(startNodeStringeeHarness)

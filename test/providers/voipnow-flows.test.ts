@@ -1,30 +1,8 @@
 import { afterAll, beforeAll } from 'vitest'
 import { HUBSPOT_CONTACTS, HUBSPOT_OWNERS } from '../fixtures/hubspot/portal.ts'
 import { type FakeHubSpot, startFakeHubSpot } from '../helpers/fake-hubspot.ts'
-import { startTestServer } from '../helpers/test-server.ts'
-import { type FlowDecision, type StartFlowHarness, testVoipNowFlows } from './voipnow-flows.ts'
-
-/** The Node server on 127.0.0.1 over a SQLite file; the call's decisions read back from that file. */
-const startNodeFlows: StartFlowHarness = async (env = {}) => {
-  const server = await startTestServer({ env })
-  const side = server.openSideConnection()
-  return {
-    post: server.post,
-    countDecisions: async () => {
-      await server.settle()
-      return (side.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n
-    },
-    decisions: async (callId) => {
-      await server.settle()
-      return side
-        .prepare('SELECT layer, dtmf, attempt, rule_name, action, reason FROM decisions WHERE call_id = ? ORDER BY id')
-        .all(callId) as FlowDecision[]
-    },
-    deliverCallLogs: () => server.service.callLogs.deliverDue(),
-    settle: server.settle,
-    close: server.close,
-  }
-}
+import { startNodeHarness } from '../helpers/node-harness.ts'
+import { testVoipNowFlows } from './voipnow-flows.ts'
 
 let hubspot: FakeHubSpot
 beforeAll(async () => {
@@ -32,7 +10,7 @@ beforeAll(async () => {
 })
 afterAll(() => hubspot.close())
 
-testVoipNowFlows(startNodeFlows, () => ({
+testVoipNowFlows(startNodeHarness, () => ({
   env: { HUBSPOT_ACCESS_TOKEN: hubspot.token, HUBSPOT_BASE_URL: hubspot.url },
   loggedCalls: async () => hubspot.calls.map((call) => call.properties),
 }))

@@ -3,27 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import hangupForm from '../fixtures/voipnow/assembled-hangup-form.json' with { type: 'json' }
 import ivrGet from '../fixtures/voipnow/ucom4b-call-interactive-ivr-get.json' with { type: 'json' }
 import ivrPostForm from '../fixtures/voipnow/ucom4b-call-interactive-ivr-post-form.json' with { type: 'json' }
-import type { ServiceHarness } from '../helpers/harness.ts'
+import type { ServiceHarness, StartHarness } from '../helpers/harness.ts'
 import { isVoipNowAnswer } from './voipnow-answer.ts'
 
-/** A decision-log row, as the flows read it back. */
-export interface FlowDecision {
-  layer: string | null
-  dtmf: string | null
-  attempt: number | null
-  rule_name: string | null
-  action: string | null
-  reason: string | null
-}
-
-/** A running service, plus the decision log of one call (Node reads its SQLite file, workerd its D1). */
-export interface FlowHarness extends ServiceHarness {
-  decisions(callId: string): Promise<FlowDecision[]>
-  /** Sends the call logs that are due to the CRM, as the outbox timer (Node) or the cron (Workers) does. */
-  deliverCallLogs(): Promise<{ delivered: number; failed: number }>
-}
-
-export type StartFlowHarness = (env?: Record<string, string>) => Promise<FlowHarness>
+/** The shared harness (test/helpers/harness.ts): the flows read a call's decision-log rows through it. */
+export type FlowHarness = ServiceHarness
+export type StartFlowHarness = StartHarness
 
 /** The fake HubSpot on 127.0.0.1 (test/helpers/fake-hubspot.ts) as the flows use it: its settings and the calls it holds. */
 export interface FlowHubSpot {

@@ -1,58 +1,23 @@
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { inject } from 'vitest'
-import { createWorkerService, type WorkerEnv } from '../../src/runtime/worker.ts'
-import { MONDAY_MORNING } from '../helpers/clock.ts'
-import { type FlowDecision, type StartFlowHarness, testVoipNowFlows } from '../providers/voipnow-flows.ts'
+import { testVoipNowFlows } from '../providers/voipnow-flows.ts'
+import { startWorkerHarness } from './worker-harness.ts'
 
-/**
- * The Worker's service in workerd over the test's D1 with the demo data, as worker-harness.ts builds it, plus
- * what the flows read: the call's decisions from D1, and the call logs the cron would deliver.
- */
-const startWorkerFlows: StartFlowHarness = async (vars = {}) => {
-  const bindings = { ...(env as unknown as WorkerEnv), SEED_DEMO: 'true', ...vars }
-  const service = await createWorkerService(bindings, { clock: () => MONDAY_MORNING })
-  const pending: ExecutionContext[] = []
-  const settle = async () => {
-    await Promise.all(pending.splice(0).map((ctx) => waitOnExecutionContext(ctx)))
-    await service.drain()
-  }
-  return {
-    post: (path, body, headers = {}) => {
-      const ctx = createExecutionContext()
-      pending.push(ctx)
-      const request = new Request(`http://worker.test${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: typeof body === 'string' ? body : JSON.stringify(body),
-      })
-      return Promise.resolve(service.app.fetch(request, bindings, ctx))
-    },
-    countDecisions: async () => {
-      await settle()
-      return ((await env.DB.prepare('SELECT count(*) AS n FROM decisions').first()) as { n: number }).n
-    },
-    decisions: async (callId) => {
-      await settle()
-      const rows = await env.DB.prepare(
-        'SELECT layer, dtmf, attempt, rule_name, action, reason FROM decisions WHERE call_id = ? ORDER BY id',
-      )
-        .bind(callId)
-        .all<FlowDecision>()
-      return rows.results
-    },
-    deliverCallLogs: () => service.callLogs.deliverDue(),
-    settle,
-    close: settle,
-  }
-}
-
-testVoipNowFlows(startWorkerFlows, () => ({
+testVoipNowFlows(startWorkerHarness, () => ({
   env: { HUBSPOT_ACCESS_TOKEN: inject('hubspotToken'), HUBSPOT_BASE_URL: inject('hubspotUrl') },
-  // The fake HubSpot runs in Node: its calls are read through HubSpot's own list endpoint.
+  // The fake HubSpot runs in Node: its calls are read through HubSpot's own list endpoint, page by page.
   loggedCalls: async () => {
-    const url = `${inject('hubspotUrl')}/crm/v3/objects/calls?limit=100&properties=hs_call_status,hs_call_duration,hs_call_body`
-    const response = await fetch(url, { headers: { authorization: `Bearer ${inject('hubspotToken')}` } })
-    const page = (await response.json()) as { results: { properties: Record<string, string | null> }[] }
-    return page.results.map((call) => call.properties)
+    const calls: Record<string, string | null>[] = []
+    let after: string | undefined
+    do {
+      const url = `${inject('hubspotUrl')}/crm/v3/objects/calls?limit=100&properties=hs_call_status,hs_call_duration,hs_call_body${after ? `&after=${after}` : ''}`
+      const response = await fetch(url, { headers: { authorization: `Bearer ${inject('hubspotToken')}` } })
+      const page = (await response.json()) as {
+        results: { properties: Record<string, string | null> }[]
+        paging?: { next?: { after: string } }
+      }
+      calls.push(...page.results.map((call) => call.properties))
+      after = page.paging?.next?.after
+    } while (after)
+    return calls
   },
 }))
