@@ -68,6 +68,16 @@ export type Decision =
     }
   /** Say goodbye and end the call. */
   | { action: 'hangup'; items: SayItem[]; language: string }
+  /** Say the prompt, then record a message from the caller (Stringee's voicemail, seed 002 action 1). */
+  | {
+      action: 'voicemail'
+      prompt: SayItem[]
+      language: string
+      /** The longest message taken. */
+      maxSeconds: number
+      /** Kept with the call's notices, for the agent who listens to the message. */
+      customData: Record<string, string>
+    }
   | {
       action: 'dial'
       targets: DialTarget[]

@@ -69,6 +69,8 @@ export const safeDecision = (decision: Decision): Decision => {
       }
     case 'hangup':
       return { ...decision, items: sayItems(decision.items), language: id(decision.language) }
+    case 'voicemail':
+      return { ...decision, prompt: sayItems(decision.prompt), language: id(decision.language), customData: screenPop(decision.customData) }
     case 'dial':
       return {
         ...decision,

@@ -334,6 +334,8 @@ const describe = (decision: Decision): string => {
       return `asked for digits at step ${decision.layer}`
     case 'hangup':
       return 'hung up'
+    case 'voicemail':
+      return `voicemail (messages up to ${decision.maxSeconds} s)`
     case 'provider_default':
       return "the provider's own failover"
   }

@@ -101,7 +101,7 @@ export const checkCapabilities = (
 
 type AnswerGap = Omit<CapabilityGap, 'provider' | 'overridden'>
 
-const SAID_ON: readonly DecisionAction[] = ['say', 'collect', 'hangup', 'dial']
+const SAID_ON: readonly DecisionAction[] = ['say', 'collect', 'hangup', 'dial', 'voicemail']
 
 /** A template's text when it has no placeholder (the same on every call); undefined when a call fills it in. */
 const fixed = (template: Template | undefined): string | undefined => (template?.constant ? template.source : undefined)

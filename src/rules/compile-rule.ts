@@ -34,6 +34,8 @@ export interface CompiledOptions {
   screenPop: boolean
   maxDigits?: number
   timeoutSeconds?: number
+  /** voicemail: the longest message taken. */
+  maxMessageSeconds?: number
 }
 
 export interface CompiledRule {
@@ -79,6 +81,8 @@ const ACTION_ALIASES: Record<string, DecisionAction> = {
   ask: 'collect',
   hangup: 'hangup',
   hang_up: 'hangup',
+  voicemail: 'voicemail',
+  voice_mail: 'voicemail',
 }
 
 const SAY_TYPES: Record<string, SayItemType> = {
@@ -135,6 +139,7 @@ const OptionsSchema = v.strictObject({
   screen_pop: v.optional(v.boolean('must be true or false')),
   max_digits: v.optional(v.pipe(v.number('must be a number'), v.integer(), v.minValue(1), v.maxValue(30))),
   timeout: v.optional(durationSchema),
+  max_message_seconds: v.optional(v.pipe(durationSchema, v.maxValue(3600))),
   /** Per provider, columns that replace the row's: {"routee": {"dial": "phone:{{owner.phone}}"}}. */
   providers: v.optional(
     v.record(
@@ -161,7 +166,7 @@ const ActionColumns = v.object({
     v.string(),
     v.transform((text): string => ACTION_ALIASES[text.trim().toLowerCase()] ?? text),
     v.picklist(
-      ['go_to_layer', 'say', 'dial', 'collect', 'hangup', 'provider_default'] as const,
+      ['go_to_layer', 'say', 'dial', 'collect', 'hangup', 'voicemail', 'provider_default'] as const,
       `must be one of ${Object.keys(ACTION_ALIASES).join(', ')}`,
     ),
   ),
@@ -352,6 +357,7 @@ const compileAction = (row: ActionRow, provider?: string): Compiled<CompiledActi
         screenPop: options?.screen_pop ?? true,
         maxDigits: options?.max_digits,
         timeoutSeconds: options?.timeout,
+        maxMessageSeconds: options?.max_message_seconds,
       },
     },
   }

@@ -181,6 +181,8 @@ type Built = { decision: Decision } | { reason: string }
 const forProvider = (action: CompiledAction, provider: string): CompiledAction => action.byProvider[provider] ?? action
 
 const DEFAULT_COLLECT_TIMEOUT_SECONDS = 10
+/** A voicemail's longest message when the rule gives no max_message_seconds: two minutes. */
+const DEFAULT_MESSAGE_SECONDS = 120
 
 const buildDecision = (general: CompiledAction, scope: Scope, defaults: DecisionDefaults): Built => {
   const action = forProvider(general, scope.call.provider)
@@ -225,6 +227,16 @@ const buildDecision = (general: CompiledAction, scope: Scope, defaults: Decision
         }
       case 'hangup':
         return { decision: { action: 'hangup', items: items(), language } }
+      case 'voicemail':
+        return {
+          decision: {
+            action: 'voicemail',
+            prompt: items(),
+            language,
+            maxSeconds: options.maxMessageSeconds ?? DEFAULT_MESSAGE_SECONDS,
+            customData: screenPop(action, scope),
+          },
+        }
       case 'dial':
         return {
           decision: {

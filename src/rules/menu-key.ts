@@ -2,7 +2,7 @@ import type { MenuKeyRow, RuleRow } from '../db/schema.ts'
 import { isEnabled } from './enabled.ts'
 
 export const MENU_KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#', 'EMPTY_KEY', 'INVALID_KEY'] as const
-export const MENU_ACTIONS = ['go_to_layer', 'queue', 'extension', 'phone', 'hangup'] as const
+export const MENU_ACTIONS = ['go_to_layer', 'queue', 'extension', 'phone', 'hangup', 'voicemail'] as const
 
 /** A menu key row, with the `options` column (JSON, as a rule's) where the database has it. */
 export type MenuKeyInput = MenuKeyRow & { options?: string | null }
@@ -30,12 +30,13 @@ export const menuKeyRule = (key: MenuKeyInput): { row: RuleRow } | { reason: str
   const action = key.action.trim().toLowerCase()
   if (!(MENU_ACTIONS as readonly string[]).includes(action)) return { reason: `action: must be one of ${MENU_ACTIONS.join(', ')}` }
   const target = key.target?.trim() ?? ''
-  if (action !== 'hangup' && !target) return { reason: `target: ${action} needs a target` }
+  // hangup and voicemail (Stringee's actions 6 and 1) need nothing but the key's say.
+  if (action !== 'hangup' && action !== 'voicemail' && !target) return { reason: `target: ${action} needs a target` }
   const answer: Pick<RuleRow, 'action' | 'toLayer' | 'dial'> =
     action === 'go_to_layer' || action === 'queue'
       ? { action: 'go_to_layer', toLayer: target, dial: null }
-      : action === 'hangup'
-        ? { action: 'hangup', toLayer: null, dial: null }
+      : action === 'hangup' || action === 'voicemail'
+        ? { action, toLayer: null, dial: null }
         : // If the destination cannot be reached, the caller comes back to the menu.
           { action: 'dial', toLayer: key.layer, dial: `${action}:${target}` }
   return {

@@ -594,7 +594,7 @@ describe('key-press menus', () => {
         .message,
     ).toContain('key: must be one of 0, 1')
     expect(
-      ((await (await post('/menu-keys', { layer: 7, key: '4', action: 'voicemail' })).json()) as { error: { message: string } }).error
+      ((await (await post('/menu-keys', { layer: 7, key: '4', action: 'sms_later' })).json()) as { error: { message: string } }).error
         .message,
     ).toContain('action: must be one of go_to_layer')
     expect(

@@ -74,7 +74,10 @@ export const acmeIvr = defineProvider({
         },
       }
     }
-    const check = (decision: Decision) => (decision.action === 'dial' && decision.targets.length === 0 ? 'dial: no target' : undefined)
+    const check = (decision: Decision) => {
+      if (decision.action === 'voicemail') return 'action: Acme IVR takes no voicemail'
+      return decision.action === 'dial' && decision.targets.length === 0 ? 'dial: no target' : undefined
+    }
     const render = (decision: Decision, event: Partial<CallEvent>): ProviderAnswer => {
       const reply = (actions: unknown[]) => answer(actions, event.callId)
       switch (decision.action) {
@@ -88,6 +91,7 @@ export const acmeIvr = defineProvider({
           return reply([...spoken(decision.announce), { dial: decision.targets.map((target) => target.value), data: decision.customData }])
         case 'hangup':
           return reply([...spoken(decision.items), { hangup: true }])
+        case 'voicemail':
         case 'provider_default':
           return reply([{ fallback: true }])
       }

@@ -31,6 +31,15 @@ const Action = v.variant('action', [
     eventUrl: v.optional(v.pipe(v.string(), v.url())),
     format: v.optional(v.picklist(['mp3', 'wav'])),
   }),
+  // A voice message from the caller (voicemail): its eventUrl is told when the message is ready.
+  v.looseObject({
+    action: v.literal('recordMessage'),
+    eventUrl: v.pipe(v.string(), v.url()),
+    format: v.optional(v.picklist(['mp3', 'wav'])),
+    beepStart: v.optional(v.boolean()),
+    timeout: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+    silenceTimeout: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  }),
   v.looseObject({
     action: v.literal('connect'),
     from: Party,
@@ -44,11 +53,16 @@ const Action = v.variant('action', [
   }),
 ])
 
-/** A record action is only of use before the connect it records, and a continueOnFail needs its URL. */
+/**
+ * A record action is only of use before the connect it records, a recordMessage ends the call's actions
+ * (nothing is heard while the caller speaks), and a continueOnFail needs its URL.
+ */
 const ordered = (actions: { action: string; continueOnFail?: boolean; onFailEventUrl?: string }[]) => {
   const connect = actions.findIndex((action) => action.action === 'connect')
   const record = actions.findIndex((action) => action.action === 'record')
   if (record !== -1 && (connect === -1 || record > connect)) return false
+  const message = actions.findIndex((action) => action.action === 'recordMessage')
+  if (message !== -1 && message !== actions.length - 1) return false
   return actions.every((action) => !action.continueOnFail || Boolean(action.onFailEventUrl))
 }
 

@@ -77,6 +77,8 @@ export interface Action {
   from?: Party
   to?: Party
   format?: string
+  beepStart?: boolean
+  silenceTimeout?: number
   peerToPeerCall?: boolean
   continueOnFail?: boolean
   onFailEventUrl?: string
@@ -309,6 +311,70 @@ export const testStringeeFlows = (start: StartStringeeHarness) => {
       expect(spoken(await input(unbound, { dtmf: '1234', call_id: 'call-vn-1-FLOWBIND02-1' }))[0]).toMatch(/^Your balance is 112/)
       expect(connectOf(await input(unbound, { dtmf: '1234', call_id: 'call-vn-1-FLOWBIND03-1' })).to).toEqual(RECEPTION)
       expect(await rows('call-vn-1-FLOWBIND03-1')).toMatchObject([{ reason: expect.stringMatching(/belongs to another call/) }])
+    })
+
+    it('a caller who presses the voicemail key hears the prompt, then leaves a message; the notice that it is ready is logged (seed 002, action 1)', async () => {
+      const admin = { authorization: `Bearer ${ADMIN_TOKEN}` }
+      // The support line asks for one key; its menu's key 1 is voicemail, as Stringee's IVR node key action 1.
+      const menuRule = await server.post(
+        '/admin/rules',
+        {
+          name: 'Support line menu',
+          priority: 1,
+          provider: 'stringee',
+          did: '842470000002',
+          from_layer: '1',
+          identify_by: 'none',
+          action: 'collect',
+          to_layer: 'support',
+          say: 'text:Press 1 to leave a message.',
+          options: { max_digits: 1 },
+        },
+        admin,
+      )
+      expect(menuRule.status, await menuRule.clone().text()).toBe(201)
+      const key = await server.post(
+        '/admin/menu-keys',
+        {
+          layer: 'support',
+          key: '1',
+          provider: 'stringee',
+          action: 'voicemail',
+          say: 'text:Nobody is free right now. Please leave your message after the tone.',
+          options: { max_message_seconds: 60 },
+        },
+        admin,
+      )
+      expect(key.status, await key.clone().text()).toBe(201)
+      const callId = 'call-vn-1-FLOWVMAIL1-1542377678720'
+      const menu = await answerUrl({ from: '0539999999', to: '842470000002', uuid: 'flow-voicemail-uuid', callId })
+      expect(menu).toEqual([
+        { action: 'talk', text: 'Press 1 to leave a message.', voice: 'female', bargeIn: true },
+        { action: 'input', eventUrl: expect.any(String), submitOnHash: true, timeout: 10, maxDigits: 1 },
+      ])
+      const voicemail = await input(menu, { dtmf: '1', call_id: callId })
+      expect(voicemail).toEqual([
+        { action: 'talk', text: 'Nobody is free right now. Please leave your message after the tone.', voice: 'female', bargeIn: false },
+        {
+          action: 'recordMessage',
+          eventUrl: expect.stringMatching(/\/webhooks\/stringee\?notice=voicemail&call=call-vn-1-FLOWVMAIL1-1542377678720$/),
+          format: 'mp3',
+          beepStart: true,
+          timeout: 60,
+          silenceTimeout: 5,
+        },
+      ])
+      // The message is ready (Stringee posts to the recordMessage's eventUrl), then the call ends.
+      const ready = new URL(voicemail[1]?.eventUrl as string)
+      const notice = await server.post(ready.pathname + ready.search, { call_id: callId })
+      expect(notice.status).toBe(200)
+      await status({ ...docsEventEnded.body, call_id: callId, endCallCause: 'NORMAL_CLEARING', duration: 35, answerDuration: 35 })
+      expect(await rows(callId)).toMatchObject([
+        { layer: '1', action: 'collect', rule_name: 'Support line menu' },
+        { layer: 'support', dtmf: '1', action: 'voicemail', rule_name: 'menu support key 1' },
+        { action: 'status:voicemail' },
+        { action: 'status:ended', duration_ms: 35_000 },
+      ])
     })
 
     it("the queue rings the caller's owner first, then the queue's agents; a caller with no owner still gets the agents", async () => {

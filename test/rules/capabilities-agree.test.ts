@@ -48,6 +48,8 @@ const FIXED_ROWS: Partial<RuleRow>[] = [
   { action: 'dial', toLayer: null, dial: 'phone:0501234567, phone:+30 210 123 4567', options: '{"failed_layer": 20}' },
   { action: 'dial', toLayer: '20', dial: 'phone:+972501234567', say: 'text:Connecting you', language: 'FR' },
   { action: 'dial', toLayer: '20', dial: 'extension:100', say: 'recording:https://example.com/connecting.wav' },
+  { action: 'voicemail', toLayer: null, say: 'text:Please leave a message after the tone.' },
+  { action: 'voicemail', toLayer: null, options: '{"max_message_seconds": 30}' },
   { action: 'provider_default', toLayer: null },
 ]
 

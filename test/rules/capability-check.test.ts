@@ -255,6 +255,17 @@ describe('what is fixed in a row, held against what each provider takes', () => 
     expect(gapsOf({ provider: 'ringcentral', action: 'hangup', say: 'recording:{{fields.goodbye}}' })).toEqual([])
   })
 
+  it('voicemail is answered on Stringee only (its recordMessage); every other provider has no way to take a message', () => {
+    expect(gapsOf({ action: 'voicemail', toLayer: null, say: 'text:Please leave a message' })).toEqual([
+      'voicenter action: has no voicemail',
+      'routee action: has no voicemail',
+      'voipnow action: has no voicemail',
+      'ringcentral action: has no voicemail',
+    ])
+    expect(judged({ provider: 'stringee', action: 'voicemail', toLayer: null })).toEqual({ warnings: [] })
+    expect(judged({ provider: 'routee', action: 'voicemail', toLayer: null }).error).toMatch(/routee/)
+  })
+
   it('VoipNow: the layers it jumps to are contexts', () => {
     expect(gapsOf({ provider: 'voipnow', action: 'go_to_layer', toLayer: 'agents:101:2' })).toEqual([])
     expect(gapsOf({ provider: 'voipnow', action: 'collect', toLayer: 'pin entry' })).toEqual([

@@ -60,12 +60,27 @@ describe('compileRule', () => {
       ['provider_default', 'provider_default'],
       ['PROVIDER_DEFAULT', 'provider_default'],
       ['default', 'provider_default'],
+      ['voicemail', 'voicemail'],
+      ['VOICE_MAIL', 'voicemail'],
     ])('%j → %s', (action, expected) => {
       expect(rule({ action, ...ACTION_COLUMNS }).then.action).toBe(expected)
     })
 
     it('needs nothing else for provider_default', () => {
       expect(rule({ action: 'provider_default', toLayer: null }).then.action).toBe('provider_default')
+    })
+
+    it('compiles voicemail with its prompt and the longest message (seed 002, action 1)', () => {
+      const { then } = rule({
+        action: 'voicemail',
+        toLayer: null,
+        say: 'text:Please leave a message',
+        options: '{"max_message_seconds": 90}',
+      })
+      expect(then.action).toBe('voicemail')
+      expect(then.say.map((item) => item.value.source)).toEqual(['Please leave a message'])
+      expect(then.options.maxMessageSeconds).toBe(90)
+      expect(rule({ action: 'voicemail', toLayer: null }).then.options.maxMessageSeconds).toBeUndefined()
     })
   })
 
@@ -216,7 +231,7 @@ describe('compileRule', () => {
       [
         'an unknown action',
         { action: 'transfer' },
-        'action: must be one of go_to_layer, goto, layer, say, say_digits, dial, provider_default, default, collect, ask, hangup, hang_up',
+        'action: must be one of go_to_layer, goto, layer, say, say_digits, dial, provider_default, default, collect, ask, hangup, hang_up, voicemail, voice_mail',
       ],
       ['go_to_layer without to_layer', { action: 'go_to_layer', toLayer: null }, 'to_layer: go_to_layer needs the layer to go to'],
       ['go_to_layer with a blank to_layer', { action: 'goto', toLayer: '  ' }, 'to_layer: go_to_layer needs the layer to go to'],
@@ -257,6 +272,12 @@ describe('compileRule', () => {
         'options: max_dial_duration: must be a number of seconds',
       ],
       ['a zero duration', { options: '{"max_call_duration": 0}' }, /^options: max_call_duration: /],
+      ['a zero message length', { action: 'voicemail', options: '{"max_message_seconds": 0}' }, /^options: max_message_seconds: /],
+      [
+        'a message longer than an hour',
+        { action: 'voicemail', options: '{"max_message_seconds": 3601}' },
+        /^options: max_message_seconds: /,
+      ],
       ['a fractional duration', { options: '{"max_dial_duration": 1.5}' }, /^options: max_dial_duration: /],
       [
         'a caller_name that is neither text nor number',
@@ -320,7 +341,7 @@ describe('compileRule', () => {
         ok: false,
         reason:
           'attempt: "lots" is not a count condition (use 3, <3, >=3 or 1-2); ' +
-          'action: must be one of go_to_layer, goto, layer, say, say_digits, dial, provider_default, default, collect, ask, hangup, hang_up; ' +
+          'action: must be one of go_to_layer, goto, layer, say, say_digits, dial, provider_default, default, collect, ask, hangup, hang_up, voicemail, voice_mail; ' +
           'time window: "funday" is not a day (use mon, tue, ... or mon-fri)',
       })
     })

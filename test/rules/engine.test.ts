@@ -460,6 +460,24 @@ describe('evaluate', () => {
     })
   })
 
+  describe('voicemail', () => {
+    it('says the prompt and takes a message of at most max_message_seconds, two minutes by default', () => {
+      const prompt = 'text:Sorry {{name}}, nobody is free. Please leave a message.'
+      const decision = run([rule({ action: 'voicemail', toLayer: null, say: prompt, options: '{"max_message_seconds": 45}' })], {
+        lookups: { caller: found() },
+      }).decision
+      expect(decision).toEqual({
+        action: 'voicemail',
+        prompt: [{ type: 'text', value: 'Sorry Dana Levi, nobody is free. Please leave a message.' }],
+        language: 'EN',
+        maxSeconds: 45,
+        customData: expect.objectContaining({ CRM_ID: 'c-1', NAME: 'Dana Levi' }),
+      })
+      const plain = run([rule({ action: 'voicemail', toLayer: null, identifyBy: 'none' })]).decision
+      expect(plain).toEqual({ action: 'voicemail', prompt: [], language: 'EN', maxSeconds: 120, customData: {} })
+    })
+  })
+
   describe('screen pop', () => {
     const customData = (columns: Partial<RuleRow>, lookups: EvaluationInput['lookups']) => {
       const decision = run([rule(columns)], { lookups }).decision
@@ -493,6 +511,7 @@ describe('evaluate', () => {
       expect(customData({ action: 'dial', dial: 'extension:100' }, { caller: found(small) })).toEqual(expected)
       expect(customData({ action: 'say', say: 'number:1' }, { caller: found(small) })).toEqual(expected)
       expect(customData({ action: 'go_to_layer' }, { caller: found(small) })).toEqual(expected)
+      expect(customData({ action: 'voicemail' }, { caller: found(small) })).toEqual(expected)
     })
 
     it('is empty for an unknown caller', () => {

@@ -85,6 +85,23 @@ describe('menu keys', () => {
     expect(menu([elsewhere])('3').decision).toMatchObject({ failedLayer: '20' })
   })
 
+  it('a voicemail key (Stringee action 1) needs no target: the key says its prompt and takes the message', () => {
+    const row = key({
+      key: '4',
+      action: 'voicemail',
+      target: null,
+      say: 'text:Please leave a message',
+      options: '{"max_message_seconds": 60}',
+    })
+    expect(menu([row])('4', 'stringee').decision).toEqual({
+      action: 'voicemail',
+      prompt: [{ type: 'text', value: 'Please leave a message' }],
+      language: 'EN',
+      maxSeconds: 60,
+      customData: {},
+    })
+  })
+
   it("carries a provider's own answer in options.providers, as a rule does", () => {
     const row = key({
       key: '1',

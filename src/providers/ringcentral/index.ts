@@ -277,6 +277,8 @@ export const createRingCentral = ({
         if (!decision.targets[0]) return 'dial: no target'
         if (decision.targets[0].value === '') return 'dial: empty target'
         return playable(decision.announce)
+      case 'voicemail':
+        return 'action: RingCentral IVR apps have no voicemail command (Play, Collect and Forward only); use dial or hangup'
       default:
         return undefined
     }

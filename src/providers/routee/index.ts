@@ -223,6 +223,8 @@ export const createRoutee = (options: RouteeOptions) => {
         return 'action: Routee has no layers; give this rule options.providers.routee (e.g. collect or dial)'
       case 'say':
         return 'action: Routee cannot continue after an announcement without input; use collect, dial or hangup'
+      case 'voicemail':
+        return 'action: Routee has no voicemail (a plan cannot record the caller); use dial or hangup'
       case 'collect':
         return itemsProblem(decision.prompt, decision.language)
       case 'hangup':

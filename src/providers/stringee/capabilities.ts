@@ -3,10 +3,11 @@ import type { ProviderCapabilities } from '../../model/provider-capabilities.ts'
 /**
  * What Stringee can do at all: read by rule validation (admin API, rules:check) when a rule is written.
  * Taken from its `check`: it talks every say item in STRINGEE_VOICE (a rule's language is not read) and
- * its steps are ours (any text), so nothing beyond the actions and dial targets is fixed.
+ * its steps are ours (any text), so nothing beyond the actions and dial targets is fixed. Voicemail is its
+ * SCCO's recordMessage (seed 002's key-press action 1).
  */
 export const stringeeCapabilities: ProviderCapabilities = {
-  actions: ['collect', 'dial', 'hangup', 'provider_default'],
+  actions: ['collect', 'dial', 'hangup', 'voicemail', 'provider_default'],
   dialTargets: ['phone', 'extension'],
   noInput: 'callback',
 }

@@ -89,6 +89,10 @@ const StatusEvent = v.looseObject({
 })
 
 const FINAL = new Set(['ended', 'agentEnded'])
+/** The `notice` of our record eventUrls, and the status its notice is logged as. */
+const NOTICES: Record<string, string> = { record: 'recorded', voicemail: 'voicemail' }
+/** Seconds of silence that end a voicemail message: the caller has finished speaking. */
+const MESSAGE_SILENCE_SECONDS = 5
 
 /**
  * What travels in the eventUrls we hand out, beside the step, attempt, caller and number called:
@@ -246,12 +250,16 @@ export const createStringee = (options: StringeeOptions): ProviderHandler => {
     }
   }
 
-  /** What Stringee posts to our record action's eventUrl when a recording is ready: logged as a status. */
+  /**
+   * What Stringee posts to our record or recordMessage action's eventUrl when the recording is ready: logged
+   * as a status, `recorded` (a recorded call) or `voicemail` (a message left).
+   */
   const recordNotice = (request: ProviderRequest) => {
-    if (request.query.notice !== 'record') return undefined
+    const status = NOTICES[request.query.notice ?? '']
+    if (!status) return undefined
     const body = request.body as { call_id?: unknown } | undefined
     const callId = typeof body?.call_id === 'string' && body.call_id ? body.call_id : request.query.call
-    return callId ? { callId, status: 'recorded', final: false } : undefined
+    return callId ? { callId, status, final: false } : undefined
   }
 
   const check = (decision: Decision): string | undefined => {
@@ -302,6 +310,8 @@ export const createStringee = (options: StringeeOptions): ProviderHandler => {
     return number ? { type: 'external', number, alias: number } : undefined
   }
 
+  const callIdOf = (event: Partial<CallEvent>) => event.providerContext?.stringeeCallId || event.callId || ''
+
   const render = async (decision: Decision, event: Partial<CallEvent>, extras: RenderExtras = {}): Promise<ProviderAnswer> => {
     const hook = webhookUrl((publicUrl ?? extras.origin ?? '').replace(/\/+$/, ''), PROVIDER, webhookSecret)
     const eventUrl = async (state: StringeeState) => `${hook}?state=${await tokens.sign(state)}`
@@ -344,7 +354,7 @@ export const createStringee = (options: StringeeOptions): ProviderHandler => {
                 ),
               }
             : {}
-        const callId = event.providerContext?.stringeeCallId || event.callId || ''
+        const callId = callIdOf(event)
         actions = [
           ...talk(decision.announce),
           // Recording needs the record action before connect and the media through Stringee's server.
@@ -370,6 +380,22 @@ export const createStringee = (options: StringeeOptions): ProviderHandler => {
       }
       case 'hangup':
         actions = talk(decision.items)
+        break
+      case 'voicemail':
+        // recordMessage is the SCCO's voice message (seed 002's key-press action 1): the prompt is heard to
+        // its end (no bargeIn), then a beep, and the message ends at maxSeconds or after a silence. The
+        // notice that it is ready comes back to us and is logged as status voicemail.
+        actions = [
+          ...talk(decision.prompt),
+          {
+            action: 'recordMessage',
+            eventUrl: `${hook}?notice=voicemail&call=${encodeURIComponent(callIdOf(event))}`,
+            format: 'mp3',
+            beepStart: true,
+            timeout: decision.maxSeconds,
+            silenceTimeout: MESSAGE_SILENCE_SECONDS,
+          },
+        ]
         break
       default:
         actions = [{ action: 'talk', text: sorryText, voice }]

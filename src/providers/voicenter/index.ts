@@ -149,6 +149,8 @@ export const createVoicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500
         return layerProblem('to_layer', decision.layer)
       case 'hangup':
         return 'action: Voicenter cannot hang up from an external layer (send the caller to a layer that does)'
+      case 'voicemail':
+        return 'action: Voicenter takes no voicemail from an external layer (send the caller to a voicemail layer)'
       case 'dial':
         if (decision.targets.some((target) => target.value === '')) return 'dial: empty target'
         if (decision.failedLayer === undefined) return 'options.failed_layer: Voicenter DIAL needs NEXT_VO_ID'
@@ -197,6 +199,7 @@ export const createVoicenter = ({ defaultCountry = 'IL', lookupDeadlineMs = 1500
           CUSTOM_DATA: customData(decision.customData),
         })
       case 'hangup':
+      case 'voicemail':
       case 'provider_default':
         // STATUS 1 sends the call to the layer's MiniExternalDefaultMethodData (Voicenter's skill docs); the
         // answer table makes LAYER mandatory, so it names that layer when the MiniExternalUrl gives it

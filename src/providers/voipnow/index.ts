@@ -127,6 +127,8 @@ export const createVoipNow = ({
         return contextProblem(decision.nextLayer)
       case 'collect':
         return contextProblem(decision.layer)
+      case 'voicemail':
+        return 'action: VoipNow takes no voicemail from Call Interactive; Jump to a context that does (options.providers.voipnow)'
       default:
         return undefined
     }
