@@ -19,8 +19,7 @@ import { isStringeeScco, isStringeeSorry } from './stringee-answer.ts'
  * each give one.
  */
 export interface StringeeHarness extends ServiceHarness {
-  get(path: string, headers?: Record<string, string>): Promise<Response>
-  /** The decision-log rows of one call, oldest first. */
+  /** The decision-log rows of one Stringee call, oldest first. */
   rows(callId: string): Promise<DecisionRow[]>
 }
 export type StartStringeeHarness = (env?: Record<string, string>) => Promise<StringeeHarness>
@@ -34,8 +33,6 @@ export interface DecisionRow {
   reason: string | null
   duration_ms: number | null
 }
-export const DECISION_ROWS_SQL =
-  'SELECT layer, attempt, dtmf, action, rule_name, reason, duration_ms FROM decisions WHERE provider = ? AND call_id = ? ORDER BY id'
 
 /** A real request of the corpus (../shared/corpus/stringee), kept with its source. */
 export interface StringeeFixture {
