@@ -114,7 +114,10 @@ describe('RingCentral adapter without what it needs', () => {
         return new Response(null, { status: 201 })
       },
     })
-    expect(entries).toEqual([{ level: 'warn', message: expect.stringContaining('RINGCENTRAL_TOKEN'), fields: undefined }])
+    expect(entries).toEqual([
+      { level: 'warn', message: expect.stringContaining('RINGCENTRAL_TOKEN'), fields: undefined },
+      { level: 'warn', message: expect.stringContaining('RINGCENTRAL_FAILOVER'), fields: undefined },
+    ])
     const answer = await adapter.render(forward, {
       provider: 'ringcentral',
       callId: 's-1',
@@ -170,9 +173,31 @@ describe('RingCentral adapter without what it needs', () => {
       providerContext: { callerParty: call.callerParty, appParty: 'cs-\ud800' },
     })
     await expect(answer.followUp?.()).resolves.toBeUndefined()
-    expect(entries).toEqual([
+    expect(entries.filter((entry) => entry.level === 'error')).toEqual([
       { level: 'error', message: 'RingCentral command failed', fields: expect.objectContaining({ sessionId: 's-2', command: 'forward' }) },
     ])
+  })
+})
+
+describe('RingCentral provider: a call no rule or fallback answers', () => {
+  const parties = { provider: 'ringcentral', callId: 's-9', providerContext: { callerParty: 'cs-2', appParty: 'cs-1' } }
+
+  it.each([
+    [{ type: 'extension' as const, value: '100' }, { extensionNumber: '100' }],
+    [{ type: 'phone' as const, value: '+16505550111' }, { phoneNumber: '+16505550111' }],
+  ])('is forwarded to RINGCENTRAL_FAILOVER (%j), never left in silence', async (failover, body) => {
+    const { log, entries } = recordingLogger()
+    const provider = createRingCentral({ token: 't', state: memoryState(), log, failover })
+    const answer = await provider.render({ action: 'provider_default' }, parties)
+    expect(JSON.parse(answer.body)).toEqual([{ command: 'forward', party: 'cs-1', body }])
+    expect(entries).toEqual([])
+  })
+
+  it('without RINGCENTRAL_FAILOVER: nothing to forward to, and a warning when created says so', async () => {
+    const { log, entries } = recordingLogger()
+    const provider = createRingCentral({ token: 't', state: memoryState(), log })
+    expect(JSON.parse((await provider.render({ action: 'provider_default' }, parties)).body)).toEqual([])
+    expect(entries).toEqual([{ level: 'warn', message: expect.stringContaining('RINGCENTRAL_FAILOVER'), fields: undefined }])
   })
 })
 

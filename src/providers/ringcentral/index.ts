@@ -2,7 +2,7 @@ import * as v from 'valibot'
 import { envCountry, envInteger, envSecret, envText, setting } from '../../lib/env-schema.ts'
 import type { Logger } from '../../lib/logger.ts'
 import { isSafeText } from '../../lib/safe-text.ts'
-import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
+import type { CallEvent, Decision, DialTarget, SayItem } from '../../model/call-event.ts'
 import {
   type CallStatus,
   type Classified,
@@ -46,6 +46,11 @@ export interface RingCentralOptions {
   lookupDeadlineMs?: number
   /** Per REST command. @default 5000 */
   commandTimeoutMs?: number
+  /**
+   * Where a call goes that no rule or fallback answers (the provider's own failover): RingCentral has none of
+   * its own, so without it such a caller waits in silence.
+   */
+  failover?: DialTarget
   fetch?: typeof fetch
 }
 
@@ -127,9 +132,11 @@ export const createRingCentral = ({
   defaultCountry = 'US',
   lookupDeadlineMs = 1500,
   commandTimeoutMs = 5000,
+  failover,
   fetch: fetchImpl = fetch,
 }: RingCentralOptions): ProviderHandler => {
   if (!token) log.warn('RINGCENTRAL_TOKEN is not set: RingCentral calls will be answered but never commanded')
+  if (!failover) log.warn('RINGCENTRAL_FAILOVER is not set: a RingCentral call no rule or fallback answers waits in silence')
   const client = createCommandClient({ token, apiUrl, log, timeoutMs: commandTimeoutMs, fetch: fetchImpl })
   /** Held in memory only: a simulated Collect update carries it, so no request from outside can pose as one. */
   const simulationKey = crypto.randomUUID()
@@ -329,6 +336,16 @@ export const createRingCentral = ({
       }
       case 'hangup':
         return [...play(decision.items, false), { command: 'drop' }]
+      case 'provider_default':
+        // Our failover for RingCentral, which has none of its own: a person, never silence.
+        if (!failover) return []
+        return [
+          {
+            command: 'forward',
+            party: call.appParty,
+            body: failover.type === 'extension' ? { extensionNumber: failover.value } : { phoneNumber: failover.value },
+          },
+        ]
       default:
         return []
     }
@@ -455,6 +472,16 @@ export const ringcentral = defineProvider({
     RINGCENTRAL_DEFAULT_COUNTRY: setting(envCountry('US'), 'Country of numbers RingCentral sends without a country code.'),
     RINGCENTRAL_LOOKUP_DEADLINE_MS: setting(envInteger(1500, 50), 'Milliseconds the CRM lookup may take.'),
     RINGCENTRAL_ENTRY_STEP: setting(envText('1'), 'The step a call starts at (rules match it as from_layer).'),
+    RINGCENTRAL_FAILOVER: setting(
+      v.optional(
+        v.pipe(
+          v.string(),
+          v.trim(),
+          v.regex(/^(\+[1-9]\d{6,14}|\d{1,8})$/, 'must be an extension number (101) or a phone number in E.164 (+16505550100)'),
+        ),
+      ),
+      'Where a call goes that no rule or fallback answers: an extension number or a phone number in E.164. Without it such a caller waits in silence.',
+    ),
   }),
   capabilities: ringcentralCapabilities,
   create: (config, services) =>
@@ -466,6 +493,9 @@ export const ringcentral = defineProvider({
       entryStep: config.RINGCENTRAL_ENTRY_STEP,
       defaultCountry: config.RINGCENTRAL_DEFAULT_COUNTRY,
       lookupDeadlineMs: config.RINGCENTRAL_LOOKUP_DEADLINE_MS,
+      failover: config.RINGCENTRAL_FAILOVER
+        ? { type: config.RINGCENTRAL_FAILOVER.startsWith('+') ? 'phone' : 'extension', value: config.RINGCENTRAL_FAILOVER }
+        : undefined,
       fetch: services.fetch,
     }),
 })
