@@ -15,6 +15,7 @@ import type { ProviderCapabilities } from './model/provider-capabilities.ts'
 import { builtinProviders } from './providers/index.ts'
 import type { ActiveProvider, ProviderDefinition } from './providers/provider.ts'
 import { withSafeText } from './providers/safe-render.ts'
+import { withSmsGuard } from './providers/sms-guard.ts'
 import { createCallRouter } from './routing/call-router.ts'
 import { createRuleCache } from './rules/rule-cache.ts'
 
@@ -130,7 +131,7 @@ export const createService = async ({
         id: definition.id,
         name: definition.name,
         capabilities: definition.capabilities,
-        handler: withSafeText(definition.create(providerSettings.get(definition.id), services)),
+        handler: withSmsGuard(withSafeText(definition.create(providerSettings.get(definition.id), services)), definition.capabilities),
       },
     ]),
   )

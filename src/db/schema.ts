@@ -201,7 +201,7 @@ export const menuKeys = sqliteTable(
     key: text('key').notNull(),
     /** Providers the menu is for (comma separated); NULL = all. */
     provider: text('provider'),
-    /** go_to_layer, queue, extension, phone, hangup, voicemail */
+    /** go_to_layer, queue, extension, phone, hangup, voicemail, sms (target: the SMS text) */
     action: text('action').notNull(),
     /** The layer, queue, extension or phone number. */
     target: text('target'),

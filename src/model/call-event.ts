@@ -43,7 +43,11 @@ export interface DialTarget {
   value: string
 }
 
-/** What to do with the call, before it is put into a provider's words. */
+/**
+ * What to do with the call, before it is put into a provider's words. `sms` (on the answers that end our
+ * part of the call: hangup, voicemail, dial) is a text message sent to the caller once the answer is given
+ * (seed 002's key-press action 5), where the provider can (capabilities.sms).
+ */
 export type Decision =
   | { action: 'go_to_layer'; layer: string; callerName?: string; customData: Record<string, string> }
   | {
@@ -67,7 +71,7 @@ export type Decision =
       customData: Record<string, string>
     }
   /** Say goodbye and end the call. */
-  | { action: 'hangup'; items: SayItem[]; language: string }
+  | { action: 'hangup'; items: SayItem[]; language: string; sms?: string }
   /** Say the prompt, then record a message from the caller (Stringee's voicemail, seed 002 action 1). */
   | {
       action: 'voicemail'
@@ -77,6 +81,7 @@ export type Decision =
       maxSeconds: number
       /** Kept with the call's notices, for the agent who listens to the message. */
       customData: Record<string, string>
+      sms?: string
     }
   | {
       action: 'dial'
@@ -92,6 +97,7 @@ export type Decision =
       failedLayer?: string
       record: boolean
       customData: Record<string, string>
+      sms?: string
     }
   /** Tell the provider we failed, so it uses its own failover (Voicenter MiniExternalDefaultMethodData). */
   | { action: 'provider_default' }

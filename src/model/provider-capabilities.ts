@@ -54,4 +54,6 @@ export interface ProviderCapabilities {
   dialNeedsFailedLayer?: boolean
   /** It dials phone numbers in E.164 only (`phone:+30…`). */
   e164Phones?: boolean
+  /** It sends a text message to the caller (a rule's options.sms). Default: it cannot. */
+  sms?: boolean
 }

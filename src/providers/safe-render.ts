@@ -68,9 +68,15 @@ export const safeDecision = (decision: Decision): Decision => {
         customData: screenPop(decision.customData),
       }
     case 'hangup':
-      return { ...decision, items: sayItems(decision.items), language: id(decision.language) }
+      return { ...decision, items: sayItems(decision.items), language: id(decision.language), ...sms(decision.sms) }
     case 'voicemail':
-      return { ...decision, prompt: sayItems(decision.prompt), language: id(decision.language), customData: screenPop(decision.customData) }
+      return {
+        ...decision,
+        prompt: sayItems(decision.prompt),
+        language: id(decision.language),
+        customData: screenPop(decision.customData),
+        ...sms(decision.sms),
+      }
     case 'dial':
       return {
         ...decision,
@@ -82,6 +88,7 @@ export const safeDecision = (decision: Decision): Decision => {
         callerName: name(decision.callerName),
         failedLayer: optionalId(decision.failedLayer),
         customData: screenPop(decision.customData),
+        ...sms(decision.sms),
       }
     case 'provider_default':
       return decision
@@ -104,6 +111,12 @@ export const safeCallEvent = <Event extends Partial<CallEvent>>(event: Event): E
 const id = (value: string) => safeText(value, 'id')
 const optionalId = (value: string | undefined) => (value === undefined ? undefined : id(value))
 const name = (value: string | undefined) => (value === undefined ? undefined : safeText(value, 'name'))
+
+/**
+ * An SMS is text like a prompt (line breaks kept, capped at TEXT_CAPS.text); one left empty is not sent
+ * (undefined). A decision without an SMS is left without the key.
+ */
+const sms = (text: string | undefined): { sms?: string } => (text === undefined ? {} : { sms: safeText(text, 'text').trim() || undefined })
 
 /** Items left with nothing to say are dropped: providers refuse empty text. */
 const sayItems = (items: SayItem[]): SayItem[] =>

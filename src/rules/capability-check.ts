@@ -1,6 +1,6 @@
 import type { DecisionAction } from '../model/call-event.ts'
 import type { ProviderCapabilities } from '../model/provider-capabilities.ts'
-import type { CompiledAction } from './compile-rule.ts'
+import { type CompiledAction, SMS_ACTIONS } from './compile-rule.ts'
 import type { Template } from './template.ts'
 
 /** What the check reads of a compiled rule, menu key or fallback: its provider scope and its answer. */
@@ -13,9 +13,19 @@ export interface AnsweringRow {
 /**
  * What a provider cannot do with the row's answer: the answer itself (`action`), what it dials
  * (`dial-target`, `phone`), what it says (`say-item`, `number`, `recording`, `language`), where it goes
- * (`layer`, `failed-layer`).
+ * (`layer`, `failed-layer`), what it sends after (`sms`).
  */
-export type GapKind = 'action' | 'dial-target' | 'phone' | 'say-item' | 'number' | 'recording' | 'language' | 'layer' | 'failed-layer'
+export type GapKind =
+  | 'action'
+  | 'dial-target'
+  | 'phone'
+  | 'say-item'
+  | 'number'
+  | 'recording'
+  | 'language'
+  | 'layer'
+  | 'failed-layer'
+  | 'sms'
 
 /** Why a row cannot answer on one provider it applies to. */
 export interface CapabilityGap {
@@ -125,6 +135,10 @@ export const answerGap = (answer: CompiledAction, capabilities: ProviderCapabili
       const reason = capabilities.dialTargets.length > 0 ? `dials ${capabilities.dialTargets.join(' or ')} targets only` : 'cannot dial'
       return gap('dial-target', 'dial', `dial ${targets.join(' or ')} targets`, reason, undefined, targets)
     }
+  }
+  // A provider's own answer that cannot carry the SMS (options.providers.<id>.action: collect) sends none.
+  if (answer.options.sms && SMS_ACTIONS.includes(action) && !capabilities.sms) {
+    return gap('sms', 'options.sms', 'send an SMS', 'sends no SMS')
   }
   return layerGap(answer, capabilities) ?? sayGap(answer, capabilities) ?? phoneGap(answer, capabilities)
 

@@ -36,6 +36,8 @@ export interface CompiledOptions {
   timeoutSeconds?: number
   /** voicemail: the longest message taken. */
   maxMessageSeconds?: number
+  /** A text message to the caller once the answer is given (hangup, voicemail, dial): seed 002's action 5. */
+  sms?: Template
 }
 
 export interface CompiledRule {
@@ -140,6 +142,7 @@ const OptionsSchema = v.strictObject({
   max_digits: v.optional(v.pipe(v.number('must be a number'), v.integer(), v.minValue(1), v.maxValue(30))),
   timeout: v.optional(durationSchema),
   max_message_seconds: v.optional(v.pipe(durationSchema, v.maxValue(3600))),
+  sms: v.optional(templateSchema),
   /** Per provider, columns that replace the row's: {"routee": {"dial": "phone:{{owner.phone}}"}}. */
   providers: v.optional(
     v.record(
@@ -316,6 +319,11 @@ const compileAction = (row: ActionRow, provider?: string): Compiled<CompiledActi
   const { action, toLayer, say, dial, language, options } = parsed.output
   const missing = requiredColumn(action, { toLayer, say, dial })
   if (missing) return { ok: false, reason: prefixed(provider, missing) }
+  // Only the row's own answer is held to it: a provider's own action (options.providers) that cannot carry
+  // the SMS answers there without it.
+  if (!provider && options?.sms && !SMS_ACTIONS.includes(action)) {
+    return { ok: false, reason: `options.sms: only ${SMS_ACTIONS.join(', ')} answers send an SMS, not ${action}` }
+  }
   const byProvider: Record<string, CompiledAction> = {}
   if (!provider) {
     for (const [id, columns] of Object.entries(options?.providers ?? {})) {
@@ -358,10 +366,17 @@ const compileAction = (row: ActionRow, provider?: string): Compiled<CompiledActi
         maxDigits: options?.max_digits,
         timeoutSeconds: options?.timeout,
         maxMessageSeconds: options?.max_message_seconds,
+        sms: options?.sms,
       },
     },
   }
 }
+
+/**
+ * The answers an SMS goes with: those that end our part of the call. A collect or say is answered again on
+ * each retry, so the caller would get the message once per attempt.
+ */
+export const SMS_ACTIONS: readonly DecisionAction[] = ['hangup', 'voicemail', 'dial']
 
 const prefixed = (provider: string | undefined, reason: string) => (provider ? `options.providers.${provider}: ${reason}` : reason)
 

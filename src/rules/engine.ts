@@ -226,7 +226,7 @@ const buildDecision = (general: CompiledAction, scope: Scope, defaults: Decision
           },
         }
       case 'hangup':
-        return { decision: { action: 'hangup', items: items(), language } }
+        return { decision: { action: 'hangup', items: items(), language, ...sms(action, scope) } }
       case 'voicemail':
         return {
           decision: {
@@ -235,6 +235,7 @@ const buildDecision = (general: CompiledAction, scope: Scope, defaults: Decision
             language,
             maxSeconds: options.maxMessageSeconds ?? DEFAULT_MESSAGE_SECONDS,
             customData: screenPop(action, scope),
+            ...sms(action, scope),
           },
         }
       case 'dial':
@@ -254,6 +255,7 @@ const buildDecision = (general: CompiledAction, scope: Scope, defaults: Decision
             failedLayer: optional(options.failedLayer, scope) ?? optional(action.toLayer, scope),
             record: options.record ?? defaults.record,
             customData: screenPop(action, scope),
+            ...sms(action, scope),
           },
         }
     }
@@ -276,6 +278,15 @@ const optional = (template: Template | undefined, scope: Scope): string | undefi
   if (!template) return undefined
   const rendered = template.render(scope)
   return 'value' in rendered ? rendered.value : undefined
+}
+
+/**
+ * The SMS of an answer: its template as the call fills it in. One that renders empty, or names a value the
+ * call lacks, sends nothing: the call is routed all the same.
+ */
+const sms = (action: CompiledAction, scope: Scope): { sms?: string } => {
+  const text = optional(action.options.sms, scope)?.trim()
+  return text ? { sms: text } : {}
 }
 
 const sayItem = (type: SayItem['type'], value: string): SayItem => {

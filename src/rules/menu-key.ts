@@ -2,7 +2,7 @@ import type { MenuKeyRow, RuleRow } from '../db/schema.ts'
 import { isEnabled } from './enabled.ts'
 
 export const MENU_KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#', 'EMPTY_KEY', 'INVALID_KEY'] as const
-export const MENU_ACTIONS = ['go_to_layer', 'queue', 'extension', 'phone', 'hangup', 'voicemail'] as const
+export const MENU_ACTIONS = ['go_to_layer', 'queue', 'extension', 'phone', 'hangup', 'voicemail', 'sms'] as const
 
 /** A menu key row, with the `options` column (JSON, as a rule's) where the database has it. */
 export type MenuKeyInput = MenuKeyRow & { options?: string | null }
@@ -37,8 +37,11 @@ export const menuKeyRule = (key: MenuKeyInput): { row: RuleRow } | { reason: str
       ? { action: 'go_to_layer', toLayer: target, dial: null }
       : action === 'hangup' || action === 'voicemail'
         ? { action, toLayer: null, dial: null }
-        : // If the destination cannot be reached, the caller comes back to the menu.
-          { action: 'dial', toLayer: key.layer, dial: `${action}:${target}` }
+        : action === 'sms'
+          ? // Stringee's action 5: the caller hears the key's say, the call ends, and the target is texted to them.
+            { action: 'hangup', toLayer: null, dial: null }
+          : // If the destination cannot be reached, the caller comes back to the menu.
+            { action: 'dial', toLayer: key.layer, dial: `${action}:${target}` }
   return {
     row: {
       id: -key.id,
@@ -61,11 +64,27 @@ export const menuKeyRule = (key: MenuKeyInput): { row: RuleRow } | { reason: str
       timeZone: null,
       say: key.say,
       language: null,
-      options: key.options?.trim() || null,
+      options: action === 'sms' ? withSms(key.options, target) : key.options?.trim() || null,
       note: null,
       ...answer,
     },
   }
+}
+
+/**
+ * The key's options with its SMS text (the target) as options.sms. Options that are not a JSON object are
+ * kept as they are, so the rule compiler reports them as it does for any key.
+ */
+const withSms = (options: string | null | undefined, text: string): string => {
+  const given = options?.trim()
+  if (!given) return JSON.stringify({ sms: text })
+  try {
+    const parsed: unknown = JSON.parse(given)
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return JSON.stringify({ ...parsed, sms: text })
+  } catch {
+    // Left to the compiler, which names the column.
+  }
+  return given
 }
 
 type KeyIdentity = Pick<MenuKeyRow, 'layer' | 'key' | 'provider'>

@@ -50,6 +50,9 @@ const FIXED_ROWS: Partial<RuleRow>[] = [
   { action: 'dial', toLayer: '20', dial: 'extension:100', say: 'recording:https://example.com/connecting.wav' },
   { action: 'voicemail', toLayer: null, say: 'text:Please leave a message after the tone.' },
   { action: 'voicemail', toLayer: null, options: '{"max_message_seconds": 30}' },
+  { action: 'hangup', toLayer: null, say: 'text:Goodbye', options: '{"sms": "Pay at example.com"}' },
+  { action: 'voicemail', toLayer: null, options: '{"sms": "We will call you back"}' },
+  { action: 'dial', toLayer: '20', dial: 'phone:+972501234567', options: '{"sms": "Your case is 42"}' },
   { action: 'provider_default', toLayer: null },
 ]
 

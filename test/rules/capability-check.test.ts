@@ -266,6 +266,23 @@ describe('what is fixed in a row, held against what each provider takes', () => 
     expect(judged({ provider: 'routee', action: 'voicemail', toLayer: null }).error).toMatch(/routee/)
   })
 
+  it('an SMS is sent on Stringee only: a row scoped elsewhere is refused, one for several providers kept with a warning', () => {
+    const sms = '{"sms": "Pay at example.com"}'
+    expect(gapsOf({ provider: 'stringee, routee', action: 'hangup', toLayer: null, options: sms })).toEqual([
+      'routee options.sms: sends no SMS',
+    ])
+    expect(judged({ provider: 'stringee', action: 'hangup', toLayer: null, options: sms })).toEqual({ warnings: [] })
+    expect(judged({ provider: 'routee', action: 'hangup', toLayer: null, options: sms }).error).toBe(
+      'options.sms: no provider this rule applies to can send an SMS (routee) — give options.providers.<id> or scope the rule with provider',
+    )
+    expect(judged({ provider: 'stringee, routee', action: 'dial', dial: 'phone:+84901111111', toLayer: null, options: sms })).toEqual({
+      warnings: ['routee: sends no SMS (give options.providers.routee)'],
+    })
+    // A provider's own answer that carries no SMS (a layer on Voicenter) is no gap there.
+    const own = '{"sms": "Hi", "providers": {"voicenter": {"action": "go_to_layer", "to_layer": 7}}}'
+    expect(gapsOf({ provider: 'stringee, voicenter', action: 'hangup', toLayer: null, options: own })).toEqual([])
+  })
+
   it('VoipNow: the layers it jumps to are contexts', () => {
     expect(gapsOf({ provider: 'voipnow', action: 'go_to_layer', toLayer: 'agents:101:2' })).toEqual([])
     expect(gapsOf({ provider: 'voipnow', action: 'collect', toLayer: 'pin entry' })).toEqual([

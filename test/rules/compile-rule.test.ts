@@ -82,6 +82,21 @@ describe('compileRule', () => {
       expect(then.options.maxMessageSeconds).toBe(90)
       expect(rule({ action: 'voicemail', toLayer: null }).then.options.maxMessageSeconds).toBeUndefined()
     })
+
+    it('compiles options.sms as a template on the answers that end our part of the call (seed 002, action 5)', () => {
+      for (const action of ['hangup', 'voicemail', 'dial']) {
+        const { then } = rule({ action, toLayer: null, dial: 'extension:100', options: '{"sms": "Hi {{name}}, pay at example.com"}' })
+        expect(then.options.sms?.source).toBe('Hi {{name}}, pay at example.com')
+      }
+      expect(rule({ action: 'hangup', toLayer: null }).then.options.sms).toBeUndefined()
+      // A provider's own answer that cannot carry it (a collect) is not refused: it answers there without the SMS.
+      const own = rule({
+        action: 'hangup',
+        toLayer: null,
+        options: '{"sms": "Hi", "providers": {"voicenter": {"action": "go_to_layer", "to_layer": 7}}}',
+      })
+      expect(own.then.byProvider.voicenter?.action).toBe('go_to_layer')
+    })
   })
 
   it('compiles say items with their types', () => {
@@ -279,6 +294,12 @@ describe('compileRule', () => {
         /^options: max_message_seconds: /,
       ],
       ['a fractional duration', { options: '{"max_dial_duration": 1.5}' }, /^options: max_dial_duration: /],
+      [
+        'an SMS on an answer that is given again on each retry',
+        { action: 'collect', toLayer: '5', options: '{"sms": "Hi"}' },
+        'options.sms: only hangup, voicemail, dial answers send an SMS, not collect',
+      ],
+      ['an SMS that is not text', { action: 'hangup', options: '{"sms": true}' }, /^options: sms: must be text or a number/],
       [
         'a caller_name that is neither text nor number',
         { options: '{"caller_name": true}' },

@@ -478,6 +478,27 @@ describe('evaluate', () => {
     })
   })
 
+  describe('sms (seed 002, action 5)', () => {
+    it('fills in the text for the caller on hangup, voicemail and dial; empty or missing values send none', () => {
+      const sms = '{"sms": "Hi {{name}}, your balance is {{fields.balance}}"}'
+      const lookups = { caller: found() }
+      const text = 'Hi Dana Levi, your balance is 250'
+      expect(run([rule({ action: 'hangup', toLayer: null, options: sms })], { lookups }).decision).toEqual({
+        action: 'hangup',
+        items: [],
+        language: 'EN',
+        sms: text,
+      })
+      expect(run([rule({ action: 'voicemail', toLayer: null, options: sms })], { lookups }).decision).toMatchObject({ sms: text })
+      expect(run([rule({ action: 'dial', dial: 'extension:100', options: sms })], { lookups }).decision).toMatchObject({ sms: text })
+      // A value the call lacks, or a text that comes out blank: the call is routed, with no SMS.
+      const missing = run([rule({ action: 'hangup', toLayer: null, identifyBy: 'none', options: sms })]).decision
+      expect(missing).toEqual({ action: 'hangup', items: [], language: 'EN' })
+      const blank = run([rule({ action: 'hangup', toLayer: null, options: '{"sms": " {{fields.empty}} "}' })], { lookups }).decision
+      expect(blank).not.toHaveProperty('sms')
+    })
+  })
+
   describe('screen pop', () => {
     const customData = (columns: Partial<RuleRow>, lookups: EvaluationInput['lookups']) => {
       const decision = run([rule(columns)], { lookups }).decision

@@ -102,6 +102,20 @@ describe('menu keys', () => {
     })
   })
 
+  it('an SMS key (Stringee action 5) says its goodbye, hangs up and texts its target to the caller', () => {
+    const row = key({ key: '5', action: 'sms', target: 'Pay online at example.com/pay', say: 'text:We have sent you a text. Goodbye.' })
+    expect(menu([row])('5', 'stringee').decision).toEqual({
+      action: 'hangup',
+      items: [{ type: 'text', value: 'We have sent you a text. Goodbye.' }],
+      language: 'EN',
+      sms: 'Pay online at example.com/pay',
+    })
+    // The key's other options are kept; the target is the SMS, whatever options.sms said.
+    const withOptions = key({ key: '5', action: 'sms', target: 'Hi', options: '{"sms": "old", "providers": {}}' })
+    expect(menuKeyRule(withOptions)).toMatchObject({ row: { action: 'hangup', options: '{"sms":"Hi","providers":{}}' } })
+    expect(menuKeyRule(key({ key: '5', action: 'sms', target: ' ' }))).toEqual({ reason: 'target: sms needs a target' })
+  })
+
   it("carries a provider's own answer in options.providers, as a rule does", () => {
     const row = key({
       key: '1',

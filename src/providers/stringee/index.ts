@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import { envCountry, envInteger, envSecret, envText, setting } from '../../lib/env-schema.ts'
 import { describeIssues } from '../../lib/issues.ts'
-import type { Logger } from '../../lib/logger.ts'
+import { type Logger, silentLogger } from '../../lib/logger.ts'
 import { safeText } from '../../lib/safe-text.ts'
 import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
 import { type CallStateToken, createCallStateTokens, stateForCollect, webhookUrl } from '../call-state-token.ts'
@@ -21,6 +21,7 @@ import { WireText as Text } from '../wire-text.ts'
 import { stringeeCapabilities } from './capabilities.ts'
 import { answerAgentList, parseAgentList } from './stringee-agent-list.ts'
 import { verifyStringeeSignature } from './stringee-signature.ts'
+import { createStringeeSms, STRINGEE_API_URL, type StringeeSmsOptions } from './stringee-sms.ts'
 
 /**
  * Stringee: the answer_url (GET from/to with uuid or callId, or neither for some app calls), our `input`
@@ -48,6 +49,9 @@ export interface StringeeOptions {
   queueAgents?: readonly string[]
   /** Binds a call's first eventUrl to the call id of its first input event (when answer_url gave none). */
   callState?: ProviderServices['callState']
+  /** Stringee's SMS REST API, for a decision's `sms`: its URL, API key and brandname. */
+  sms?: Omit<StringeeSmsOptions, 'fetch' | 'log' | 'now'>
+  fetch?: typeof fetch
   log?: Logger
   now?: () => number
 }
@@ -130,6 +134,13 @@ export const createStringee = (options: StringeeOptions): ProviderHandler => {
     now = Date.now,
   } = options
   const tokens = createCallStateTokens(stateSecret, 3600, now)
+  const smsClient = createStringeeSms({ ...options.sms, fetch: options.fetch ?? fetch, log: log ?? silentLogger, now })
+  if (smsClient.missing.length > 0) {
+    // Rules with options.sms still route: the caller just gets no text. Half the settings is a mistake; none,
+    // a deployment that sends no SMS.
+    const partly = smsClient.missing.length < 3
+    log?.[partly ? 'warn' : 'info'](`${smsClient.missing.join(', ')} not set: Stringee calls will be routed but send no SMS`)
+  }
 
   const context = (values: StringeeContext): Readonly<Record<string, string>> =>
     Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => Boolean(entry[1])))
@@ -312,6 +323,30 @@ export const createStringee = (options: StringeeOptions): ProviderHandler => {
 
   const callIdOf = (event: Partial<CallEvent>) => event.providerContext?.stringeeCallId || event.callId || ''
 
+  /**
+   * The number an SMS to the caller goes to: their number's digits, country code first (E.164 without its
+   * plus, as Stringee writes numbers). An app call's from is a user id or the app's chosen number, and a
+   * withheld or unreadable one is no number: no SMS then.
+   */
+  const smsNumber = (event: Partial<CallEvent>): string | undefined => {
+    if (event.providerContext?.internal) return undefined
+    const number = event.caller ?? ''
+    return /^\+\d{6,15}$/.test(number) ? number.slice(1) : undefined
+  }
+
+  /** Sends the decision's SMS once the answer is out (the core runs it after the decision is recorded). */
+  const smsFollowUp = (decision: Decision, event: Partial<CallEvent>): Pick<ProviderAnswer, 'followUp'> => {
+    const text = 'sms' in decision ? decision.sms : undefined
+    if (!text) return {}
+    const to = smsNumber(event)
+    const callId = callIdOf(event)
+    if (!to) {
+      log?.info("Stringee SMS not sent: the caller's number is not known", { callId })
+      return {}
+    }
+    return { followUp: async () => void (await smsClient.send({ to, text, callId })) }
+  }
+
   const render = async (decision: Decision, event: Partial<CallEvent>, extras: RenderExtras = {}): Promise<ProviderAnswer> => {
     const hook = webhookUrl((publicUrl ?? extras.origin ?? '').replace(/\/+$/, ''), PROVIDER, webhookSecret)
     const eventUrl = async (state: StringeeState) => `${hook}?state=${await tokens.sign(state)}`
@@ -400,7 +435,7 @@ export const createStringee = (options: StringeeOptions): ProviderHandler => {
       default:
         actions = [{ action: 'talk', text: sorryText, voice }]
     }
-    return { status: 200, contentType: 'application/json; charset=utf-8', body: JSON.stringify(actions) }
+    return { status: 200, contentType: 'application/json; charset=utf-8', body: JSON.stringify(actions), ...smsFollowUp(decision, event) }
   }
 
   return {
@@ -450,6 +485,13 @@ export const stringee = defineProvider({
       ),
       "Stringee user ids, comma-separated, that a queue's get_list_agents_url rings in order after the caller's CRM owner; without them a caller with no owner gets no agent.",
     ),
+    STRINGEE_API_KEY_SID: setting(envSecret(), "The API key SID (Stringee dashboard → API keys) that issues the SMS API's REST tokens."),
+    STRINGEE_API_KEY_SECRET: setting(envSecret(), "That API key's secret: signs the SMS API's REST tokens (HS256)."),
+    STRINGEE_SMS_FROM: setting(
+      v.optional(v.pipe(v.string(), v.trim(), v.minLength(1, 'is empty'))),
+      "The brandname registered with Stringee that SMS to callers come from (a rule's options.sms); without it, or the API key, no SMS is sent and calls are routed all the same.",
+    ),
+    STRINGEE_API_URL: setting(v.pipe(envText(STRINGEE_API_URL), v.url()), "Stringee's REST API, where SMS are sent."),
   }),
   capabilities: stringeeCapabilities,
   create: (config, services) =>
@@ -465,6 +507,13 @@ export const stringee = defineProvider({
       sorryText: config.STRINGEE_SORRY_TEXT,
       queueAgents: config.STRINGEE_QUEUE_AGENTS,
       callState: services.callState,
+      sms: {
+        apiUrl: config.STRINGEE_API_URL,
+        keySid: config.STRINGEE_API_KEY_SID,
+        keySecret: config.STRINGEE_API_KEY_SECRET,
+        from: config.STRINGEE_SMS_FROM,
+      },
+      fetch: services.fetch,
       log: services.log,
     }),
 })
