@@ -1,7 +1,11 @@
 import { createHmac } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestServer, type TestServer } from '../helpers/test-server.ts'
+import type { CallEvent, Decision } from '../../src/model/call-event.ts'
+import { createStringee } from '../../src/providers/stringee/index.ts'
+import { type FakeStringee, startFakeStringee } from '../helpers/fake-stringee.ts'
+import { sampleCall } from '../helpers/sample-call.ts'
+import { type LogEntry, recordingLogger, startTestServer, type TestServer } from '../helpers/test-server.ts'
 import { isStringeeScco } from './stringee-answer.ts'
 
 const SIGNING = 'stringee-signing-secret'
@@ -148,5 +152,102 @@ describe('Stringee queue agent list', () => {
     expect(server.logs).toContainEqual(
       expect.objectContaining({ level: 'warn', message: 'Stringee queue call has no agent to ring: set STRINGEE_QUEUE_AGENTS' }),
     )
+  })
+})
+
+/** A decision's SMS (seed 002's key-press action 5): sent through Stringee's SMS API after the answer. */
+describe('Stringee SMS to the caller', () => {
+  let fake: FakeStringee
+  beforeAll(async () => {
+    fake = await startFakeStringee()
+  })
+  afterAll(() => fake.close())
+
+  const goodbye = (sms: string): Decision => ({ action: 'hangup', items: [{ type: 'text', value: 'Goodbye.' }], language: 'EN', sms })
+  const call = (overrides: Partial<CallEvent> = {}) =>
+    sampleCall({ provider: 'stringee', callId: 'call-vn-1-SMS-1', callerRaw: '0901234567', caller: '+84901234567', ...overrides })
+  const stringee = (sms: { keySid?: string; keySecret?: string; from?: string; timeoutMs?: number } = {}) => {
+    const { log, entries } = recordingLogger()
+    const handler = createStringee({
+      stateSecret: 'stringee-sms-state-secret',
+      sms: { apiUrl: fake.url, keySid: fake.keySid, keySecret: fake.keySecret, from: fake.brandname, ...sms },
+      log,
+    })
+    return { handler, entries }
+  }
+  /** No log line may carry the caller's number or the text. */
+  const numberless = (entries: LogEntry[]) => expect(JSON.stringify(entries)).not.toMatch(/0901234567|84901234567|84909990000|Pay at/)
+
+  it('the answer is the goodbye; its follow-up sends the SMS, signed with a REST token Stringee takes', async () => {
+    const { handler, entries } = stringee()
+    const answer = await handler.render(goodbye('Pay at example.com/pay'), call())
+    expect(JSON.parse(answer.body)).toEqual([{ action: 'talk', text: 'Goodbye.', voice: 'female', bargeIn: false }])
+    expect(fake.received.filter((sms) => sms.to === '84901234567')).toEqual([])
+    await answer.followUp?.()
+    expect(fake.received.filter((sms) => sms.to === '84901234567')).toEqual([
+      { from: 'ACME', to: '84901234567', text: 'Pay at example.com/pay', r: 0 },
+    ])
+    expect(entries).toContainEqual(
+      expect.objectContaining({ level: 'info', message: 'Stringee SMS sent', fields: { callId: 'call-vn-1-SMS-1' } }),
+    )
+    numberless(entries)
+  })
+
+  it("a message Stringee refuses with 200 (brandname not registered) is logged as a failure, with Stringee's reason", async () => {
+    const { handler, entries } = stringee({ from: 'NOT_OURS' })
+    await (await handler.render(goodbye('Pay at example.com/pay'), call())).followUp?.()
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        message: 'Stringee SMS refused',
+        fields: { callId: 'call-vn-1-SMS-1', r: 5, reason: 'BRANDNAME_NOT_FOUND' },
+      }),
+    )
+    numberless(entries)
+  })
+
+  it('a token signed with the wrong secret gets 401: logged, never thrown', async () => {
+    const { handler, entries } = stringee({ keySecret: 'not-the-secret' })
+    await expect((await handler.render(goodbye('Pay at example.com/pay'), call())).followUp?.()).resolves.toBeUndefined()
+    expect(fake.refused).toContain('bad signature')
+    expect(entries).toContainEqual(
+      expect.objectContaining({ level: 'error', message: 'Stringee SMS failed', fields: expect.objectContaining({ status: 401 }) }),
+    )
+    numberless(entries)
+  })
+
+  it('a send that gets no answer is given up at its deadline and logged', async () => {
+    const { handler, entries } = stringee({ timeoutMs: 100 })
+    await (await handler.render(goodbye('Pay at example.com/pay'), call({ caller: '+84909990000' }))).followUp?.()
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        message: 'Stringee SMS failed',
+        fields: { callId: 'call-vn-1-SMS-1', error: 'no answer within 100 ms' },
+      }),
+    )
+    numberless(entries)
+  })
+
+  it('without the API settings the call is answered all the same: said at start-up, and per call, no SMS sent', async () => {
+    const { handler, entries } = stringee({ keySid: undefined, keySecret: undefined })
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'STRINGEE_API_KEY_SID, STRINGEE_API_KEY_SECRET not set: Stringee calls will be routed but send no SMS',
+      }),
+    )
+    const answer = await handler.render(goodbye('Pay at example.com/pay'), call({ callId: 'call-vn-1-SMS-NOKEY' }))
+    expect(JSON.parse(answer.body)).toHaveLength(1)
+    await answer.followUp?.()
+    expect(entries).toContainEqual(expect.objectContaining({ level: 'warn', message: 'Stringee SMS not sent: settings missing' }))
+    numberless(entries)
+  })
+
+  it('no follow-up without an SMS, or without a number to send it to (withheld, or an app call whose from is a user id)', async () => {
+    const { handler } = stringee()
+    expect((await handler.render({ action: 'hangup', items: [], language: 'EN' }, call())).followUp).toBeUndefined()
+    expect((await handler.render(goodbye('Hi'), call({ caller: undefined, callerRaw: '' }))).followUp).toBeUndefined()
+    expect((await handler.render(goodbye('Hi'), call({ providerContext: { internal: '1' } }))).followUp).toBeUndefined()
   })
 })
