@@ -21,6 +21,19 @@ import { isStringeeScco, isStringeeSorry } from './stringee-answer.ts'
 export interface StringeeHarness extends ServiceHarness {
   /** The decision-log rows of one Stringee call, oldest first. */
   rows(callId: string): Promise<DecisionRow[]>
+  /**
+   * What the fake Stringee SMS API (test/helpers/fake-stringee.ts) received for a number, read from it over
+   * HTTP (workerd cannot read its memory). The harness points STRINGEE_API_URL and the API key at it.
+   */
+  smsTo(to: string): Promise<ReceivedSms[]>
+}
+
+/** An SMS as the fake Stringee SMS API received it; `r` is Stringee's result code (0: sent). */
+export interface ReceivedSms {
+  from: string
+  to: string
+  text: string
+  r: number
 }
 export type StartStringeeHarness = (env?: Record<string, string>) => Promise<StringeeHarness>
 
@@ -371,6 +384,54 @@ export const testStringeeFlows = (start: StartStringeeHarness) => {
         { layer: 'support', dtmf: '1', action: 'voicemail', rule_name: 'menu support key 1' },
         { action: 'status:voicemail' },
         { action: 'status:ended', duration_ms: 35_000 },
+      ])
+    })
+
+    it('a caller who presses the SMS key hears the goodbye and the call ends; the SMS reaches their number after the answer (seed 002, action 5)', async () => {
+      const admin = { authorization: `Bearer ${ADMIN_TOKEN}` }
+      const menuRule = await server.post(
+        '/admin/rules',
+        {
+          name: 'Billing line menu',
+          priority: 1,
+          provider: 'stringee',
+          did: '842470000003',
+          from_layer: '1',
+          identify_by: 'none',
+          action: 'collect',
+          to_layer: 'billing',
+          say: 'text:Press 5 to get the payment link by SMS.',
+          options: { max_digits: 1 },
+        },
+        admin,
+      )
+      expect(menuRule.status, await menuRule.clone().text()).toBe(201)
+      const key = await server.post(
+        '/admin/menu-keys',
+        {
+          layer: 'billing',
+          key: '5',
+          provider: 'stringee',
+          action: 'sms',
+          target: 'Pay your bill at https://pay.example.com',
+          say: 'text:We have sent you the link. Goodbye.',
+        },
+        admin,
+      )
+      expect(key.status, await key.clone().text()).toBe(201)
+      const callId = 'call-vn-1-FLOWSMS001-1542377678721'
+      const menu = await answerUrl({ from: '0531112233', to: '842470000003', uuid: 'flow-sms-uuid', callId })
+      expect(spoken(menu)).toEqual(['Press 5 to get the payment link by SMS.'])
+      const goodbye = await input(menu, { dtmf: '5', call_id: callId })
+      // The answer is the goodbye alone: the SMS is no SCCO action, it goes out through the SMS API afterwards.
+      expect(goodbye).toEqual([{ action: 'talk', text: 'We have sent you the link. Goodbye.', voice: 'female', bargeIn: false }])
+      expect(await rows(callId)).toMatchObject([
+        { layer: '1', action: 'collect', rule_name: 'Billing line menu' },
+        { layer: 'billing', dtmf: '5', action: 'hangup', rule_name: 'menu billing key 5' },
+      ])
+      // The caller's number as Stringee writes numbers (country code first, no plus), from the brandname.
+      expect(await server.smsTo('972531112233')).toEqual([
+        { from: 'ACME', to: '972531112233', text: 'Pay your bill at https://pay.example.com', r: 0 },
       ])
     })
 

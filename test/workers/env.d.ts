@@ -16,5 +16,7 @@ declare module 'vitest' {
     hubspotToken: string
     ringcentralUrl: string
     ringcentralToken: string
+    /** The fake Stringee SMS API and the API key and brandname it takes. */
+    stringeeSms: { url: string; keySid: string; keySecret: string; brandname: string }
   }
 }

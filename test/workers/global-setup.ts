@@ -2,9 +2,10 @@ import type { TestProject } from 'vitest/node'
 import { HUBSPOT_CONTACTS, HUBSPOT_OWNERS } from '../fixtures/hubspot/portal.ts'
 import { startFakeHubSpot } from '../helpers/fake-hubspot.ts'
 import { startFakeRingCentral } from '../helpers/fake-ringcentral.ts'
+import { startFakeStringee } from '../helpers/fake-stringee.ts'
 
 /**
- * Runs in Node: the outside world (a fake HubSpot and a fake RingCentral on 127.0.0.1) for the Worker under
+ * Runs in Node: the outside world (a fake HubSpot, RingCentral and Stringee SMS API on 127.0.0.1) for the Worker under
  * test to call. Anything else it tries to reach is refused (test/setup/workers-outbound.ts).
  */
 export default async function setup(project: TestProject) {
@@ -14,8 +15,16 @@ export default async function setup(project: TestProject) {
   project.provide('hubspotToken', hubspot.token)
   project.provide('ringcentralUrl', ringcentral.url)
   project.provide('ringcentralToken', ringcentral.token)
+  const stringee = await startFakeStringee()
+  project.provide('stringeeSms', {
+    url: stringee.url,
+    keySid: stringee.keySid,
+    keySecret: stringee.keySecret,
+    brandname: stringee.brandname,
+  })
   return async () => {
     await hubspot.close()
     await ringcentral.close()
+    await stringee.close()
   }
 }
