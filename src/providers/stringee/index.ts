@@ -485,7 +485,7 @@ export const stringee = defineProvider({
       ),
       "Stringee user ids, comma-separated, that a queue's get_list_agents_url rings in order after the caller's CRM owner; without them a caller with no owner gets no agent.",
     ),
-    STRINGEE_API_KEY_SID: setting(envSecret(), "The API key SID (Stringee dashboard → API keys) that issues the SMS API's REST tokens."),
+    STRINGEE_API_KEY_SID: setting(envSecret(), "The API key SID (from Stringee's dashboard) that issues the SMS API's REST tokens."),
     STRINGEE_API_KEY_SECRET: setting(envSecret(), "That API key's secret: signs the SMS API's REST tokens (HS256)."),
     STRINGEE_SMS_FROM: setting(
       v.optional(v.pipe(v.string(), v.trim(), v.minLength(1, 'is empty'))),
