@@ -16,6 +16,7 @@ import * as schema from '../db/schema.ts'
 import { createLogger, errorMessage, type Logger } from '../lib/logger.ts'
 import type { ProviderDefinition } from '../providers/provider.ts'
 import { startRetentionTimer } from './retention-timer.ts'
+import { startWalCheckpointer } from './wal-checkpointer.ts'
 
 const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url))
 export const DEFAULT_DATABASE_PATH = './data/ivr-crm-router.db'
@@ -107,6 +108,8 @@ export const startNodeServer = async (options: NodeServerOptions = {}): Promise<
       () => resolveServer(started),
     )
   })
+  // Checkpoints in a thread of their own: inside a commit they stall every call in flight.
+  const checkpointer = startWalCheckpointer({ sqlite: database.sqlite, log })
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : 0
   const retention = startRetentionTimer({
@@ -130,6 +133,7 @@ export const startNodeServer = async (options: NodeServerOptions = {}): Promise<
       clearInterval(outboxTimer)
       await new Promise<void>((resolveClose) => server.close(() => resolveClose()))
       await service.drain()
+      await checkpointer?.stop()
       database.sqlite.close()
     },
   }
