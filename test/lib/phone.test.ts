@@ -45,3 +45,23 @@ describe('toE164: a number sent without its plus', () => {
     expect(toE164('(650) 555-0100', 'US')).toBe('+16505550100')
   })
 })
+
+describe('cached readings (each distinct input is parsed once)', () => {
+  it('answers a repeated input as the first time, per country, withheld and unreadable numbers included', () => {
+    for (let round = 0; round < 3; round++) {
+      expect(toE164('0501234567', 'IL')).toBe('+972501234567')
+      expect(toE164('0501234567', 'US')).toBe('+10501234567')
+      expect(toE164('anonymous', 'IL')).toBeUndefined()
+      expect(toE164('not a number', 'IL')).toBeUndefined()
+      expect(toDialString('+972501234567', 'IL')).toBe('0501234567')
+      expect(toDialString('+972501234567', 'US')).toBe('+972501234567')
+      expect(toDialString('101', 'IL')).toBe('101')
+    }
+  })
+
+  it('reads text longer than any number without keeping it', () => {
+    const long = `0501234567${' '.repeat(100)}`
+    expect(toE164(long, 'IL')).toBe('+972501234567')
+    expect(toE164(long, 'IL')).toBe('+972501234567')
+  })
+})
