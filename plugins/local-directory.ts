@@ -1,5 +1,4 @@
-import { desc, eq, inArray, sql } from 'drizzle-orm'
-import { unionAll } from 'drizzle-orm/sqlite-core'
+import { eq, sql } from 'drizzle-orm'
 import * as v from 'valibot'
 import { type Contact, contacts, definePlugin, owners } from '../src/crm/plugin.ts'
 
@@ -31,28 +30,14 @@ export const localDirectory = () =>
         ownerLayer: owners.layer,
       }
       const base = () => db.select(columns).from(contacts).leftJoin(owners, eq(owners.email, contacts.ownerEmail))
-      // Several contacts can share a number (a switchboard); the most recently updated one wins.
-      // A union of two index searches is several times faster in SQLite than `phone = ? OR mobile = ?`.
-      const idsWithNumber = unionAll(
-        db
-          .select({ id: contacts.id })
-          .from(contacts)
-          .where(eq(contacts.phone, sql.placeholder('phone'))),
-        db
-          .select({ id: contacts.id })
-          .from(contacts)
-          .where(eq(contacts.mobile, sql.placeholder('phone'))),
-      )
-      const byPhone = base()
-        .where(inArray(contacts.id, idsWithNumber))
-        .orderBy(desc(contacts.updatedAt), desc(contacts.id))
-        .limit(1)
-        .prepare()
-      const byPin = base()
-        .where(eq(contacts.pin, sql.placeholder('pin')))
-        .orderBy(desc(contacts.updatedAt), desc(contacts.id))
-        .limit(1)
-        .prepare()
+      // Several contacts can share a number (a switchboard); the most recently updated one wins. The newest
+      // id is picked from the index searches first (a union of two is several times faster in SQLite than
+      // `phone = ? OR mobile = ?`), then one row is read by its key: sorting whole joined rows costs a
+      // temporary B-tree of them on every call, about four times the whole lookup.
+      const newestWithNumber = sql`(SELECT id FROM (SELECT ${contacts.id} AS id, ${contacts.updatedAt} AS updated_at FROM ${contacts} WHERE ${contacts.phone} = ${sql.placeholder('phone')} UNION ALL SELECT ${contacts.id}, ${contacts.updatedAt} FROM ${contacts} WHERE ${contacts.mobile} = ${sql.placeholder('phone')}) ORDER BY updated_at DESC, id DESC LIMIT 1)`
+      const newestWithPin = sql`(SELECT ${contacts.id} FROM ${contacts} WHERE ${contacts.pin} = ${sql.placeholder('pin')} ORDER BY ${contacts.updatedAt} DESC, ${contacts.id} DESC LIMIT 1)`
+      const byPhone = base().where(eq(contacts.id, newestWithNumber)).prepare()
+      const byPin = base().where(eq(contacts.id, newestWithPin)).prepare()
 
       type Row = NonNullable<Awaited<ReturnType<typeof byPhone.get>>>
       const toContact = (row: Row | undefined): Contact | null => {
