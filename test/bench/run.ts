@@ -46,6 +46,7 @@ process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL')
   rmSync(directory, { recursive: true, force: true })
 })
+process.once('SIGINT', () => process.exit(130))
 setTimeout(
   () => {
     console.error('bench: did not finish in time')
