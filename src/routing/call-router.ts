@@ -196,7 +196,9 @@ export const createCallRouter = ({
     if (!evaluation.rule) {
       const fields = { provider: provider.id, callId: event.callId, reason, action: evaluation.decision.action }
       if (problems.length > 0) log.warn('call answered with a fallback', fields)
-      else log.info('no rule matched; fallback answered', fields)
+      // An ordinary call, not news: a line per call at info would put logging on every such call's path;
+      // the decision log keeps each one with its reason.
+      else log.debug('no rule matched; fallback answered', fields)
     }
     const recorded = decisionLog.record({
       at: at.toISOString(),
