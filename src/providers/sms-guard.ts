@@ -1,7 +1,7 @@
+import { safeText } from '../lib/safe-text.ts'
 import type { Decision } from '../model/call-event.ts'
 import type { ProviderCapabilities } from '../model/provider-capabilities.ts'
 import type { ProviderHandler } from './provider.ts'
-import { safeDecision } from './safe-render.ts'
 
 /**
  * Refuses, on a provider whose capabilities send no SMS, a decision that asks for one (a rule's options.sms):
@@ -14,9 +14,10 @@ export const withSmsGuard = <Handler extends ProviderHandler>(handler: Handler, 
     ? handler
     : {
         ...handler,
-        // Judged as render would see it: an SMS that was nothing but control characters is no SMS.
+        // Judged as render would see it: an SMS that was nothing but control characters is no SMS. Most
+        // decisions carry none, so the text is only cleaned when there is one (this runs per rule tried).
         check: (decision: Decision) => {
-          const safe = safeDecision(decision)
-          return 'sms' in safe && safe.sms ? 'options.sms: this provider sends no SMS' : handler.check(decision)
+          const sms = 'sms' in decision ? decision.sms : undefined
+          return sms && safeText(sms, 'text').trim() ? 'options.sms: this provider sends no SMS' : handler.check(decision)
         },
       }
