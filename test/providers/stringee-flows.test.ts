@@ -2,28 +2,14 @@ import { readdirSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { startFakeStringee } from '../helpers/fake-stringee.ts'
 import { startNodeHarness } from '../helpers/node-harness.ts'
-import { STRINGEE_CORPUS, type StartStringeeHarness, testStringeeFlows } from './stringee-flows.ts'
+import { STRINGEE_CORPUS, type StartStringeeHarness, stringeeHarness, testStringeeFlows } from './stringee-flows.ts'
 
-/**
- * The real Node server on 127.0.0.1 over a real SQLite file; a call's rows are its Stringee decisions. SMS go
- * to a fake Stringee SMS API of its own.
- */
+/** The real Node server on 127.0.0.1 over a real SQLite file; SMS go to a fake Stringee SMS API of its own. */
 const startNodeStringeeHarness: StartStringeeHarness = async (env = {}) => {
   const sms = await startFakeStringee()
-  const harness = await startNodeHarness({
-    STRINGEE_API_URL: sms.url,
-    STRINGEE_API_KEY_SID: sms.keySid,
-    STRINGEE_API_KEY_SECRET: sms.keySecret,
-    STRINGEE_SMS_FROM: sms.brandname,
-    ...env,
-  })
+  const harness = await stringeeHarness(startNodeHarness, sms)(env)
   return {
     ...harness,
-    rows: (callId) => harness.decisions(callId, 'stringee'),
-    smsTo: async (to) => {
-      await harness.settle()
-      return (await fetch(`${sms.url}/fake/sms?to=${encodeURIComponent(to)}`)).json()
-    },
     close: async () => {
       await harness.close()
       await sms.close()

@@ -10,7 +10,7 @@ import serverSamplesInputEvent from '../fixtures/stringee/server-samples-input-e
 import serverSamplesNumberAnswerUrl from '../fixtures/stringee/server-samples-number-answer-url.json' with { type: 'json' }
 import serverSamplesProjectAnswerUrl from '../fixtures/stringee/server-samples-project-answer-url.json' with { type: 'json' }
 import serverSamplesSoftphoneAnswerUrl from '../fixtures/stringee/server-samples-softphone-answer-url.json' with { type: 'json' }
-import type { ServiceHarness } from '../helpers/harness.ts'
+import type { ServiceHarness, StartHarness } from '../helpers/harness.ts'
 import { isStringeeScco, isStringeeSorry } from './stringee-answer.ts'
 
 /**
@@ -36,6 +36,35 @@ export interface ReceivedSms {
   r: number
 }
 export type StartStringeeHarness = (env?: Record<string, string>) => Promise<StringeeHarness>
+
+/** Where the fake Stringee SMS API listens and the API key it takes (test/helpers/fake-stringee.ts). */
+export interface FakeStringeeSms {
+  url: string
+  keySid: string
+  keySecret: string
+  brandname: string
+}
+
+/** A runtime's harness (Node or workerd) as the Stringee flows need it, its SMS sent to the given fake. */
+export const stringeeHarness =
+  (start: StartHarness, sms: FakeStringeeSms): StartStringeeHarness =>
+  async (env = {}) => {
+    const harness = await start({
+      STRINGEE_API_URL: sms.url,
+      STRINGEE_API_KEY_SID: sms.keySid,
+      STRINGEE_API_KEY_SECRET: sms.keySecret,
+      STRINGEE_SMS_FROM: sms.brandname,
+      ...env,
+    })
+    return {
+      ...harness,
+      rows: (callId) => harness.decisions(callId, 'stringee'),
+      smsTo: async (to) => {
+        await harness.settle()
+        return (await fetch(`${sms.url}/fake/sms?to=${encodeURIComponent(to)}`)).json()
+      },
+    }
+  }
 
 export interface DecisionRow {
   layer: string | null

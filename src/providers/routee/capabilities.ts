@@ -5,7 +5,7 @@ import type { ProviderCapabilities } from '../../model/provider-capabilities.ts'
  * Taken from its `check`: SAY speaks its own languages (a two-letter code picks the first locale of its
  * kind), recordings are PLAYed from URLs, and DIAL rings phone numbers in E.164. Steps are ours (any text).
  */
-export const routeeCapabilities: ProviderCapabilities = {
+export const routeeCapabilities = {
   actions: ['collect', 'dial', 'hangup', 'provider_default'],
   dialTargets: ['phone'],
   noInput: 'in-answer',
@@ -15,4 +15,4 @@ export const routeeCapabilities: ProviderCapabilities = {
     spokenOnly: true,
   },
   e164Phones: true,
-}
+} satisfies ProviderCapabilities

@@ -65,23 +65,8 @@ const NO_INPUT_STATUS = 'NoInput'
 /** Re-prompts of the no-input path played from one answer, at most: rules that ask forever still end. */
 const MAX_SILENT_PROMPTS = 5
 
-/** Routee's SAY languages; a rule may give just the language ("EN"), which picks the first of its kind. */
-const LANGUAGES = [
-  'en-US',
-  'en-GB',
-  'de-DE',
-  'fr-FR',
-  'it-IT',
-  'pt-BR',
-  'es-ES',
-  'es-LA',
-  'el-GR',
-  'bg-BG',
-  'pl-PL',
-  'hu-HU',
-  'sv-SE',
-  'ru-RU',
-]
+/** Routee's SAY languages (its capabilities'); a rule may give just the language ("EN"), which picks the first of its kind. */
+const LANGUAGES = routeeCapabilities.languages.codes
 
 const DialPlanRequest = v.looseObject({
   messageId: v.optional(Text),

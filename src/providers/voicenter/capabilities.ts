@@ -7,7 +7,7 @@ import type { ProviderCapabilities } from '../../model/provider-capabilities.ts'
  * so only a say's items are played; layers (to_layer, NEXT_VO_ID, NEXT_LAYER_IF_FAILED) are numbers; a DIAL
  * needs NEXT_VO_ID.
  */
-export const voicenterCapabilities: ProviderCapabilities = {
+export const voicenterCapabilities = {
   actions: ['go_to_layer', 'say', 'dial', 'collect', 'provider_default'],
   dialTargets: ['phone', 'extension'],
   noInput: 'callback',
@@ -17,4 +17,4 @@ export const voicenterCapabilities: ProviderCapabilities = {
   languages: { codes: ['HE', 'EN', 'AR', 'RU'] },
   layers: { pattern: /^\d+$/, are: 'numbers', failedLayers: true },
   dialNeedsFailedLayer: true,
-}
+} satisfies ProviderCapabilities

@@ -26,7 +26,8 @@ export interface VoicenterOptions {
 }
 
 const PROVIDER = 'voicenter' as const
-const LANGUAGES = ['HE', 'EN', 'AR', 'RU']
+/** The languages SAY_DIGITS speaks: its capabilities', so rule validation and the call-time check agree. */
+const LANGUAGES = voicenterCapabilities.languages.codes
 const RECORD_TYPES: Record<SayItem['type'], string | undefined> = {
   recording: 'Recording',
   digits: 'Digits',
@@ -274,7 +275,9 @@ const customValue = (item: unknown): string => {
 }
 
 const layerProblem = (column: string, layer: string | undefined): string | undefined =>
-  layer === undefined || /^\d+$/.test(layer) ? undefined : `${column}: Voicenter layers are numbers, not "${layer}"`
+  layer === undefined || voicenterCapabilities.layers.pattern.test(layer)
+    ? undefined
+    : `${column}: Voicenter layers are numbers, not "${layer}"`
 
 /** The vendor SDK also takes GET with the fields in the query, flat or with DATA as JSON. */
 const requestObject = ({ query, body }: { query: Record<string, string>; body: unknown }): unknown => {

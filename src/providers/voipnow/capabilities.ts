@@ -6,7 +6,7 @@ import type { ProviderCapabilities } from '../../model/provider-capabilities.ts'
  * say item (PlaySound or PlayTTS, in VOIPNOW_LANGUAGE, so a rule's language is not read) and never goes
  * to a failed layer.
  */
-export const voipnowCapabilities: ProviderCapabilities = {
+export const voipnowCapabilities = {
   actions: ['go_to_layer', 'say', 'collect', 'hangup', 'provider_default'],
   dialTargets: [],
   noInput: 'callback',
@@ -15,4 +15,4 @@ export const voipnowCapabilities: ProviderCapabilities = {
     are: 'contexts (context, context:option or context:option:priority)',
     failedLayers: false,
   },
-}
+} satisfies ProviderCapabilities

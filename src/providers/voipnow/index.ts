@@ -212,8 +212,10 @@ export const voipnow = defineProvider({
     }),
 })
 
+/** A Jump target: its capabilities' layer pattern, so rule validation and the call-time check agree. */
+const CONTEXT = voipnowCapabilities.layers.pattern
 const contextProblem = (layer: string | undefined): string | undefined =>
-  layer === undefined || /^[\w.-]+(:[\w.-]+(:\d+)?)?$/.test(layer)
+  layer === undefined || CONTEXT.test(layer)
     ? undefined
     : `to_layer: "${layer}" is not a VoipNow context (context, context:option or context:option:priority)`
 
