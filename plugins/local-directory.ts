@@ -1,11 +1,21 @@
 import { eq, sql } from 'drizzle-orm'
+import { LRUCache } from 'lru-cache'
 import * as v from 'valibot'
-import { type Contact, contacts, definePlugin, owners } from '../src/crm/plugin.ts'
+import { type Contact, contacts, definePlugin, owners, revisions } from '../src/crm/plugin.ts'
+
+/** Bumped by triggers on every change to contacts and owners (migration 0007). */
+const DIRECTORY_REVISION = 'directory'
+/** Numbers and PINs whose answers (found or not) are kept; a directory's callers are far more than this. */
+const REMEMBERED_LOOKUPS = 10_000
 
 /**
  * The embedded CRM: contacts in the service's own SQLite database (`contacts`, owners from `owners`).
  * Needs no account, so the service routes real calls out of the box; also a last link in a chain after a
  * remote CRM.
+ *
+ * Answers are kept in memory for as long as the directory's revision stays the same: each lookup reads that
+ * one number (a key lookup) instead of joining contacts to owners, and an edit from anywhere (the admin API,
+ * another SQLite tool, another Worker isolate) is seen by the next call, as without the memory.
  */
 export const localDirectory = () =>
   definePlugin({
@@ -80,11 +90,38 @@ export const localDirectory = () =>
         }
       }
 
+      const revision = db.select({ value: revisions.value }).from(revisions).where(eq(revisions.name, DIRECTORY_REVISION)).prepare()
+      const remembered = new LRUCache<string, { contact: Contact | null }>({ max: REMEMBERED_LOOKUPS })
+      let rememberedAt: number | undefined
+      /** The answer kept for `key` while the directory is unchanged; else asks the database and keeps that. */
+      const lookup = async (key: string, find: () => Row | undefined | Promise<Row | undefined>): Promise<Contact | null> => {
+        const current = (await revision.get())?.value
+        if (current !== rememberedAt) {
+          remembered.clear()
+          rememberedAt = current
+        }
+        const kept = remembered.get(key)
+        if (kept) return kept.contact
+        // Read after the revision: what is kept is at least as new as the revision it is kept under.
+        const contact = freeze(toContact(await find()))
+        if (current !== undefined) remembered.set(key, { contact })
+        return contact
+      }
+
       return {
-        // Lookups are a local index search; caching would only delay edits to the table.
+        // Kept here, per directory revision: the lookup service's time-based cache would only delay edits.
         cache: false,
-        findByPhone: async (phone) => toContact(await byPhone.get({ phone })),
-        findByPin: async (pin) => toContact(await byPin.get({ pin })),
+        findByPhone: (phone) => lookup(`phone:${phone}`, () => byPhone.get({ phone })),
+        findByPin: (pin) => lookup(`pin:${pin}`, () => byPin.get({ pin })),
       }
     },
   })
+
+/** One contact object serves every call that finds it: nothing downstream may change it for the others. */
+const freeze = (contact: Contact | null): Contact | null => {
+  if (!contact) return contact
+  Object.freeze(contact.tags)
+  Object.freeze(contact.fields)
+  if (contact.owner) Object.freeze(contact.owner)
+  return Object.freeze(contact)
+}

@@ -3,9 +3,10 @@ import type { Database } from '../db/database.ts'
 import type { Logger } from '../lib/logger.ts'
 import type { CallLogEntry, Contact } from '../model/contact.ts'
 
-export { contacts, owners } from '../db/schema.ts'
+export { contacts, owners, revisions } from '../db/schema.ts'
 // Plugin authors import everything they need from here: the model types, and the service's own tables
-// (the local directory reads contacts, HubSpot the owner map), so no plugin reaches into src/db itself.
+// (the local directory reads contacts and their revision, HubSpot the owner map), so no plugin reaches into
+// src/db itself.
 export type { CallLogEntry, Contact, ContactOwner } from '../model/contact.ts'
 
 export interface LookupOptions {

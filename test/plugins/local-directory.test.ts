@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import BetterSqlite3 from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { localDirectory } from '../../plugins/local-directory.ts'
 import type { CrmClient } from '../../src/crm/plugin.ts'
@@ -76,5 +77,56 @@ describe('local directory', () => {
     database.sqlite.prepare(`INSERT INTO contacts (name, phone, fields) VALUES ('Broken', '+97239999999', '{oops')`).run()
     expect(await client.findByPhone?.('+97239999999', options)).toMatchObject({ name: 'Broken', fields: {} })
     expect(logs.some((entry) => entry.level === 'warn' && entry.message.includes('not a JSON object'))).toBe(true)
+  })
+})
+
+describe('local directory: answers kept in memory per directory revision', () => {
+  let client: CrmClient
+  let database: NodeDatabase
+  let close: () => Promise<void>
+  /** Another program editing the file (an SQLite tool, the admin API of another process). */
+  let tool: BetterSqlite3.Database
+  const options = { signal: new AbortController().signal }
+  beforeAll(async () => {
+    ;({ client, database, close } = await openDirectory())
+    tool = new BetterSqlite3(database.sqlite.name)
+  })
+  afterAll(async () => {
+    tool.close()
+    await close()
+  })
+
+  it('serves a repeated lookup from memory, as one shared object nobody can change', async () => {
+    const first = await client.findByPhone?.('+972501234567', options)
+    const second = await client.findByPhone?.('+972501234567', options)
+    expect(second).toBe(first)
+    expect(Object.isFrozen(first)).toBe(true)
+    expect(() => {
+      ;(first?.tags as string[]).push('changed')
+    }).toThrow(TypeError)
+    expect(() => {
+      ;(first?.owner as { extension?: string }).extension = '999'
+    }).toThrow(TypeError)
+  })
+
+  it('sees a contact edited, added or removed by another program on the next lookup', async () => {
+    expect(await client.findByPin?.('12345678', options)).toMatchObject({ name: 'Dana Levi' })
+    expect(await client.findByPhone?.('+97233333333', options)).toBeNull()
+
+    tool.prepare(`UPDATE contacts SET name = 'Dana Levi-Cohen' WHERE pin = '12345678'`).run()
+    expect(await client.findByPin?.('12345678', options)).toMatchObject({ name: 'Dana Levi-Cohen' })
+    expect(await client.findByPhone?.('+972501234567', options)).toMatchObject({ name: 'Dana Levi-Cohen' })
+
+    tool.prepare(`INSERT INTO contacts (name, phone) VALUES ('New caller', '+97233333333')`).run()
+    expect(await client.findByPhone?.('+97233333333', options)).toMatchObject({ name: 'New caller' })
+
+    tool.prepare(`DELETE FROM contacts WHERE phone = '+97233333333'`).run()
+    expect(await client.findByPhone?.('+97233333333', options)).toBeNull()
+  })
+
+  it("sees an owner's new extension on the next lookup of their contacts", async () => {
+    expect((await client.findByPhone?.('+972501234567', options))?.owner?.extension).toBe('101')
+    tool.prepare(`UPDATE owners SET extension = '111' WHERE email = 'john@example.com'`).run()
+    expect((await client.findByPhone?.('+972501234567', options))?.owner?.extension).toBe('111')
   })
 })
