@@ -6,7 +6,7 @@ import type { CrmPlugin } from './crm/plugin.ts'
 import { createPluginChain } from './crm/plugin-chain.ts'
 import { createCallStateStore } from './db/call-state-store.ts'
 import type { Database } from './db/database.ts'
-import { createDecisionLog } from './db/decision-log.ts'
+import { createDecisionLog, type RecordWriter } from './db/decision-log.ts'
 import { createStorageHealth } from './db/storage-health.ts'
 import { createLogger, errorMessage, type Logger } from './lib/logger.ts'
 import { createMetrics } from './lib/metrics.ts'
@@ -37,6 +37,8 @@ export interface ServiceOptions {
   metrics?: boolean
   /** When queued decision rows are written (see DecisionLogOptions.schedule). */
   scheduleWrite?: (write: () => void) => void
+  /** How a round of decisions and call states is committed (see DecisionLogOptions.writer). */
+  recordWriter?: RecordWriter
 }
 
 const randomSecret = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (byte) => byte.toString(16).padStart(2, '0')).join('')
@@ -56,6 +58,7 @@ export const createService = async ({
   decisionBatchSize,
   metrics: withMetrics,
   scheduleWrite,
+  recordWriter,
 }: ServiceOptions) => {
   const config: Config = parseConfig(env)
   const providerSettings = readProviderSettings(definitions, env)
@@ -74,8 +77,15 @@ export const createService = async ({
   )
   const chain = await createPluginChain({ available: plugins, enabled: config.CRM_PLUGINS, env, db, log, fetch: fetchImpl })
   const rules = createRuleCache({ db, defaults: { timeZone: config.TIME_ZONE }, log, refreshMs: config.RULES_REFRESH_MS })
-  const callState = createCallStateStore(db, undefined, storage, config.CALL_STATE_TTL_HOURS * 3_600_000)
-  const decisionLog = createDecisionLog({ db, log, health: storage, batchSize: decisionBatchSize, schedule: scheduleWrite })
+  const decisionLog = createDecisionLog({
+    db,
+    log,
+    health: storage,
+    batchSize: decisionBatchSize,
+    writer: recordWriter,
+    schedule: scheduleWrite,
+  })
+  const callState = createCallStateStore(db, { health: storage, ttlMs: config.CALL_STATE_TTL_HOURS * 3_600_000, writes: decisionLog })
   const metrics = withMetrics ? createMetrics() : undefined
   const callLogs = createCallLogOutbox({
     db,

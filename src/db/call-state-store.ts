@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm'
 import { LRUCache } from 'lru-cache'
 import type { Database } from './database.ts'
+import type { DecisionLog } from './decision-log.ts'
 import { callState } from './schema.ts'
 import type { StorageHealth } from './storage-health.ts'
 
@@ -21,76 +22,58 @@ export interface CallStateStore {
 
 /** Calls whose state is held in memory while the database refuses writes: far more than run at once. */
 const MAX_UNSAVED_CALLS = 10_000
-/** After a refused write, writes wait this long before the next try, doubling to the maximum. */
-const FIRST_BACKOFF_MS = 1_000
-const MAX_BACKOFF_MS = 30_000
+
+export interface CallStateStoreOptions {
+  clock?: () => number
+  health?: StorageHealth
+  /** How long an unsaved call's state is held in memory: as long as its row would be kept. */
+  ttlMs?: number
+  /** Commits states with the decisions of the same round (the decision log): one transaction for both. */
+  writes: Pick<DecisionLog, 'saveCallState'>
+}
 
 export const createCallStateStore = (
   db: Database,
-  clock: () => number = Date.now,
-  health?: StorageHealth,
-  /** How long an unsaved call's state is held in memory: as long as its row would be kept. */
-  ttlMs = 24 * 3_600_000,
+  { clock = Date.now, health, ttlMs = 24 * 3_600_000, writes }: CallStateStoreOptions,
 ): CallStateStore => {
   const read = db
     .select({ data: callState.data })
     .from(callState)
     .where(and(eq(callState.provider, sql.placeholder('provider')), eq(callState.callId, sql.placeholder('callId'))))
     .prepare()
-  const write = db
-    .insert(callState)
-    .values({
-      provider: sql.placeholder('provider'),
-      callId: sql.placeholder('callId'),
-      data: sql.placeholder('data'),
-      updatedAt: sql.placeholder('updatedAt'),
-    })
-    .onConflictDoUpdate({
-      target: [callState.provider, callState.callId],
-      set: { data: sql`excluded.data`, updatedAt: sql`excluded.updated_at` },
-    })
-    .prepare()
-
   /**
    * State the database would not take. Attempt counts drive retry routing ("wrong PIN twice, then a person"),
    * so a refused write must not silently reset them: the call's state lives here, newer than its row, until
    * a write of it succeeds again. Bounded, oldest calls first out.
    */
   const unsaved = new LRUCache<string, string>({ max: MAX_UNSAVED_CALLS, ttl: ttlMs })
-  // A locked or read-only database can make each write wait for its lock before failing: while writes are
-  // refused, calls do not each pay that wait again; one try per back-off tells when they work again.
-  let retryAt = 0
-  let backoffMs = FIRST_BACKOFF_MS
   const load = async (provider: string, callId: string): Promise<CallStateData> => {
     const held = unsaved.size > 0 ? unsaved.get(`${provider}\u0000${callId}`) : undefined
     return parseState(held ?? (await read.get({ provider, callId }))?.data)
   }
-  const save = async (provider: string, callId: string, data: CallStateData) => {
+  /**
+   * Queued with the round's decisions. Until it is committed the state is read from memory, so the call's
+   * next request counts on from it; once committed, memory lets go of it unless a newer state came since.
+   */
+  const save = (provider: string, callId: string, data: CallStateData) => {
     const text = JSON.stringify(data)
     const key = `${provider}\u0000${callId}`
-    if (clock() < retryAt) {
-      unsaved.set(key, text)
-      return
-    }
-    try {
-      await write.run({ provider, callId, data: text, updatedAt: clock() })
-      if (unsaved.size > 0) unsaved.delete(key)
-      backoffMs = FIRST_BACKOFF_MS
-      health?.succeeded('call_state')
-    } catch (error) {
-      unsaved.set(key, text)
-      retryAt = clock() + backoffMs
-      backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS)
-      health?.failed('call_state', error)
-    }
+    unsaved.set(key, text)
+    return writes.saveCallState({ provider, callId, data: text, updatedAt: clock() }).then(({ error }) => {
+      if (error === undefined) {
+        if (unsaved.get(key) === text) unsaved.delete(key)
+        health?.succeeded('call_state')
+      } else health?.failed('call_state', error)
+    })
   }
-
   return {
     async visit(provider, callId, layer) {
       const data = await load(provider, callId)
       const count = (data.visits[layer] ?? 0) + 1
       data.visits[layer] = count
-      await save(provider, callId, data)
+      // Not waited for: the answer waits for its decision, committed in the same round as this state or a
+      // later one.
+      void save(provider, callId, data)
       return count
     },
     async get(provider, callId) {

@@ -1,7 +1,7 @@
 import { getTableColumns, sql } from 'drizzle-orm'
 import { errorMessage, type Logger } from '../lib/logger.ts'
 import type { Database } from './database.ts'
-import { type DecisionRow, decisions } from './schema.ts'
+import { type CallStateRow, callState, type DecisionRow, decisions } from './schema.ts'
 import type { StorageHealth } from './storage-health.ts'
 
 export interface DecisionLog {
@@ -10,20 +10,44 @@ export interface DecisionLog {
    * for retry (it never rejects, so a caller may wait on it before answering without risking the answer).
    */
   record(row: DecisionRow): Promise<void>
+  /**
+   * Queues a call's state to be committed in the same transaction as the decisions queued with it, so a
+   * routed call costs one commit, not two. Settles (never rejects) once committed, with the error when the
+   * write failed; a failed state is not retried here (the call-state store keeps it in memory).
+   */
+  saveCallState(row: CallStateRow): Promise<{ error?: unknown }>
   /** Writes whatever is queued now, failed rows included (shutdown). */
   flush(): Promise<void>
   /** Rows waiting for a retry after a failed write. */
   pending(): number
 }
 
+/**
+ * Commits one round of queued writes: all of them, or (throwing) none. The default goes through drizzle's
+ * prepared statements on any database; the Node entry passes one on the better-sqlite3 connection that makes
+ * the round a single transaction (`src/runtime/sqlite-record-writer.ts`).
+ */
+export type RecordWriter = (decisions: readonly DecisionRow[], callStates: readonly CallStateRow[]) => unknown
+
+/** Thrown by a writer that commits statement by statement (D1): the first `written` decisions are stored. */
+export class PartialWriteError extends Error {
+  readonly written: number
+  constructor(written: number, cause: unknown) {
+    super(errorMessage(cause), { cause })
+    this.written = written
+  }
+}
+
 export interface DecisionLogOptions {
   db: Database
   log: Logger
   health?: StorageHealth
-  /** Rows per INSERT: 16 on SQLite; D1 allows 100 bound values per statement, so 4 there. */
+  /** Rows per INSERT of the default writer: 16 on SQLite; D1 allows 100 bound values per statement, so 4 there. */
   batchSize?: number
+  /** How a round of writes is committed. @default drizzle statements on `db` */
+  writer?: RecordWriter
   /**
-   * When to write the queued rows. Rows recorded before it fires share one INSERT; a caller that waits for the
+   * When to write the queued rows. Rows recorded before it fires share one commit; a caller that waits for the
    * commit waits this long. @default a zero timeout (Workers); the Node entry passes setImmediate, which
    * runs after the current round of I/O instead of a timer's millisecond.
    */
@@ -36,16 +60,23 @@ export interface DecisionLogOptions {
   now?: () => number
 }
 
+interface StagedState {
+  row: CallStateRow
+  settle: (outcome: { error?: unknown }) => void
+}
+
 /**
- * The decision log: one row per answered request, written in multi-row INSERTs. A failing database never
- * delays or breaks an answer: the rows are kept (bounded) and written with the next batch once the back-off
- * has passed; logs say how many are waiting, never what they contain (caller numbers, PINs).
+ * The decision log: one row per answered request, written together with the call states changed since the
+ * last round. A failing database never delays or breaks an answer: the rows are kept (bounded) and written
+ * with the next round once the back-off has passed; logs say how many are waiting, never what they contain
+ * (caller numbers, PINs).
  */
 export const createDecisionLog = ({
   db,
   log,
   health,
   batchSize = 16,
+  writer = drizzleRecordWriter(db, batchSize),
   schedule = (write) => setTimeout(write, 0),
   maxPending = 10_000,
   retryDelayMs = 500,
@@ -53,35 +84,16 @@ export const createDecisionLog = ({
   now = Date.now,
 }: DecisionLogOptions): DecisionLog => {
   let queue: DecisionRow[] = []
+  let states: StagedState[] = []
   let failed: DecisionRow[] = []
   let dropped = 0
   let retryAt = 0
+  let refusing = false
   let delay = retryDelayMs
   let scheduled: Promise<void> | undefined
-  // Compiling an INSERT costs more than running it: prepare one for a full batch and one for a single row.
-  const full = prepareInsert(db, batchSize)
-  const single = prepareInsert(db, 1)
-
-  /** Writes the rows, oldest first; returns those that were not written. */
-  const write = async (rows: DecisionRow[]): Promise<DecisionRow[]> => {
-    let start = 0
-    try {
-      for (; start + batchSize <= rows.length; start += batchSize) await full(rows.slice(start, start + batchSize))
-      for (; start < rows.length; start++) await single(rows.slice(start, start + 1))
-      return []
-    } catch (error) {
-      health?.failed('decisions', error)
-      const left = rows.slice(start)
-      log.error('decision log write failed; rows kept for retry', {
-        error: errorMessage(error),
-        pending: left.length,
-        retryInMs: delay,
-      })
-      return left
-    }
-  }
 
   const keep = (rows: DecisionRow[]) => {
+    if (rows.length === 0) return
     failed = failed.length === 0 ? rows : failed.concat(rows)
     if (failed.length > maxPending) {
       const over = failed.length - maxPending
@@ -91,38 +103,67 @@ export const createDecisionLog = ({
     }
   }
 
+  const settle = (staged: StagedState[], outcome: { error?: unknown }) => {
+    for (const state of staged) state.settle(outcome)
+  }
+
   const flush = async (force = true) => {
     scheduled = undefined
     let rows = queue
     queue = []
+    const staged = states
+    states = []
+    if (refusing && !force && now() < retryAt) {
+      // Still backing off: do not hammer a database that just refused (a locked file makes each try wait for
+      // the lock), and do not slow this call down.
+      keep(rows)
+      settle(staged, { error: new Error('the database refused the last write; tried again after a back-off') })
+      return
+    }
     if (failed.length > 0) {
-      if (!force && now() < retryAt) {
-        // Still backing off: do not hammer a database that just refused, and do not slow this call down.
-        keep(rows)
-        return
-      }
       rows = failed.concat(rows)
       failed = []
     }
-    if (rows.length === 0) return
-    const left = await write(rows)
-    if (left.length > 0) {
+    if (rows.length === 0 && staged.length === 0) return
+    try {
+      await writer(
+        rows,
+        staged.map((state) => state.row),
+      )
+    } catch (thrown) {
+      const error = thrown instanceof PartialWriteError ? thrown.cause : thrown
+      health?.failed('decisions', error)
+      const left = rows.slice(thrown instanceof PartialWriteError ? thrown.written : 0)
+      log.error('decision log write failed; rows kept for retry', { error: errorMessage(error), pending: left.length, retryInMs: delay })
       keep(left)
+      settle(staged, { error })
+      refusing = true
       retryAt = now() + delay
       delay = Math.min(delay * 2, maxRetryDelayMs)
       return
     }
-    if (delay !== retryDelayMs || dropped > 0) log.info('decision log writes again', { dropped })
+    settle(staged, {})
+    if (refusing || dropped > 0) log.info('decision log writes again', { dropped })
+    refusing = false
     delay = retryDelayMs
     dropped = 0
     health?.succeeded('decisions')
   }
 
+  const scheduleFlush = () => {
+    scheduled ??= new Promise<void>((resolve) => schedule(resolve)).then(() => flush(false))
+    return scheduled
+  }
+
   return {
     record(row) {
       queue.push(row)
-      scheduled ??= new Promise<void>((resolve) => schedule(resolve)).then(() => flush(false))
-      return scheduled
+      return scheduleFlush()
+    },
+    saveCallState(row) {
+      const saved = new Promise<{ error?: unknown }>((resolve) => states.push({ row, settle: resolve }))
+      void scheduleFlush()
+      return saved
     },
     flush: () => flush(true),
     pending: () => failed.length + queue.length,
@@ -130,6 +171,40 @@ export const createDecisionLog = ({
 }
 
 const COLUMNS = Object.keys(getTableColumns(decisions)).filter((key) => key !== 'id') as (keyof DecisionRow)[]
+
+/**
+ * Any drizzle database (D1 on Workers): multi-row INSERTs of `batchSize` rows, then one per remaining row,
+ * then the call states, each a statement of its own (D1 runs no transaction across calls), so a failure
+ * says how many decisions were stored before it.
+ */
+export const drizzleRecordWriter = (db: Database, batchSize: number): RecordWriter => {
+  // Compiling an INSERT costs more than running it: prepare one for a full batch and one for a single row.
+  const full = prepareInsert(db, batchSize)
+  const single = prepareInsert(db, 1)
+  const upsert = db
+    .insert(callState)
+    .values({
+      provider: sql.placeholder('provider'),
+      callId: sql.placeholder('callId'),
+      data: sql.placeholder('data'),
+      updatedAt: sql.placeholder('updatedAt'),
+    })
+    .onConflictDoUpdate({
+      target: [callState.provider, callState.callId],
+      set: { data: sql`excluded.data`, updatedAt: sql`excluded.updated_at` },
+    })
+    .prepare()
+  return async (rows, states) => {
+    let start = 0
+    try {
+      for (; start + batchSize <= rows.length; start += batchSize) await full(rows.slice(start, start + batchSize))
+      for (; start < rows.length; start++) await single(rows.slice(start, start + 1))
+      for (const state of states) await upsert.run({ ...state })
+    } catch (error) {
+      throw new PartialWriteError(start, error)
+    }
+  }
+}
 
 const prepareInsert = (db: Database, rows: number) => {
   const values = Array.from({ length: rows }, (_, row) =>

@@ -160,6 +160,7 @@ export const decisions = sqliteTable(
 export type RuleRow = typeof rules.$inferSelect
 export type FallbackRow = typeof fallbacks.$inferSelect
 export type DecisionRow = typeof decisions.$inferInsert
+export type CallStateRow = typeof callState.$inferInsert
 
 /**
  * Work for the outside world that must not be lost when it is down (call logs to the CRM): written in the

@@ -16,6 +16,7 @@ import * as schema from '../db/schema.ts'
 import { createLogger, errorMessage, type Logger } from '../lib/logger.ts'
 import type { ProviderDefinition } from '../providers/provider.ts'
 import { startRetentionTimer } from './retention-timer.ts'
+import { sqliteRecordWriter } from './sqlite-record-writer.ts'
 import { startWalCheckpointer } from './wal-checkpointer.ts'
 
 const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url))
@@ -88,9 +89,10 @@ export const startNodeServer = async (options: NodeServerOptions = {}): Promise<
     clock: options.clock,
     metrics: true,
     // better-sqlite3 commits synchronously: a decision is on disk before its answer is sent, so a kill -9
-    // loses none. setImmediate lets the requests of one round of I/O share the INSERT.
+    // loses none. setImmediate lets the requests of one round of I/O share one transaction, call states included.
     recordBeforeAnswer: true,
     scheduleWrite: setImmediate,
+    recordWriter: sqliteRecordWriter(database.sqlite),
     // @hono/node-server keeps Node's IncomingMessage: its url is the request-target as it came on the wire.
     requestTarget: (c) => (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.url,
   })

@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createDecisionLog } from '../../src/db/decision-log.ts'
+import { createDecisionLog, type RecordWriter } from '../../src/db/decision-log.ts'
 import type { DecisionRow } from '../../src/db/schema.ts'
 import { createStorageHealth } from '../../src/db/storage-health.ts'
 import { type NodeDatabase, openDatabase } from '../../src/runtime/node.ts'
+import { sqliteRecordWriter } from '../../src/runtime/sqlite-record-writer.ts'
 import { recordingLogger } from '../helpers/test-server.ts'
 
 const row = (callId: string): DecisionRow => ({
@@ -19,7 +20,12 @@ const row = (callId: string): DecisionRow => ({
   request: '{}',
 })
 
-describe('decision log', () => {
+const WRITERS: [string, ((database: NodeDatabase) => RecordWriter) | undefined][] = [
+  ['drizzle statements (any database, D1)', undefined],
+  ['one better-sqlite3 transaction (Node)', (database) => sqliteRecordWriter(database.sqlite)],
+]
+
+describe.each(WRITERS)('decision log, written with %s', (_name, makeWriter) => {
   let directory: string
   let database: NodeDatabase
   const count = () => (database.sqlite.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n
@@ -34,7 +40,7 @@ describe('decision log', () => {
 
   it('rows recorded in the same turn share a write, and each promise settles once its row is committed', async () => {
     const { log } = recordingLogger()
-    const decisions = createDecisionLog({ db: database.db, log, batchSize: 4, schedule: setImmediate })
+    const decisions = createDecisionLog({ writer: makeWriter?.(database), db: database.db, log, batchSize: 4, schedule: setImmediate })
     const recorded = Array.from({ length: 10 }, (_, index) => decisions.record(row(`call-${index}`)))
     expect(count()).toBe(0)
     await recorded[9]
@@ -47,6 +53,7 @@ describe('decision log', () => {
     const health = createStorageHealth()
     let now = 0
     const decisions = createDecisionLog({
+      writer: makeWriter?.(database),
       db: database.db,
       log,
       health,
@@ -84,7 +91,14 @@ describe('decision log', () => {
 
   it('keeps at most maxPending rows while writes fail, dropping the oldest', async () => {
     const { log, entries } = recordingLogger()
-    const decisions = createDecisionLog({ db: database.db, log, schedule: setImmediate, maxPending: 3, now: () => 0 })
+    const decisions = createDecisionLog({
+      writer: makeWriter?.(database),
+      db: database.db,
+      log,
+      schedule: setImmediate,
+      maxPending: 3,
+      now: () => 0,
+    })
     database.sqlite.pragma('query_only = ON')
     for (let index = 0; index < 5; index++) await decisions.record(row(`call-${index}`))
     expect(decisions.pending()).toBe(3)
@@ -96,5 +110,61 @@ describe('decision log', () => {
       { call_id: 'call-3' },
       { call_id: 'call-4' },
     ])
+  })
+
+  const state = (callId: string, visits: number) => ({
+    provider: 'voicenter',
+    callId,
+    data: JSON.stringify({ visits: { 5: visits } }),
+    updatedAt: 1,
+  })
+  const states = () => database.sqlite.prepare('SELECT call_id, data FROM call_state ORDER BY call_id').all()
+
+  it("commits a call's state with the decisions queued in the same round", async () => {
+    const { log } = recordingLogger()
+    const decisions = createDecisionLog({ writer: makeWriter?.(database), db: database.db, log, schedule: setImmediate })
+    const saved = decisions.saveCallState(state('call-1', 1))
+    const recorded = decisions.record(row('call-1'))
+    expect(await saved).toEqual({})
+    await recorded
+    expect(count()).toBe(1)
+    expect(states()).toEqual([{ call_id: 'call-1', data: '{"visits":{"5":1}}' }])
+    // The next round updates the same call's row.
+    await decisions.saveCallState(state('call-1', 2))
+    expect(states()).toEqual([{ call_id: 'call-1', data: '{"visits":{"5":2}}' }])
+  })
+
+  it('a round that fails: its states get the error, its decisions are kept, and nothing is written twice', async () => {
+    const { log } = recordingLogger()
+    const health = createStorageHealth()
+    let now = 0
+    const decisions = createDecisionLog({
+      writer: makeWriter?.(database),
+      db: database.db,
+      log,
+      health,
+      schedule: setImmediate,
+      now: () => now,
+    })
+    database.sqlite.exec(
+      `CREATE TRIGGER poison BEFORE INSERT ON decisions WHEN NEW.call_id = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END`,
+    )
+    const saved = decisions.saveCallState(state('call-a', 1))
+    const recorded = ['call-a', 'poison', 'call-b'].map((callId) => decisions.record(row(callId)))
+    expect((await saved).error).toBeDefined()
+    await Promise.all(recorded)
+    expect(health.problems()).toMatchObject([{ write: 'decisions', error: 'poisoned row' }])
+    expect(states()).toEqual([])
+    // The transaction writes all or nothing; statement by statement, the rows before the failure stay written.
+    expect(count()).toBe(makeWriter ? 0 : 1)
+
+    database.sqlite.exec('DROP TRIGGER poison')
+    now = 60_000
+    await decisions.record(row('call-c'))
+    expect(database.sqlite.prepare('SELECT call_id FROM decisions ORDER BY id').all()).toEqual(
+      ['call-a', 'poison', 'call-b', 'call-c'].map((call_id) => ({ call_id })),
+    )
+    expect(decisions.pending()).toBe(0)
+    expect(health.problems()).toEqual([])
   })
 })

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createCallStateStore } from '../../src/db/call-state-store.ts'
+import { createDecisionLog } from '../../src/db/decision-log.ts'
 import { createRetention, type RetentionSettings, runRetention } from '../../src/db/retention.ts'
 import { type NodeDatabase, openDatabase } from '../../src/runtime/node.ts'
 import { startRetentionTimer } from '../../src/runtime/retention-timer.ts'
@@ -104,7 +105,9 @@ describe('retention', () => {
 
   it('deletes in batches a concurrent call-state write gets in between', async () => {
     addDecisions('old', ago(40 * DAY), 10_000)
-    const callState = createCallStateStore(database.db)
+    const callState = createCallStateStore(database.db, {
+      writes: createDecisionLog({ db: database.db, log: recordingLogger().log, schedule: setImmediate }),
+    })
     const seen: number[] = []
     let finished = false
     const purge = retention({ batchSize: 500 })
