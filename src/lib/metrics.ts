@@ -4,41 +4,67 @@
  */
 type Labels = Record<string, string>
 
-const key = (labels: Labels) =>
+const canonicalKey = (labels: Labels) =>
   Object.entries(labels)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, value]) => `${name}="${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
     .join(',')
 
+/**
+ * The series for a set of labels. Every routed call counts into several series: the labels as given (in the
+ * caller's order, unescaped) find their series by one string built by concatenation; the sorted, escaped
+ * Prometheus form is made once per series, when it is first seen.
+ */
+const seriesMap = <Series>(create: () => Series) => {
+  const byCanonical = new Map<string, Series>()
+  const byGiven = new Map<string, Series>()
+  return {
+    get(labels: Labels): Series {
+      let given = ''
+      // Length-prefixed, so no name or value (a rule's name is free text) can make two label sets look alike.
+      for (const name in labels) {
+        const value = labels[name] as string
+        given += `${name.length}:${name}${value.length}:${value}`
+      }
+      let series = byGiven.get(given)
+      if (series === undefined) {
+        const canonical = canonicalKey(labels)
+        series = byCanonical.get(canonical)
+        if (series === undefined) {
+          series = create()
+          byCanonical.set(canonical, series)
+        }
+        byGiven.set(given, series)
+      }
+      return series
+    },
+    entries: () => byCanonical.entries(),
+  }
+}
+
 export const createMetrics = () => {
-  const counters = new Map<string, { help: string; values: Map<string, number> }>()
+  const counters = new Map<string, { help: string; values: ReturnType<typeof seriesMap<{ value: number }>> }>()
   const histograms = new Map<
     string,
-    { help: string; buckets: number[]; values: Map<string, { counts: number[]; sum: number; count: number }> }
+    { help: string; buckets: number[]; values: ReturnType<typeof seriesMap<{ counts: number[]; sum: number; count: number }>> }
   >()
 
   const counter = (name: string, help: string) => {
-    const metric = { help, values: new Map<string, number>() }
+    const metric = { help, values: seriesMap(() => ({ value: 0 })) }
     counters.set(name, metric)
     return (labels: Labels = {}, by = 1) => {
-      const id = key(labels)
-      metric.values.set(id, (metric.values.get(id) ?? 0) + by)
+      metric.values.get(labels).value += by
     }
   }
 
   const histogram = (name: string, help: string, buckets: number[]) => {
-    const metric = { help, buckets, values: new Map<string, { counts: number[]; sum: number; count: number }>() }
+    const metric = { help, buckets, values: seriesMap(() => ({ counts: buckets.map(() => 0), sum: 0, count: 0 })) }
     histograms.set(name, metric)
     return (labels: Labels, value: number) => {
-      const id = key(labels)
-      let series = metric.values.get(id)
-      if (!series) {
-        series = { counts: buckets.map(() => 0), sum: 0, count: 0 }
-        metric.values.set(id, series)
+      const series = metric.values.get(labels)
+      for (let index = 0; index < buckets.length; index++) {
+        if (value <= (buckets[index] as number)) series.counts[index] = (series.counts[index] as number) + 1
       }
-      buckets.forEach((bound, index) => {
-        if (value <= bound) (series as { counts: number[] }).counts[index] = ((series as { counts: number[] }).counts[index] ?? 0) + 1
-      })
       series.sum += value
       series.count++
     }
@@ -48,11 +74,11 @@ export const createMetrics = () => {
     const lines: string[] = []
     for (const [name, metric] of counters) {
       lines.push(`# HELP ${name} ${metric.help}`, `# TYPE ${name} counter`)
-      for (const [labels, value] of metric.values) lines.push(`${name}${labels ? `{${labels}}` : ''} ${value}`)
+      for (const [labels, { value }] of metric.values.entries()) lines.push(`${name}${labels ? `{${labels}}` : ''} ${value}`)
     }
     for (const [name, metric] of histograms) {
       lines.push(`# HELP ${name} ${metric.help}`, `# TYPE ${name} histogram`)
-      for (const [labels, series] of metric.values) {
+      for (const [labels, series] of metric.values.entries()) {
         const prefix = labels ? `${labels},` : ''
         for (const [index, bound] of metric.buckets.entries()) lines.push(`${name}_bucket{${prefix}le="${bound}"} ${series.counts[index]}`)
         lines.push(`${name}_bucket{${prefix}le="+Inf"} ${series.count}`)

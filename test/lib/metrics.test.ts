@@ -47,4 +47,19 @@ describe('metrics registry', () => {
     expect(text).toContain('ivr_request_duration_seconds_bucket{provider="x",le="5"} 2')
     expect(text).toContain('ivr_request_duration_seconds_sum{provider="x"} 3.02')
   })
+
+  it('counts the same labels given in any order into one series, and labels that only look alike into two', () => {
+    const metrics = createMetrics()
+    metrics.decisions({ provider: 'x', rule: 'a', action: 'say' })
+    metrics.decisions({ action: 'say', rule: 'a', provider: 'x' })
+    // Free text (a rule's name) holding what a naive join would use as separators.
+    metrics.decisions({ provider: 'x', rule: 'a:1', action: 'say' })
+    metrics.decisions({ provider: 'x', rule: 'a', action: ':1say' })
+    const lines = metrics.render().split('\n').filter((line) => line.startsWith('ivr_decisions_total{'))
+    expect(lines.sort()).toEqual([
+      'ivr_decisions_total{action=":1say",provider="x",rule="a"} 1',
+      'ivr_decisions_total{action="say",provider="x",rule="a"} 2',
+      'ivr_decisions_total{action="say",provider="x",rule="a:1"} 1',
+    ])
+  })
 })
