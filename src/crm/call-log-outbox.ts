@@ -15,6 +15,8 @@ export interface CallLogOutbox {
    * waiting are added to the same log, so one call makes one engagement, not one per IVR layer.
    */
   enqueue(item: { event: CallEvent; contact: Contact; at: Date; summary: string }): Promise<void>
+  /** Whether contacts from this plugin get call logs (only plugins that write them to their CRM). */
+  logs(source: string): boolean
   /** Adds how the call ended to its log, if the log has not gone out yet. */
   annotate(provider: string, callId: string, outcome: { status: string; durationMs?: number }): Promise<void>
   /** Delivers what is due; failures are retried later with backoff. */
@@ -123,6 +125,7 @@ export const createCallLogOutbox = ({
   }
 
   return {
+    logs: (source) => loggers.has(source),
     async enqueue({ event, contact, at, summary }) {
       if (!loggers.has(contact.source)) return
       const key = { plugin: contact.source, provider: event.provider, callId: event.callId }

@@ -47,23 +47,33 @@ export const createCallStateStore = (
    * a write of it succeeds again. Bounded, oldest calls first out.
    */
   const unsaved = new LRUCache<string, string>({ max: MAX_UNSAVED_CALLS, ttl: ttlMs })
+  /** States queued for the next commit: read from here until it is done (a plain map, emptied as commits land). */
+  const queued = new Map<string, string>()
   const load = async (provider: string, callId: string): Promise<CallStateData> => {
-    const held = unsaved.size > 0 ? unsaved.get(`${provider}\u0000${callId}`) : undefined
+    const key = `${provider}\u0000${callId}`
+    const held = (queued.size > 0 ? queued.get(key) : undefined) ?? (unsaved.size > 0 ? unsaved.get(key) : undefined)
     return parseState(held ?? (await read.get({ provider, callId }))?.data)
   }
   /**
    * Queued with the round's decisions. Until it is committed the state is read from memory, so the call's
-   * next request counts on from it; once committed, memory lets go of it unless a newer state came since.
+   * next request counts on from it; once committed, memory lets go of it unless a newer state came since;
+   * if the write fails, it is held with the other unsaved states.
    */
   const save = (provider: string, callId: string, data: CallStateData) => {
     const text = JSON.stringify(data)
     const key = `${provider}\u0000${callId}`
-    unsaved.set(key, text)
+    queued.set(key, text)
     return writes.saveCallState({ provider, callId, data: text, updatedAt: clock() }).then(({ error }) => {
+      // A newer state of the call, queued since, stays queued.
+      const current = queued.get(key) === text
+      if (current) queued.delete(key)
       if (error === undefined) {
-        if (unsaved.get(key) === text) unsaved.delete(key)
+        if (unsaved.size > 0) unsaved.delete(key)
         health?.succeeded('call_state')
-      } else health?.failed('call_state', error)
+      } else {
+        if (current) unsaved.set(key, text)
+        health?.failed('call_state', error)
+      }
     })
   }
   return {

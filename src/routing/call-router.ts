@@ -223,8 +223,9 @@ export const createCallRouter = ({
     })
     if (metrics) observe(metrics, provider.id, evaluation, Object.values(results), performance.now() - started)
     const contact = used?.contact
+    // The summary line is only written for a contact whose CRM takes call logs.
     const logged =
-      callLogs && contact && event.callId
+      callLogs && contact && event.callId && callLogs.logs(contact.source)
         ? callLogs
             .enqueue({ event: event as CallEvent, contact, at, summary: summaryLine(at, event as CallEvent, evaluation) })
             .catch((error: unknown) => log.error('call log not queued', { callId: event.callId, error: errorMessage(error) }))

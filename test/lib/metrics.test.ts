@@ -55,7 +55,10 @@ describe('metrics registry', () => {
     // Free text (a rule's name) holding what a naive join would use as separators.
     metrics.decisions({ provider: 'x', rule: 'a:1', action: 'say' })
     metrics.decisions({ provider: 'x', rule: 'a', action: ':1say' })
-    const lines = metrics.render().split('\n').filter((line) => line.startsWith('ivr_decisions_total{'))
+    const lines = metrics
+      .render()
+      .split('\n')
+      .filter((line) => line.startsWith('ivr_decisions_total{'))
     expect(lines.sort()).toEqual([
       'ivr_decisions_total{action=":1say",provider="x",rule="a"} 1',
       'ivr_decisions_total{action="say",provider="x",rule="a"} 2',
