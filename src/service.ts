@@ -89,6 +89,7 @@ export const createService = async ({
   const metrics = withMetrics ? createMetrics() : undefined
   const callLogs = createCallLogOutbox({
     db,
+    writes: decisionLog,
     chain,
     log,
     delayMs: config.CALL_LOG_DELAY_SECONDS * 1000,

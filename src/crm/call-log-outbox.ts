@@ -1,5 +1,6 @@
 import { and, asc, eq, isNull, lte, sql } from 'drizzle-orm'
 import type { Database } from '../db/database.ts'
+import type { DecisionLog } from '../db/decision-log.ts'
 import { outbox } from '../db/schema.ts'
 import { withDeadline } from '../lib/deadline.ts'
 import { errorMessage, type Logger } from '../lib/logger.ts'
@@ -25,6 +26,8 @@ export interface CallLogOutbox {
 
 export interface CallLogOutboxOptions {
   db: Database
+  /** Commits new and extended logs with the round's decisions (the decision log). */
+  writes: Pick<DecisionLog, 'saveCallLog'>
   chain: ChainedClient[]
   log: Logger
   /** How long a call's log waits for more decisions of the same call before it is sent. */
@@ -48,6 +51,7 @@ interface Payload {
 
 export const createCallLogOutbox = ({
   db,
+  writes,
   chain,
   log,
   delayMs,
@@ -71,6 +75,37 @@ export const createCallLogOutbox = ({
     )
     .limit(1)
     .prepare()
+  /**
+   * Logs waiting for the next commit (the decision log's round), by call. Until the writer takes one, what
+   * the call's next decisions add goes into it in memory; once taken, a call's next decision waits for that
+   * commit and then adds to the stored entry.
+   */
+  const queued = new Map<string, { payload: Payload; taken: boolean; done: Promise<{ error?: unknown }> }>()
+  const stage = (callKey: string, key: { plugin: string; provider: string; callId: string }, payload: Payload, storedId?: number) => {
+    const item = { payload, taken: false, done: Promise.resolve({}) as Promise<{ error?: unknown }> }
+    const take = () => {
+      item.taken = true
+      return JSON.stringify(item.payload)
+    }
+    item.done = writes.saveCallLog(
+      storedId === undefined
+        ? {
+            insert: () => ({
+              ...key,
+              kind: KIND,
+              payload: take(),
+              nextAttemptAt: now() + delayMs,
+              createdAt: new Date(now()).toISOString(),
+            }),
+          }
+        : { update: () => ({ id: storedId, payload: take() }) },
+    )
+    queued.set(callKey, item)
+    return item.done.then(({ error }) => {
+      if (queued.get(callKey) === item) queued.delete(callKey)
+      if (error !== undefined) throw error
+    })
+  }
   let delivering: Promise<{ delivered: number; failed: number }> | undefined
 
   const deliver = async (limit: number) => {
@@ -129,17 +164,26 @@ export const createCallLogOutbox = ({
     async enqueue({ event, contact, at, summary }) {
       if (!loggers.has(contact.source)) return
       const key = { plugin: contact.source, provider: event.provider, callId: event.callId }
+      const callKey = `${key.plugin}\u0000${key.provider}\u0000${key.callId}`
+      const addToQueued = async () => {
+        const waiting = queued.get(callKey)
+        if (!waiting || waiting.taken) return false
+        waiting.payload.summary = `${waiting.payload.summary}\n${summary}`
+        waiting.payload.contact = contact
+        const { error } = await waiting.done
+        if (error !== undefined) throw error
+        return true
+      }
+      if (await addToQueued()) return
+      await queued.get(callKey)?.done
       const pending = await pendingForCall.get(key)
+      // Another decision of the call may have queued its log while this one read.
+      if (await addToQueued()) return
       if (pending) {
         const payload = JSON.parse(pending.payload) as Payload
         payload.summary = `${payload.summary}\n${summary}`
         payload.contact = contact
-        await db
-          .update(outbox)
-          .set({ payload: JSON.stringify(payload) })
-          .where(eq(outbox.id, pending.id))
-          .run()
-        return
+        return stage(callKey, key, payload, pending.id)
       }
       const payload: Payload = {
         contact,
@@ -148,16 +192,7 @@ export const createCallLogOutbox = ({
         at: at.toISOString(),
         summary,
       }
-      await db
-        .insert(outbox)
-        .values({
-          ...key,
-          kind: KIND,
-          payload: JSON.stringify(payload),
-          nextAttemptAt: now() + delayMs,
-          createdAt: new Date(now()).toISOString(),
-        })
-        .run()
+      return stage(callKey, key, payload)
     },
     async annotate(provider, callId, outcome) {
       const pending = await db

@@ -1,7 +1,7 @@
-import { getTableColumns, sql } from 'drizzle-orm'
+import { eq, getTableColumns, sql } from 'drizzle-orm'
 import { errorMessage, type Logger } from '../lib/logger.ts'
 import type { Database } from './database.ts'
-import { type CallStateRow, callState, type DecisionRow, decisions } from './schema.ts'
+import { type CallStateRow, callState, type DecisionRow, decisions, type OutboxRow, outbox } from './schema.ts'
 import type { StorageHealth } from './storage-health.ts'
 
 export interface DecisionLog {
@@ -16,6 +16,8 @@ export interface DecisionLog {
    * write failed; a failed state is not retried here (the call-state store keeps it in memory).
    */
   saveCallState(row: CallStateRow): Promise<{ error?: unknown }>
+  /** Queues a call log write the same way: committed with the round, settled with the error if it failed. */
+  saveCallLog(write: CallLogWrite): Promise<{ error?: unknown }>
   /** Writes whatever is queued now, failed rows included (shutdown). */
   flush(): Promise<void>
   /** Rows waiting for a retry after a failed write. */
@@ -27,7 +29,20 @@ export interface DecisionLog {
  * prepared statements on any database; the Node entry passes one on the better-sqlite3 connection that makes
  * the round a single transaction (`src/runtime/sqlite-record-writer.ts`).
  */
-export type RecordWriter = (decisions: readonly DecisionRow[], callStates: readonly CallStateRow[]) => unknown
+export type RecordWriter = (round: Round) => unknown
+
+/** What one round commits. */
+export interface Round {
+  decisions: readonly DecisionRow[]
+  callStates: readonly CallStateRow[]
+  callLogs: readonly CallLogWrite[]
+}
+
+/**
+ * A call log for a CRM (the outbox), written with the round: a new pending entry, or the new text of one
+ * already stored. Read by the writer when it writes, so what is added to the log until then goes with it.
+ */
+export type CallLogWrite = { insert: () => OutboxRow } | { update: () => { id: number; payload: string } }
 
 /** Thrown by a writer that commits statement by statement (D1): the first `written` decisions are stored. */
 export class PartialWriteError extends Error {
@@ -60,8 +75,8 @@ export interface DecisionLogOptions {
   now?: () => number
 }
 
-interface StagedState {
-  row: CallStateRow
+interface Staged<Write> {
+  write: Write
   settle: (outcome: { error?: unknown }) => void
 }
 
@@ -84,7 +99,8 @@ export const createDecisionLog = ({
   now = Date.now,
 }: DecisionLogOptions): DecisionLog => {
   let queue: DecisionRow[] = []
-  let states: StagedState[] = []
+  let states: Staged<CallStateRow>[] = []
+  let callLogs: Staged<CallLogWrite>[] = []
   let failed: DecisionRow[] = []
   let dropped = 0
   let retryAt = 0
@@ -103,16 +119,18 @@ export const createDecisionLog = ({
     }
   }
 
-  const settle = (staged: StagedState[], outcome: { error?: unknown }) => {
-    for (const state of staged) state.settle(outcome)
+  const settle = (staged: Staged<unknown>[], outcome: { error?: unknown }) => {
+    for (const write of staged) write.settle(outcome)
   }
 
   const flush = async (force = true) => {
     scheduled = undefined
     let rows = queue
     queue = []
-    const staged = states
+    const staged: Staged<unknown>[] = states.length + callLogs.length === 0 ? [] : [...states, ...callLogs]
+    const round: Round = { decisions: [], callStates: states.map((state) => state.write), callLogs: callLogs.map((log) => log.write) }
     states = []
+    callLogs = []
     if (refusing && !force && now() < retryAt) {
       // Still backing off: do not hammer a database that just refused (a locked file makes each try wait for
       // the lock), and do not slow this call down.
@@ -126,10 +144,7 @@ export const createDecisionLog = ({
     }
     if (rows.length === 0 && staged.length === 0) return
     try {
-      await writer(
-        rows,
-        staged.map((state) => state.row),
-      )
+      await writer({ ...round, decisions: rows })
     } catch (thrown) {
       const error = thrown instanceof PartialWriteError ? thrown.cause : thrown
       health?.failed('decisions', error)
@@ -161,7 +176,12 @@ export const createDecisionLog = ({
       return scheduleFlush()
     },
     saveCallState(row) {
-      const saved = new Promise<{ error?: unknown }>((resolve) => states.push({ row, settle: resolve }))
+      const saved = new Promise<{ error?: unknown }>((resolve) => states.push({ write: row, settle: resolve }))
+      void scheduleFlush()
+      return saved
+    },
+    saveCallLog(write) {
+      const saved = new Promise<{ error?: unknown }>((resolve) => callLogs.push({ write, settle: resolve }))
       void scheduleFlush()
       return saved
     },
@@ -174,7 +194,7 @@ const COLUMNS = Object.keys(getTableColumns(decisions)).filter((key) => key !== 
 
 /**
  * Any drizzle database (D1 on Workers): multi-row INSERTs of `batchSize` rows, then one per remaining row,
- * then the call states, each a statement of its own (D1 runs no transaction across calls), so a failure
+ * then the call states and call logs, each a statement of its own (D1 runs no transaction across calls), so a failure
  * says how many decisions were stored before it.
  */
 export const drizzleRecordWriter = (db: Database, batchSize: number): RecordWriter => {
@@ -194,12 +214,33 @@ export const drizzleRecordWriter = (db: Database, batchSize: number): RecordWrit
       set: { data: sql`excluded.data`, updatedAt: sql`excluded.updated_at` },
     })
     .prepare()
-  return async (rows, states) => {
+  const insertLog = db
+    .insert(outbox)
+    .values({
+      plugin: sql.placeholder('plugin'),
+      kind: sql.placeholder('kind'),
+      provider: sql.placeholder('provider'),
+      callId: sql.placeholder('callId'),
+      payload: sql.placeholder('payload'),
+      nextAttemptAt: sql.placeholder('nextAttemptAt'),
+      createdAt: sql.placeholder('createdAt'),
+    })
+    .prepare()
+  const updateLog = db
+    .update(outbox)
+    .set({ payload: sql`${sql.placeholder('payload')}` })
+    .where(eq(outbox.id, sql.placeholder('id')))
+    .prepare()
+  return async ({ decisions: rows, callStates, callLogs }) => {
     let start = 0
     try {
       for (; start + batchSize <= rows.length; start += batchSize) await full(rows.slice(start, start + batchSize))
       for (; start < rows.length; start++) await single(rows.slice(start, start + 1))
-      for (const state of states) await upsert.run({ ...state })
+      for (const state of callStates) await upsert.run({ ...state })
+      for (const write of callLogs) {
+        if ('insert' in write) await insertLog.run({ ...write.insert() })
+        else await updateLog.run(write.update())
+      }
     } catch (error) {
       throw new PartialWriteError(start, error)
     }

@@ -161,6 +161,7 @@ export type RuleRow = typeof rules.$inferSelect
 export type FallbackRow = typeof fallbacks.$inferSelect
 export type DecisionRow = typeof decisions.$inferInsert
 export type CallStateRow = typeof callState.$inferInsert
+export type OutboxRow = typeof outbox.$inferInsert
 
 /**
  * Work for the outside world that must not be lost when it is down (call logs to the CRM): written in the
