@@ -60,52 +60,6 @@ export const createCallLogOutbox = ({
   now = Date.now,
 }: CallLogOutboxOptions): CallLogOutbox => {
   const loggers = new Map(chain.filter((entry) => entry.client.logCall).map((entry) => [entry.id, entry.client]))
-  const pendingForCall = db
-    .select({ id: outbox.id, payload: outbox.payload })
-    .from(outbox)
-    .where(
-      and(
-        eq(outbox.plugin, sql.placeholder('plugin')),
-        eq(outbox.kind, KIND),
-        eq(outbox.provider, sql.placeholder('provider')),
-        eq(outbox.callId, sql.placeholder('callId')),
-        isNull(outbox.deliveredAt),
-        eq(outbox.attempts, 0),
-      ),
-    )
-    .limit(1)
-    .prepare()
-  /**
-   * Logs waiting for the next commit (the decision log's round), by call. Until the writer takes one, what
-   * the call's next decisions add goes into it in memory; once taken, a call's next decision waits for that
-   * commit and then adds to the stored entry.
-   */
-  const queued = new Map<string, { payload: Payload; taken: boolean; done: Promise<{ error?: unknown }> }>()
-  const stage = (callKey: string, key: { plugin: string; provider: string; callId: string }, payload: Payload, storedId?: number) => {
-    const item = { payload, taken: false, done: Promise.resolve({}) as Promise<{ error?: unknown }> }
-    const take = () => {
-      item.taken = true
-      return JSON.stringify(item.payload)
-    }
-    item.done = writes.saveCallLog(
-      storedId === undefined
-        ? {
-            insert: () => ({
-              ...key,
-              kind: KIND,
-              payload: take(),
-              nextAttemptAt: now() + delayMs,
-              createdAt: new Date(now()).toISOString(),
-            }),
-          }
-        : { update: () => ({ id: storedId, payload: take() }) },
-    )
-    queued.set(callKey, item)
-    return item.done.then(({ error }) => {
-      if (queued.get(callKey) === item) queued.delete(callKey)
-      if (error !== undefined) throw error
-    })
-  }
   let delivering: Promise<{ delivered: number; failed: number }> | undefined
 
   const deliver = async (limit: number) => {
@@ -135,10 +89,13 @@ export const createCallLogOutbox = ({
           durationMs: payload.durationMs,
           status: payload.status,
         }
+        // Closed before it is sent: a decision of the call made while it is on its way starts a new entry
+        // instead of adding a line that would never be sent.
+        if (row.accepting !== null) await db.update(outbox).set({ accepting: null }).where(eq(outbox.id, row.id)).run()
         await withDeadline(() => (client.logCall as (entry: CallLogEntry) => Promise<void>)(entry), timeoutMs)
         await db
           .update(outbox)
-          .set({ deliveredAt: new Date(now()).toISOString(), lastError: null })
+          .set({ deliveredAt: new Date(now()).toISOString(), lastError: null, accepting: null })
           .where(eq(outbox.id, row.id))
           .run()
         delivered++
@@ -148,7 +105,7 @@ export const createCallLogOutbox = ({
         const waitMs = error instanceof RateLimitedError ? error.retryAfterMs : backoffMs(attempts)
         await db
           .update(outbox)
-          .set({ attempts, nextAttemptAt: now() + waitMs, lastError: errorMessage(error) })
+          .set({ attempts, nextAttemptAt: now() + waitMs, lastError: errorMessage(error), accepting: null })
           .where(eq(outbox.id, row.id))
           .run()
         const fields = { plugin: row.plugin, callId: row.callId, attempts, error: errorMessage(error) }
@@ -163,28 +120,6 @@ export const createCallLogOutbox = ({
     logs: (source) => loggers.has(source),
     async enqueue({ event, contact, at, summary }) {
       if (!loggers.has(contact.source)) return
-      const key = { plugin: contact.source, provider: event.provider, callId: event.callId }
-      const callKey = `${key.plugin}\u0000${key.provider}\u0000${key.callId}`
-      const addToQueued = async () => {
-        const waiting = queued.get(callKey)
-        if (!waiting || waiting.taken) return false
-        waiting.payload.summary = `${waiting.payload.summary}\n${summary}`
-        waiting.payload.contact = contact
-        const { error } = await waiting.done
-        if (error !== undefined) throw error
-        return true
-      }
-      if (await addToQueued()) return
-      await queued.get(callKey)?.done
-      const pending = await pendingForCall.get(key)
-      // Another decision of the call may have queued its log while this one read.
-      if (await addToQueued()) return
-      if (pending) {
-        const payload = JSON.parse(pending.payload) as Payload
-        payload.summary = `${payload.summary}\n${summary}`
-        payload.contact = contact
-        return stage(callKey, key, payload, pending.id)
-      }
       const payload: Payload = {
         contact,
         from: event.caller ?? event.callerRaw,
@@ -192,7 +127,18 @@ export const createCallLogOutbox = ({
         at: at.toISOString(),
         summary,
       }
-      return stage(callKey, key, payload)
+      // Committed with the decision's round; a call whose entry has not been tried yet gets this line
+      // appended to it instead (roundStatements.upsertCallLog), so one call makes one engagement.
+      const { error } = await writes.saveCallLog({
+        plugin: contact.source,
+        kind: KIND,
+        provider: event.provider,
+        callId: event.callId,
+        payload: JSON.stringify(payload),
+        nextAttemptAt: now() + delayMs,
+        createdAt: new Date(now()).toISOString(),
+      })
+      if (error !== undefined) throw error
     },
     async annotate(provider, callId, outcome) {
       const pending = await db

@@ -1,4 +1,4 @@
-import { eq, getTableColumns, sql } from 'drizzle-orm'
+import { getTableColumns, sql } from 'drizzle-orm'
 import { errorMessage, type Logger } from '../lib/logger.ts'
 import type { Database } from './database.ts'
 import { type CallStateRow, callState, type DecisionRow, decisions, type OutboxRow, outbox } from './schema.ts'
@@ -39,10 +39,10 @@ export interface Round {
 }
 
 /**
- * A call log for a CRM (the outbox), written with the round: a new pending entry, or the new text of one
- * already stored. Read by the writer when it writes, so what is added to the log until then goes with it.
+ * A call's log for a CRM (the outbox), written with the round: a new entry, or, when the call already has
+ * one that has not been tried yet, its summary line appended and its contact replaced (one upsert, no read).
  */
-export type CallLogWrite = { insert: () => OutboxRow } | { update: () => { id: number; payload: string } }
+export type CallLogWrite = Pick<OutboxRow, 'plugin' | 'kind' | 'provider' | 'callId' | 'payload' | 'nextAttemptAt' | 'createdAt'>
 
 /** Thrown by a writer that commits statement by statement (D1): the first `written` decisions are stored. */
 export class PartialWriteError extends Error {
@@ -193,15 +193,24 @@ export const createDecisionLog = ({
 const COLUMNS = Object.keys(getTableColumns(decisions)).filter((key) => key !== 'id') as (keyof DecisionRow)[]
 
 /**
- * Any drizzle database (D1 on Workers): multi-row INSERTs of `batchSize` rows, then one per remaining row,
- * then the call states and call logs, each a statement of its own (D1 runs no transaction across calls), so a failure
- * says how many decisions were stored before it.
+ * The statements a round runs, as drizzle queries with named placeholders (a decision's are its column keys,
+ * suffixed with its row number in a multi-row INSERT). Any database prepares them through drizzle; the Node
+ * writer prepares their SQL on the better-sqlite3 connection itself and binds by position.
  */
-export const drizzleRecordWriter = (db: Database, batchSize: number): RecordWriter => {
-  // Compiling an INSERT costs more than running it: prepare one for a full batch and one for a single row.
-  const full = prepareInsert(db, batchSize)
-  const single = prepareInsert(db, 1)
-  const upsert = db
+export const roundStatements = (db: Database) => ({
+  insertDecisions: (rows: number) =>
+    db
+      .insert(decisions)
+      .values(
+        Array.from(
+          { length: rows },
+          (_, row) =>
+            Object.fromEntries(
+              COLUMNS.map((column) => [column, sql.placeholder(rows === 1 ? column : `${column}${row}`)]),
+            ) as unknown as DecisionRow,
+        ),
+      ),
+  upsertCallState: db
     .insert(callState)
     .values({
       provider: sql.placeholder('provider'),
@@ -212,9 +221,8 @@ export const drizzleRecordWriter = (db: Database, batchSize: number): RecordWrit
     .onConflictDoUpdate({
       target: [callState.provider, callState.callId],
       set: { data: sql`excluded.data`, updatedAt: sql`excluded.updated_at` },
-    })
-    .prepare()
-  const insertLog = db
+    }),
+  upsertCallLog: db
     .insert(outbox)
     .values({
       plugin: sql.placeholder('plugin'),
@@ -224,42 +232,48 @@ export const drizzleRecordWriter = (db: Database, batchSize: number): RecordWrit
       payload: sql.placeholder('payload'),
       nextAttemptAt: sql.placeholder('nextAttemptAt'),
       createdAt: sql.placeholder('createdAt'),
+      accepting: 1,
     })
-    .prepare()
-  const updateLog = db
-    .update(outbox)
-    .set({ payload: sql`${sql.placeholder('payload')}` })
-    .where(eq(outbox.id, sql.placeholder('id')))
-    .prepare()
+    .onConflictDoUpdate({
+      // The partial unique index of migration 0008, word for word.
+      target: [outbox.plugin, outbox.kind, outbox.provider, outbox.callId],
+      targetWhere: sql`accepting = 1`,
+      set: {
+        payload: sql`json_set(payload, '$.summary', json_extract(payload, '$.summary') || char(10) || json_extract(excluded.payload, '$.summary'), '$.contact', json(json_extract(excluded.payload, '$.contact')))`,
+      },
+    }),
+})
+
+/**
+ * Any drizzle database (D1 on Workers): multi-row INSERTs of `batchSize` rows, then one per remaining row,
+ * then the call states and call logs, each a statement of its own (D1 runs no transaction across calls), so a
+ * failure says how many decisions were stored before it.
+ */
+export const drizzleRecordWriter = (db: Database, batchSize: number): RecordWriter => {
+  const statements = roundStatements(db)
+  // Compiling an INSERT costs more than running it: prepare one for a full batch and one for a single row.
+  const full = statements.insertDecisions(batchSize).prepare()
+  const single = statements.insertDecisions(1).prepare()
+  const upsertState = statements.upsertCallState.prepare()
+  const upsertLog = statements.upsertCallLog.prepare()
   return async ({ decisions: rows, callStates, callLogs }) => {
     let start = 0
     try {
-      for (; start + batchSize <= rows.length; start += batchSize) await full(rows.slice(start, start + batchSize))
-      for (; start < rows.length; start++) await single(rows.slice(start, start + 1))
-      for (const state of callStates) await upsert.run({ ...state })
-      for (const write of callLogs) {
-        if ('insert' in write) await insertLog.run({ ...write.insert() })
-        else await updateLog.run(write.update())
+      for (; start + batchSize <= rows.length; start += batchSize) {
+        const params: Record<string, unknown> = {}
+        rows.slice(start, start + batchSize).forEach((row, index) => {
+          for (const column of COLUMNS) params[`${column}${index}`] = row[column] ?? null
+        })
+        await full.run(params)
       }
+      for (; start < rows.length; start++) {
+        const row = rows[start] as DecisionRow
+        await single.run(Object.fromEntries(COLUMNS.map((column) => [column, row[column] ?? null])))
+      }
+      for (const state of callStates) await upsertState.run({ ...state })
+      for (const log of callLogs) await upsertLog.run({ ...log })
     } catch (error) {
       throw new PartialWriteError(start, error)
     }
-  }
-}
-
-const prepareInsert = (db: Database, rows: number) => {
-  const values = Array.from({ length: rows }, (_, row) =>
-    Object.fromEntries(COLUMNS.map((column) => [column, sql.placeholder(`${column}${row}`)])),
-  )
-  const statement = db
-    .insert(decisions)
-    .values(values as unknown as DecisionRow[])
-    .prepare()
-  return (batch: DecisionRow[]) => {
-    const params: Record<string, unknown> = {}
-    batch.forEach((row, index) => {
-      for (const column of COLUMNS) params[`${column}${index}`] = row[column] ?? null
-    })
-    return statement.run(params)
   }
 }

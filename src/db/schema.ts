@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
 /**
  * Routing rules, meant to be edited by a person with any SQLite tool: one row per rule, readable columns,
@@ -183,10 +183,16 @@ export const outbox = sqliteTable(
     lastError: text('last_error'),
     createdAt: text('created_at').notNull(),
     deliveredAt: text('delivered_at'),
+    /**
+     * 1 while the entry still takes the call's next decisions (not yet tried); then NULL. At most one entry
+     * of a call is open, so a decision adds itself with one upsert and no read.
+     */
+    accepting: integer('accepting'),
   },
   (table) => [
     index('outbox_due').on(table.deliveredAt, table.nextAttemptAt),
     index('outbox_call').on(table.plugin, table.kind, table.provider, table.callId),
+    uniqueIndex('outbox_accepting_call').on(table.plugin, table.kind, table.provider, table.callId).where(sql`${table.accepting} = 1`),
   ],
 )
 

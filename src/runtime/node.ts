@@ -92,7 +92,7 @@ export const startNodeServer = async (options: NodeServerOptions = {}): Promise<
     // loses none. setImmediate lets the requests of one round of I/O share one transaction, call states included.
     recordBeforeAnswer: true,
     scheduleWrite: setImmediate,
-    recordWriter: sqliteRecordWriter(database.sqlite),
+    recordWriter: sqliteRecordWriter(database),
     // @hono/node-server keeps Node's IncomingMessage: its url is the request-target as it came on the wire.
     requestTarget: (c) => (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.url,
   })

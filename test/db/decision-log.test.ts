@@ -22,7 +22,7 @@ const row = (callId: string): DecisionRow => ({
 
 const WRITERS: [string, ((database: NodeDatabase) => RecordWriter) | undefined][] = [
   ['drizzle statements (any database, D1)', undefined],
-  ['one better-sqlite3 transaction (Node)', (database) => sqliteRecordWriter(database.sqlite)],
+  ['one better-sqlite3 transaction (Node)', (database) => sqliteRecordWriter(database)],
 ]
 
 describe.each(WRITERS)('decision log, written with %s', (_name, makeWriter) => {
@@ -166,5 +166,50 @@ describe.each(WRITERS)('decision log, written with %s', (_name, makeWriter) => {
     )
     expect(decisions.pending()).toBe(0)
     expect(health.problems()).toEqual([])
+  })
+
+  const callLog = (callId: string, line: string, contact: string) => ({
+    plugin: 'hubspot',
+    kind: 'log_call',
+    provider: 'voicenter',
+    callId,
+    payload: JSON.stringify({
+      contact: { id: contact },
+      from: '+972501234567',
+      to: '+97237654321',
+      at: '2026-11-30T10:00:00.000Z',
+      summary: line,
+    }),
+    nextAttemptAt: 0,
+    createdAt: '2026-11-30T10:00:00.000Z',
+  })
+  const logs = () =>
+    (
+      database.sqlite.prepare('SELECT call_id, payload, accepting FROM outbox ORDER BY id').all() as { call_id: string; payload: string }[]
+    ).map((entry) => ({ ...entry, payload: JSON.parse(entry.payload) as { summary: string; contact: { id: string } } }))
+
+  it("adds a call's decisions to its log entry while it waits, in one round or across rounds; a tried entry takes no more", async () => {
+    const { log } = recordingLogger()
+    const decisions = createDecisionLog({ writer: makeWriter?.(database), db: database.db, log, schedule: setImmediate })
+    const sameRound = [decisions.saveCallLog(callLog('call-1', 'layer 1', 'a')), decisions.saveCallLog(callLog('call-1', 'layer 5', 'b'))]
+    await decisions.saveCallLog(callLog('call-2', 'layer 1', 'c'))
+    expect(await Promise.all(sameRound)).toEqual([{}, {}])
+    expect(await decisions.saveCallLog(callLog('call-1', 'layer 12', 'd'))).toEqual({})
+    expect(logs()).toEqual([
+      {
+        call_id: 'call-1',
+        accepting: 1,
+        payload: expect.objectContaining({ summary: 'layer 1\nlayer 5\nlayer 12', contact: { id: 'd' } }),
+      },
+      { call_id: 'call-2', accepting: 1, payload: expect.objectContaining({ summary: 'layer 1', contact: { id: 'c' } }) },
+    ])
+    // Once delivery has tried it, the call's next decision starts a new entry.
+    database.sqlite.prepare("UPDATE outbox SET accepting = NULL, attempts = 1 WHERE call_id = 'call-1'").run()
+    await decisions.saveCallLog(callLog('call-1', 'layer 20', 'e'))
+    expect(
+      logs()
+        .filter((entry) => entry.call_id === 'call-1')
+        .map((entry) => entry.payload.summary),
+    ).toEqual(['layer 1\nlayer 5\nlayer 12', 'layer 20'])
   })
 })
