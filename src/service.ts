@@ -12,6 +12,7 @@ import { createLogger, errorMessage, type Logger } from './lib/logger.ts'
 import { createMetrics } from './lib/metrics.ts'
 import { createRedactor, redactingLogger } from './lib/redactor.ts'
 import type { ProviderCapabilities } from './model/provider-capabilities.ts'
+import { type HmacSha256, webCryptoHmac } from './providers/call-state-token.ts'
 import { builtinProviders } from './providers/index.ts'
 import type { ActiveProvider, ProviderDefinition } from './providers/provider.ts'
 import { withSafeText } from './providers/safe-render.ts'
@@ -39,6 +40,8 @@ export interface ServiceOptions {
   scheduleWrite?: (write: () => void) => void
   /** How a round of decisions and call states is committed (see DecisionLogOptions.writer). */
   recordWriter?: RecordWriter
+  /** HMAC-SHA256 for the state signed into providers' URLs. @default WebCrypto */
+  hmac?: HmacSha256
 }
 
 const randomSecret = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (byte) => byte.toString(16).padStart(2, '0')).join('')
@@ -59,6 +62,7 @@ export const createService = async ({
   metrics: withMetrics,
   scheduleWrite,
   recordWriter,
+  hmac,
 }: ServiceOptions) => {
   const config: Config = parseConfig(env)
   const providerSettings = readProviderSettings(definitions, env)
@@ -134,6 +138,7 @@ export const createService = async ({
     publicUrl: config.PUBLIC_URL,
     webhookSecret: config.WEBHOOK_SECRET,
     stateSecret: configuredStateSecret ?? randomSecret(),
+    hmac: hmac ?? webCryptoHmac(),
   }
   const providers = new Map<string, ActiveProvider>(
     definitions.map((definition) => [

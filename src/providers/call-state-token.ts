@@ -1,4 +1,4 @@
-import { sign, verify } from 'hono/utils/jwt/jwt'
+import { decodeBase64Url, encodeBase64Url } from 'hono/utils/encode'
 import * as v from 'valibot'
 
 /**
@@ -20,30 +20,63 @@ const StatePayload = v.looseObject({
 })
 export type CallStateToken = v.InferOutput<typeof StatePayload>
 
-export const createCallStateTokens = (secret: string, ttlSeconds = 3600, now: () => number = Date.now) => {
-  // Imported once: hono's sign and verify import a text secret again on every call, which was a quarter of
-  // the CPU of a Routee COLLECT step (each verifies the state it brings and signs the next one).
-  let key: ReturnType<typeof crypto.subtle.importKey> | undefined
-  const hmacKey = () => {
-    key ??= crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
-    return key
-  }
-  return {
-    sign: async (state: CallStateToken) => sign({ ...state, exp: Math.floor(now() / 1000) + ttlSeconds }, await hmacKey(), 'HS256'),
-    /** Undefined when forged, tampered with, malformed or expired. */
-    async read(token: string): Promise<CallStateToken | undefined> {
-      try {
-        // Expiry is checked against our clock, not hono's, so it follows the same time as signing.
-        const payload = await verify(token, await hmacKey(), { alg: 'HS256', exp: false })
-        if (typeof payload.exp !== 'number' || payload.exp * 1000 <= now()) return undefined
-        const parsed = v.safeParse(StatePayload, payload)
-        return parsed.success ? parsed.output : undefined
-      } catch {
-        return undefined
-      }
-    },
+/** Base64url without padding, as JWTs write it. */
+const base64url = (bytes: ArrayBufferLike) => encodeBase64Url(bytes).replace(/=+$/, '')
+
+/** HMAC-SHA256 of `data` under `key`, base64url without padding: WebCrypto by default; the Node entry passes node:crypto's. */
+export type HmacSha256 = (key: string, data: string) => string | Promise<string>
+
+/**
+ * WebCrypto, with the key imported once per secret. Node runs every WebCrypto HMAC as a job on its thread
+ * pool, a quarter of a Routee step's CPU: the Node entry passes a synchronous one instead.
+ */
+export const webCryptoHmac = (): HmacSha256 => {
+  const keys = new Map<string, ReturnType<typeof crypto.subtle.importKey>>()
+  const encoder = new TextEncoder()
+  return async (secret, data) => {
+    let key = keys.get(secret)
+    if (!key) {
+      key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+      keys.set(secret, key)
+    }
+    return base64url(await crypto.subtle.sign('HMAC', await key, encoder.encode(data)))
   }
 }
+
+const HEADER = base64url(new TextEncoder().encode(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).buffer)
+const textOf = (part: string) => new TextDecoder().decode(decodeBase64Url(part))
+
+/** Equal strings take as long to compare as any others of their length: a signature is not guessed byte by byte. */
+const sameText = (a: string, b: string) => {
+  if (a.length !== b.length) return false
+  let difference = 0
+  for (let index = 0; index < a.length; index++) difference |= a.charCodeAt(index) ^ b.charCodeAt(index)
+  return difference === 0
+}
+
+/** A JWT (HS256), the format hono's jwt helpers read and write, signed with the HMAC given. */
+export const createCallStateTokens = (secret: string, ttlSeconds = 3600, now: () => number = Date.now, hmac = webCryptoHmac()) => ({
+  async sign(state: CallStateToken): Promise<string> {
+    const payload = base64url(new TextEncoder().encode(JSON.stringify({ ...state, exp: Math.floor(now() / 1000) + ttlSeconds })).buffer)
+    return `${HEADER}.${payload}.${await hmac(secret, `${HEADER}.${payload}`)}`
+  },
+  /** Undefined when forged, tampered with, malformed or expired. */
+  async read(token: string): Promise<CallStateToken | undefined> {
+    try {
+      const [header, payload, signature, extra] = token.split('.')
+      if (!header || !payload || !signature || extra !== undefined) return undefined
+      if ((JSON.parse(textOf(header)) as { alg?: unknown }).alg !== 'HS256') return undefined
+      if (!sameText(signature, await hmac(secret, `${header}.${payload}`))) return undefined
+      const claims = JSON.parse(textOf(payload)) as { exp?: unknown }
+      // Expiry is checked against our clock, so it follows the same time as signing.
+      if (typeof claims.exp !== 'number' || claims.exp * 1000 <= now()) return undefined
+      const parsed = v.safeParse(StatePayload, claims)
+      return parsed.success ? parsed.output : undefined
+    } catch {
+      return undefined
+    }
+  },
+})
 
 /** What a collect hands out: the step asked for, and which attempt at it the answer will be. */
 export const stateForCollect = (

@@ -3,6 +3,7 @@ import type { GenericSchema, InferOutput } from 'valibot'
 import type { Logger } from '../lib/logger.ts'
 import type { CallEvent, Decision, LookupResult, ProviderId, RenderCheck } from '../model/call-event.ts'
 import type { ProviderCapabilities } from '../model/provider-capabilities.ts'
+import type { HmacSha256 } from './call-state-token.ts'
 
 /** A provider's webhook request, read from HTTP once: the body is parsed by the core, never again. */
 export interface ProviderRequest {
@@ -139,6 +140,8 @@ export interface ProviderServices {
   webhookSecret?: string
   /** Signs state that travels in URLs we hand a provider; stable across restarts when configured. */
   stateSecret: string
+  /** HMAC-SHA256 for that signing: WebCrypto unless the runtime has a faster one (Node). */
+  hmac: HmacSha256
 }
 
 /**

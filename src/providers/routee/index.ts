@@ -3,7 +3,7 @@ import { envCountry, envInteger, envSecret, envText, setting } from '../../lib/e
 import { describeIssues } from '../../lib/issues.ts'
 import { parseUntrustedJson } from '../../lib/parse-untrusted-json.ts'
 import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
-import { type CallStateToken, createCallStateTokens, stateForCollect, webhookUrl } from '../call-state-token.ts'
+import { type CallStateToken, createCallStateTokens, type HmacSha256, stateForCollect, webhookUrl } from '../call-state-token.ts'
 import {
   type Classified,
   defineProvider,
@@ -33,6 +33,8 @@ import { routeeNumber } from './routee-number.ts'
 export interface RouteeOptions {
   /** Signs the state in the eventUrls we hand out. */
   stateSecret: string
+  /** HMAC-SHA256 for that signing. @default WebCrypto */
+  hmac?: HmacSha256
   /** Where Routee reaches us, e.g. https://ivr.example.com; without it, the origin of the request. */
   publicUrl?: string
   /** Put into the eventUrl path when webhooks require it. */
@@ -97,7 +99,7 @@ export const createRoutee = (options: RouteeOptions) => {
     stateTtlSeconds = 3600,
     now = Date.now,
   } = options
-  const tokens = createCallStateTokens(stateSecret, stateTtlSeconds, now)
+  const tokens = createCallStateTokens(stateSecret, stateTtlSeconds, now, options.hmac)
 
   const locale = (language: string): string | undefined => {
     const exact = LANGUAGES.find((candidate) => candidate.toLowerCase() === language.toLowerCase())
@@ -459,6 +461,7 @@ export const routee = defineProvider({
   create: (config, services) => {
     const handler = createRoutee({
       stateSecret: config.ROUTEE_STATE_SECRET ?? services.stateSecret,
+      hmac: services.hmac,
       publicUrl: services.publicUrl,
       webhookSecret: services.webhookSecret,
       entryStep: config.ROUTEE_ENTRY_STEP,

@@ -4,7 +4,7 @@ import { describeIssues } from '../../lib/issues.ts'
 import { type Logger, silentLogger } from '../../lib/logger.ts'
 import { safeText } from '../../lib/safe-text.ts'
 import type { CallEvent, Decision, SayItem } from '../../model/call-event.ts'
-import { type CallStateToken, createCallStateTokens, stateForCollect, webhookUrl } from '../call-state-token.ts'
+import { type CallStateToken, createCallStateTokens, type HmacSha256, stateForCollect, webhookUrl } from '../call-state-token.ts'
 import {
   type Classified,
   defineProvider,
@@ -32,6 +32,8 @@ import { createStringeeSms, STRINGEE_API_URL, type StringeeSmsOptions } from './
  */
 export interface StringeeOptions {
   stateSecret: string
+  /** HMAC-SHA256 for that signing. @default WebCrypto */
+  hmac?: HmacSha256
   /** When set, requests without a valid X-STRINGEE-SIGNATURE are refused. */
   signingSecret?: string
   publicUrl?: string
@@ -133,7 +135,7 @@ export const createStringee = (options: StringeeOptions): ProviderHandler => {
     log,
     now = Date.now,
   } = options
-  const tokens = createCallStateTokens(stateSecret, 3600, now)
+  const tokens = createCallStateTokens(stateSecret, 3600, now, options.hmac)
   const smsClient = createStringeeSms({ ...options.sms, fetch: options.fetch ?? fetch, log: log ?? silentLogger, now })
   if (smsClient.missing.length > 0) {
     // Rules with options.sms still route: the caller just gets no text. Half the settings is a mistake; none,
@@ -497,6 +499,7 @@ export const stringee = defineProvider({
   create: (config, services) =>
     createStringee({
       stateSecret: config.STRINGEE_STATE_SECRET ?? services.stateSecret,
+      hmac: services.hmac,
       signingSecret: config.STRINGEE_SIGNING_SECRET,
       publicUrl: services.publicUrl,
       webhookSecret: services.webhookSecret,
