@@ -13,7 +13,7 @@ const NONE = ''
 const LONGEST_CACHED = 64
 
 /** `compute` for each distinct key once, while the key stays among the most recently used. */
-const cached = (compute: (key: string, context: string) => string | undefined) => {
+export const cached = (compute: (key: string, context: string) => string | undefined) => {
   const cache = new LRUCache<string, string>({ max: CACHED_NUMBERS })
   return (key: string, context: string): string | undefined => {
     if (key.length > LONGEST_CACHED) return compute(key, context)

@@ -1,5 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js'
-import { toE164 } from '../../lib/phone.ts'
+import { cached, toE164 } from '../../lib/phone.ts'
 
 /**
  * E.164 for a number as Routee sends it. Routee's Voice API writes every number internationally without
@@ -9,8 +9,10 @@ import { toE164 } from '../../lib/phone.ts'
  * e.g. "6911111111"). The shared reading (toE164) tries the default country first, and with GR turns
  * "972539999999" into +30972539999999: a number that is only "possible", not valid.
  */
-export const routeeNumber = (raw: string | undefined, defaultCountry: string): string | undefined => {
-  if (raw === undefined) return undefined
+export const routeeNumber = (raw: string | undefined, defaultCountry: string): string | undefined =>
+  raw === undefined ? undefined : routeeNumberCached(raw, defaultCountry)
+
+const readRouteeNumber = (raw: string, defaultCountry: string): string | undefined => {
   const trimmed = raw.trim()
   if (/^[1-9][\d\s()-]*$/.test(trimmed)) {
     const international = parsePhoneNumberFromString(`+${trimmed.replace(/\D/g, '')}`)
@@ -18,3 +20,5 @@ export const routeeNumber = (raw: string | undefined, defaultCountry: string): s
   }
   return toE164(trimmed, defaultCountry)
 }
+// Each COLLECT step reads both numbers again: parsed once per distinct number, like the shared readings.
+const routeeNumberCached = cached(readRouteeNumber)
