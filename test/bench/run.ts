@@ -13,8 +13,11 @@
  * Then HubSpot under trouble: a fake HubSpot answering after 200 ms (1000 calls from 100 callers, p50/p99 and
  * how many searches reached it) and a hung HubSpot (the share of calls answered within the lookup deadline).
  *
+ * Last, the Worker (test/bench/worker.ts, also `npm run bench:worker`): CPU time per Voicenter call in workerd
+ * against a hello-world Worker, at BENCH_WORKER_CONNECTIONS (default 10).
+ *
  * BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 50), BENCH_PIN=0 (no CPU pinning); BENCH_ONLY=Voicenter
- * (or Routee, HubSpot, trouble, comma-separated) measures the hello-world baseline and those alone.
+ * (or Routee, HubSpot, trouble, worker, comma-separated) measures the hello-world baseline and those alone.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
@@ -52,7 +55,8 @@ setTimeout(
     console.error('bench: did not finish in time')
     process.exit(1)
   },
-  (4 * (warmupSeconds + seconds + singleSeconds + 40) + 120) * 1000,
+  // Four servers, the HubSpot trouble runs and the Worker bench (two wrangler dev start-ups).
+  (4 * (warmupSeconds + seconds + singleSeconds + 40) + 120 + 2 * (warmupSeconds + seconds) + 180) * 1000,
 ).unref()
 
 /** Node (the one running this script, 22) on `cpu` when pinning, else wherever the scheduler puts it. */
@@ -485,7 +489,7 @@ const load1 = loadavg()[0] ?? 0
 const fake = await fakeHubSpot()
 try {
   const results: Measured[] = []
-  // BENCH_ONLY=Voicenter,Routee,HubSpot,trouble (any of them) runs the hello-world baseline and those alone.
+  // BENCH_ONLY=Voicenter,Routee,HubSpot,trouble,worker (any of them) runs the hello-world baseline and those alone.
   const only = process.env.BENCH_ONLY?.toLowerCase().split(',')
   for (const [index, target] of targets(fake).entries()) {
     if (index === 0 || !only || only.includes(target.server.toLowerCase())) results.push(await measure(target))
@@ -565,6 +569,27 @@ try {
     console.log('\n| HubSpot in trouble (calls sent from the bench process, 50 in flight) | p50 ms | p99 ms | HubSpot traffic |')
     console.log('|---|---:|---:|---|')
     for (const row of trouble) console.log(row)
+  }
+  if (!only || only.includes('worker')) {
+    // The same call on Workers: test/bench/worker.ts runs workerd (wrangler dev) beside a hello-world Worker,
+    // in a process of its own that cleans up after itself; its table is printed here, its JSON line is not.
+    const worker = spawnSync(process.execPath, [join(root, 'test/bench/worker.ts')], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, BENCH_CONNECTIONS: process.env.BENCH_WORKER_CONNECTIONS ?? '10' },
+    })
+    console.log(
+      worker.stdout
+        .trimEnd()
+        .split('\n')
+        .filter((line) => !line.startsWith('{"worker"'))
+        .join('\n'),
+    )
+    if (worker.status !== 0) {
+      console.error(`test/bench/worker.ts ended with ${worker.status ?? worker.signal}`)
+      process.exitCode = 1
+    }
   }
   console.log(`\nbench took ${((performance.now() - startedAt) / 1000).toFixed(0)} s`)
   if (results.some((result) => result.many.errors + result.single.errors > 0)) {
