@@ -576,7 +576,7 @@ try {
     const worker = spawnSync(process.execPath, [join(root, 'test/bench/worker.ts')], {
       cwd: root,
       encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, BENCH_CONNECTIONS: process.env.BENCH_WORKER_CONNECTIONS ?? '10' },
     })
     console.log(
@@ -587,6 +587,8 @@ try {
         .join('\n'),
     )
     if (worker.status !== 0) {
+      // Its progress lines (wrangler started, the checks) only matter when it failed.
+      console.error(worker.stderr)
       console.error(`test/bench/worker.ts ended with ${worker.status ?? worker.signal}`)
       process.exitCode = 1
     }
