@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm'
 import { LRUCache } from 'lru-cache'
 import * as v from 'valibot'
-import { type Contact, contacts, definePlugin, owners, revisions } from '../src/crm/plugin.ts'
+import { type Contact, contacts, definePlugin, owners } from '../src/crm/plugin.ts'
 
 /** Bumped by triggers on every change to contacts and owners (migration 0007). */
 const DIRECTORY_REVISION = 'directory'
@@ -13,9 +13,9 @@ const REMEMBERED_LOOKUPS = 10_000
  * Needs no account, so the service routes real calls out of the box; also a last link in a chain after a
  * remote CRM.
  *
- * Answers are kept in memory for as long as the directory's revision stays the same: each lookup reads that
- * one number (a key lookup) instead of joining contacts to owners, and an edit from anywhere (the admin API,
- * another SQLite tool, another Worker isolate) is seen by the next call, as without the memory.
+ * Answers are kept in memory for as long as the directory's revision stays the same. The revision is re-read
+ * at most every RULES_REFRESH_MS, as rules are, so most calls run no query at all, and an edit from anywhere
+ * (the admin API, another SQLite tool, another Worker isolate) is seen within that time, as an edited rule is.
  */
 export const localDirectory = () =>
   definePlugin({
@@ -23,7 +23,7 @@ export const localDirectory = () =>
     version: '1.0.0',
     envPrefix: 'LOCAL_DIRECTORY_',
     config: v.object({}),
-    setup({ db, log }) {
+    setup({ db, revisions, log }) {
       const columns = {
         id: contacts.id,
         name: contacts.name,
@@ -90,12 +90,11 @@ export const localDirectory = () =>
         }
       }
 
-      const revision = db.select({ value: revisions.value }).from(revisions).where(eq(revisions.name, DIRECTORY_REVISION)).prepare()
       const remembered = new LRUCache<string, { contact: Contact | null }>({ max: REMEMBERED_LOOKUPS })
       let rememberedAt: number | undefined
       /** The answer kept for `key` while the directory is unchanged; else asks the database and keeps that. */
       const lookup = async (key: string, find: () => Row | undefined | Promise<Row | undefined>): Promise<Contact | null> => {
-        const current = (await revision.get())?.value
+        const current = await revisions.current(DIRECTORY_REVISION)
         if (current !== rememberedAt) {
           remembered.clear()
           rememberedAt = current

@@ -43,7 +43,10 @@ const EnvSchema = v.object({
     "The time zone rules' days and hours are in (IANA name, e.g. Asia/Jerusalem).",
   ),
   DEFAULT_COUNTRY: setting(envCountry('IL'), 'Country of local numbers typed into the admin API (contacts, decision filters).'),
-  RULES_REFRESH_MS: setting(integer(1000), 'How often the rules are checked for changes made outside the admin API (ms).'),
+  RULES_REFRESH_MS: setting(
+    integer(1000),
+    'How often the rules and the local directory are checked for changes (ms): an edit, through the admin API or any SQLite tool, counts within this time; 0 checks on every call.',
+  ),
   DEFAULT_LANGUAGE: setting(text('EN'), 'Language of announcements when a rule gives none.'),
   DIAL_MAX_CALL_DURATION: setting(integer(7200, 1), 'Longest dialled call, in seconds, when a rule gives none.'),
   DIAL_MAX_DIAL_DURATION: setting(integer(60, 1), 'Seconds a dial rings before giving up, when a rule gives none.'),

@@ -7,6 +7,7 @@ import { createPluginChain } from './crm/plugin-chain.ts'
 import { createCallStateStore } from './db/call-state-store.ts'
 import type { Database } from './db/database.ts'
 import { createDecisionLog, type RecordWriter } from './db/decision-log.ts'
+import { createRevisionReader } from './db/revision-reader.ts'
 import { createStorageHealth } from './db/storage-health.ts'
 import { createLogger, errorMessage, type Logger } from './lib/logger.ts'
 import { createMetrics } from './lib/metrics.ts'
@@ -79,7 +80,15 @@ export const createService = async ({
       })
     },
   )
-  const chain = await createPluginChain({ available: plugins, enabled: config.CRM_PLUGINS, env, db, log, fetch: fetchImpl })
+  const chain = await createPluginChain({
+    available: plugins,
+    enabled: config.CRM_PLUGINS,
+    env,
+    db,
+    revisions: createRevisionReader(db, config.RULES_REFRESH_MS),
+    log,
+    fetch: fetchImpl,
+  })
   const rules = createRuleCache({ db, defaults: { timeZone: config.TIME_ZONE }, log, refreshMs: config.RULES_REFRESH_MS })
   const decisionLog = createDecisionLog({
     db,

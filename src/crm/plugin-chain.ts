@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import type { Database } from '../db/database.ts'
+import type { RevisionReader } from '../db/revision-reader.ts'
 import { describeIssues } from '../lib/issues.ts'
 import type { Logger } from '../lib/logger.ts'
 import type { ChainedClient } from './lookup-service.ts'
@@ -14,6 +15,8 @@ export interface PluginChainOptions {
   enabled: readonly string[]
   env: Record<string, string | undefined>
   db: Database
+  /** The change counters plugins may ask (see PluginSetupContext.revisions). */
+  revisions: RevisionReader
   log: Logger
   fetch?: typeof fetch
 }
@@ -24,6 +27,7 @@ export const createPluginChain = async ({
   enabled,
   env,
   db,
+  revisions,
   log,
   fetch: fetchImpl = fetch,
 }: PluginChainOptions): Promise<ChainedClient[]> => {
@@ -42,7 +46,7 @@ export const createPluginChain = async ({
       const problems = describeIssues(parsed.issues, { field: (key) => envName(plugin.envPrefix, key) })
       throw new PluginConfigError(`CRM plugin "${id}" config: ${problems}`)
     }
-    const client = await plugin.setup({ config: parsed.output, db, log, fetch: fetchImpl })
+    const client = await plugin.setup({ config: parsed.output, db, revisions, log, fetch: fetchImpl })
     chain.push({ id, client })
   }
   return chain

@@ -1,12 +1,12 @@
 import type { GenericSchema, InferOutput } from 'valibot'
 import type { Database } from '../db/database.ts'
+import type { RevisionReader } from '../db/revision-reader.ts'
 import type { Logger } from '../lib/logger.ts'
 import type { CallLogEntry, Contact } from '../model/contact.ts'
 
-export { contacts, owners, revisions } from '../db/schema.ts'
+export { contacts, owners } from '../db/schema.ts'
 // Plugin authors import everything they need from here: the model types, and the service's own tables
-// (the local directory reads contacts and their revision, HubSpot the owner map), so no plugin reaches into
-// src/db itself.
+// (the local directory reads contacts, HubSpot the owner map), so no plugin reaches into src/db itself.
 export type { CallLogEntry, Contact, ContactOwner } from '../model/contact.ts'
 
 export interface LookupOptions {
@@ -43,6 +43,12 @@ export class RateLimitedError extends Error {
 export interface PluginSetupContext<Config> {
   config: Config
   db: Database
+  /**
+   * The service's change counters ('directory' for contacts and owners), re-read at most every
+   * RULES_REFRESH_MS: a plugin that keeps answers from the service's own tables in memory asks it whether
+   * they changed.
+   */
+  revisions: RevisionReader
   log: Logger
   fetch: typeof fetch
 }

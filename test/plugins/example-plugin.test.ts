@@ -54,7 +54,13 @@ testCrmPluginContract({
   pluginId: 'acme-crm',
   async setup() {
     const fake = await startFakeAcme()
-    const client = await acmeCrm().setup({ config: { url: fake.url, apiKey: API_KEY }, db: undefined as never, log: silentLogger, fetch })
+    const client = await acmeCrm().setup({
+      config: { url: fake.url, apiKey: API_KEY },
+      db: undefined as never,
+      revisions: undefined as never,
+      log: silentLogger,
+      fetch,
+    })
     return { client, close: fake.close }
   },
   known: { phone: '+972501234567', pin: '12345678', name: 'Dana Levi' },

@@ -6,6 +6,7 @@ import { hubspot, SEARCH_LIMITS } from '../../plugins/hubspot.ts'
 import { type CrmClient, RateLimitedError } from '../../src/crm/plugin.ts'
 import { createPluginChain, PluginConfigError } from '../../src/crm/plugin-chain.ts'
 import { seedDemoData } from '../../src/db/demo-seed.ts'
+import { createRevisionReader } from '../../src/db/revision-reader.ts'
 import { openDatabase } from '../../src/runtime/node.ts'
 import frContact from '../fixtures/hubspot/contact-object-fr-phones.json' with { type: 'json' }
 import ownerReference from '../fixtures/hubspot/owner-by-id-reference.json' with { type: 'json' }
@@ -30,6 +31,7 @@ const openPlugin = async (fake: FakeHubSpot, env: Record<string, string> = {}) =
       ...env,
     },
     db: database.db,
+    revisions: createRevisionReader(database.db, 0),
     log,
   })
   return {
@@ -362,10 +364,24 @@ describe('hubspot', () => {
   describe('configuration', () => {
     it('needs a token', async () => {
       await expect(
-        createPluginChain({ available: [hubspot()], enabled: ['hubspot'], env: {}, db: {} as never, log: recordingLogger().log }),
+        createPluginChain({
+          available: [hubspot()],
+          enabled: ['hubspot'],
+          env: {},
+          db: {} as never,
+          revisions: {} as never,
+          log: recordingLogger().log,
+        }),
       ).rejects.toThrow(PluginConfigError)
       await expect(
-        createPluginChain({ available: [hubspot()], enabled: ['hubspot'], env: {}, db: {} as never, log: recordingLogger().log }),
+        createPluginChain({
+          available: [hubspot()],
+          enabled: ['hubspot'],
+          env: {},
+          db: {} as never,
+          revisions: {} as never,
+          log: recordingLogger().log,
+        }),
       ).rejects.toThrow('HUBSPOT_ACCESS_TOKEN')
     })
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { localDirectory } from '../../plugins/local-directory.ts'
 import type { CrmClient } from '../../src/crm/plugin.ts'
 import { seedDemoData } from '../../src/db/demo-seed.ts'
+import { createRevisionReader } from '../../src/db/revision-reader.ts'
 import { type NodeDatabase, openDatabase } from '../../src/runtime/node.ts'
 import { recordingLogger } from '../helpers/test-server.ts'
 import { testCrmPluginContract } from './plugin-contract.ts'
@@ -15,7 +16,8 @@ const openDirectory = async () => {
   const database = openDatabase(join(directory, 'test.db'))
   await seedDemoData(database.db)
   const { log, entries } = recordingLogger()
-  const client = await localDirectory().setup({ config: {}, db: database.db, log, fetch })
+  // Revisions read on every lookup (RULES_REFRESH_MS=0), as the tests' servers do.
+  const client = await localDirectory().setup({ config: {}, db: database.db, revisions: createRevisionReader(database.db, 0), log, fetch })
   return {
     client,
     database,
