@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url'
 import BetterSqlite3 from 'better-sqlite3'
 import { type FakeHubSpot, startFakeHubSpot } from '../helpers/fake-hubspot.ts'
 import type { LoadFigures, LoadSpec } from './load.ts'
+import { VOICENTER_SCENARIOS, voicenterBody } from './voicenter-calls.ts'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
@@ -194,18 +195,6 @@ const eachLimited = async <T, R>(items: T[], concurrency: number, task: (item: T
   return results
 }
 
-const voicenterBody = (data: Record<string, string>) =>
-  JSON.stringify({ METHOD: 'IVR_LAYER_INPUT', DATA: { DID: '0722776772', PREVIOUS_LAYER_ID: '1', ...data } })
-
-/** A mix of the demo's flows: caller-ID lookups (found / unknown) and account numbers typed. */
-const VOICENTER_SCENARIOS = [
-  { CALLER_ID: '0501234567', LAYER_ID: '1', DTMF: '0' },
-  { CALLER_ID: '0541112233', LAYER_ID: '1', DTMF: '0' },
-  { CALLER_ID: '0539999999', LAYER_ID: '1', DTMF: '0' },
-  { CALLER_ID: '0539999999', LAYER_ID: '5', DTMF: '1234' },
-  { CALLER_ID: '0539999999', LAYER_ID: '5', DTMF: '12345678' },
-  { CALLER_ID: '0539999999', LAYER_ID: '5', DTMF: '777' },
-]
 /** Account numbers typed at the Routee collect step: with a balance due, without, unknown. */
 const ROUTEE_TONES = ['1234', '12345678', '777']
 const ROUTEE_CALLS = 600

@@ -21,6 +21,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { LoadFigures, LoadSpec } from './load.ts'
+import { VOICENTER_SCENARIOS, voicenterBody } from './voicenter-calls.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 // The CLI itself rather than node_modules/.bin/wrangler: that one's shebang would find whichever `node` is first
@@ -31,19 +32,6 @@ const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }
 const SERVER_CPU = 0
 const LOAD_CPU = 1
 const STARTUP_MS = 90_000
-
-const voicenterBody = (data: Record<string, string>) =>
-  JSON.stringify({ METHOD: 'IVR_LAYER_INPUT', DATA: { DID: '0722776772', PREVIOUS_LAYER_ID: '1', ...data } })
-
-/** test/bench/run.ts's mix: caller-ID lookups (VIP, known, unknown) and account numbers typed (balance due, none, unknown). */
-const VOICENTER_SCENARIOS = [
-  { CALLER_ID: '0501234567', LAYER_ID: '1', DTMF: '0' },
-  { CALLER_ID: '0541112233', LAYER_ID: '1', DTMF: '0' },
-  { CALLER_ID: '0539999999', LAYER_ID: '1', DTMF: '0' },
-  { CALLER_ID: '0539999999', LAYER_ID: '5', DTMF: '1234' },
-  { CALLER_ID: '0539999999', LAYER_ID: '5', DTMF: '12345678' },
-  { CALLER_ID: '0539999999', LAYER_ID: '5', DTMF: '777' },
-]
 
 export interface WorkerBenchOptions {
   /** Measured phase, s (default BENCH_SECONDS or 5); the warm-up is 2 s, or less if this is shorter */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createDecisionLog, type RecordWriter } from '../../src/db/decision-log.ts'
+import { createDecisionLog, type DecisionLogOptions, type RecordWriter } from '../../src/db/decision-log.ts'
 import type { DecisionRow } from '../../src/db/schema.ts'
 import { createStorageHealth } from '../../src/db/storage-health.ts'
 import { type NodeDatabase, openDatabase } from '../../src/runtime/node.ts'
@@ -29,6 +29,9 @@ describe.each(WRITERS)('decision log, written with %s', (_name, makeWriter) => {
   let directory: string
   let database: NodeDatabase
   const count = () => (database.sqlite.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n
+  /** A decision log over the test file, written by the writer under test, a round per setImmediate. */
+  const openLog = (options: Omit<DecisionLogOptions, 'db' | 'writer'>) =>
+    createDecisionLog({ writer: makeWriter?.(database), db: database.db, schedule: setImmediate, ...options })
   beforeEach(() => {
     directory = mkdtempSync(join(tmpdir(), 'decision-log-'))
     database = openDatabase(join(directory, 'test.db'))
@@ -40,7 +43,7 @@ describe.each(WRITERS)('decision log, written with %s', (_name, makeWriter) => {
 
   it('rows recorded in the same turn share a write, and each promise settles once its row is committed', async () => {
     const { log } = recordingLogger()
-    const decisions = createDecisionLog({ writer: makeWriter?.(database), db: database.db, log, batchSize: 4, schedule: setImmediate })
+    const decisions = openLog({ log, batchSize: 4 })
     const recorded = Array.from({ length: 10 }, (_, index) => decisions.record(row(`call-${index}`)))
     expect(count()).toBe(0)
     await recorded[9]
@@ -52,12 +55,9 @@ describe.each(WRITERS)('decision log, written with %s', (_name, makeWriter) => {
     const { log, entries } = recordingLogger()
     const health = createStorageHealth()
     let now = 0
-    const decisions = createDecisionLog({
-      writer: makeWriter?.(database),
-      db: database.db,
+    const decisions = openLog({
       log,
       health,
-      schedule: setImmediate,
       retryDelayMs: 1000,
       now: () => now,
     })
@@ -91,11 +91,8 @@ describe.each(WRITERS)('decision log, written with %s', (_name, makeWriter) => {
 
   it('keeps at most maxPending rows while writes fail, dropping the oldest', async () => {
     const { log, entries } = recordingLogger()
-    const decisions = createDecisionLog({
-      writer: makeWriter?.(database),
-      db: database.db,
+    const decisions = openLog({
       log,
-      schedule: setImmediate,
       maxPending: 3,
       now: () => 0,
     })
@@ -122,7 +119,7 @@ describe.each(WRITERS)('decision log, written with %s', (_name, makeWriter) => {
 
   it("commits a call's state with the decisions queued in the same round", async () => {
     const { log } = recordingLogger()
-    const decisions = createDecisionLog({ writer: makeWriter?.(database), db: database.db, log, schedule: setImmediate })
+    const decisions = openLog({ log })
     const saved = decisions.saveCallState(state('call-1', 1))
     const recorded = decisions.record(row('call-1'))
     expect(await saved).toEqual({})
@@ -138,12 +135,9 @@ describe.each(WRITERS)('decision log, written with %s', (_name, makeWriter) => {
     const { log } = recordingLogger()
     const health = createStorageHealth()
     let now = 0
-    const decisions = createDecisionLog({
-      writer: makeWriter?.(database),
-      db: database.db,
+    const decisions = openLog({
       log,
       health,
-      schedule: setImmediate,
       now: () => now,
     })
     database.sqlite.exec(
@@ -190,7 +184,7 @@ describe.each(WRITERS)('decision log, written with %s', (_name, makeWriter) => {
 
   it("adds a call's decisions to its log entry while it waits, in one round or across rounds; a tried entry takes no more", async () => {
     const { log } = recordingLogger()
-    const decisions = createDecisionLog({ writer: makeWriter?.(database), db: database.db, log, schedule: setImmediate })
+    const decisions = openLog({ log })
     const sameRound = [decisions.saveCallLog(callLog('call-1', 'layer 1', 'a')), decisions.saveCallLog(callLog('call-1', 'layer 5', 'b'))]
     await decisions.saveCallLog(callLog('call-2', 'layer 1', 'c'))
     expect(await Promise.all(sameRound)).toEqual([{}, {}])

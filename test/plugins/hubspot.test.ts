@@ -363,7 +363,7 @@ describe('hubspot', () => {
 
   describe('configuration', () => {
     it('needs a token', async () => {
-      await expect(
+      const withoutToken = () =>
         createPluginChain({
           available: [hubspot()],
           enabled: ['hubspot'],
@@ -371,18 +371,9 @@ describe('hubspot', () => {
           db: {} as never,
           revisions: {} as never,
           log: recordingLogger().log,
-        }),
-      ).rejects.toThrow(PluginConfigError)
-      await expect(
-        createPluginChain({
-          available: [hubspot()],
-          enabled: ['hubspot'],
-          env: {},
-          db: {} as never,
-          revisions: {} as never,
-          log: recordingLogger().log,
-        }),
-      ).rejects.toThrow('HUBSPOT_ACCESS_TOKEN')
+        })
+      await expect(withoutToken()).rejects.toThrow(PluginConfigError)
+      await expect(withoutToken()).rejects.toThrow('HUBSPOT_ACCESS_TOKEN')
     })
 
     it('without a PIN property there is no PIN lookup; logging can be switched off', async () => {
