@@ -21,7 +21,7 @@ export interface AppOptions extends ServiceOptions {
  * provider's own admin routes) and metrics. Runtime-neutral: the Node and Workers entries call it.
  */
 export const createApp = async ({ recordBeforeAnswer = false, requestTarget, ...options }: AppOptions) => {
-  const service = await createService(options)
+  const service = await createService({ ...options, stateBeforeRouting: !recordBeforeAnswer })
   const { config, log, metrics, router, providers, decisionLog } = service
   const background = createBackground(log, metrics)
 

@@ -43,6 +43,11 @@ export interface ServiceOptions {
   recordWriter?: RecordWriter
   /** HMAC-SHA256 for the state signed into providers' URLs. @default WebCrypto */
   hmac?: HmacSha256
+  /**
+   * Wait for a call's attempt count to be committed before routing on (Workers, where answers do not wait
+   * for the decision's commit and the call's next request may reach another isolate). @default false
+   */
+  stateBeforeRouting?: boolean
 }
 
 const randomSecret = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (byte) => byte.toString(16).padStart(2, '0')).join('')
@@ -64,6 +69,7 @@ export const createService = async ({
   scheduleWrite,
   recordWriter,
   hmac,
+  stateBeforeRouting = false,
 }: ServiceOptions) => {
   const config: Config = parseConfig(env)
   const providerSettings = readProviderSettings(definitions, env)
@@ -98,7 +104,12 @@ export const createService = async ({
     writer: recordWriter,
     schedule: scheduleWrite,
   })
-  const callState = createCallStateStore(db, { health: storage, ttlMs: config.CALL_STATE_TTL_HOURS * 3_600_000, writes: decisionLog })
+  const callState = createCallStateStore(db, {
+    health: storage,
+    ttlMs: config.CALL_STATE_TTL_HOURS * 3_600_000,
+    writes: decisionLog,
+    waitForCommit: stateBeforeRouting,
+  })
   const metrics = withMetrics ? createMetrics() : undefined
   const callLogs = createCallLogOutbox({
     db,

@@ -30,11 +30,17 @@ export interface CallStateStoreOptions {
   ttlMs?: number
   /** Commits states with the decisions of the same round (the decision log): one transaction for both. */
   writes: Pick<DecisionLog, 'saveCallState'>
+  /**
+   * Whether `visit` waits for the count's commit. Not where every answer waits for its round's commit anyway
+   * (Node), which holds the count too; yes where answers go first (Workers), so the call's next request,
+   * maybe on another isolate, reads the count.
+   */
+  waitForCommit?: boolean
 }
 
 export const createCallStateStore = (
   db: Database,
-  { clock = Date.now, health, ttlMs = 24 * 3_600_000, writes }: CallStateStoreOptions,
+  { clock = Date.now, health, ttlMs = 24 * 3_600_000, writes, waitForCommit = false }: CallStateStoreOptions,
 ): CallStateStore => {
   const read = db
     .select({ data: callState.data })
@@ -81,9 +87,8 @@ export const createCallStateStore = (
       const data = await load(provider, callId)
       const count = (data.visits[layer] ?? 0) + 1
       data.visits[layer] = count
-      // Not waited for: the answer waits for its decision, committed in the same round as this state or a
-      // later one.
-      void save(provider, callId, data)
+      const saved = save(provider, callId, data)
+      if (waitForCommit) await saved
       return count
     },
     async get(provider, callId) {
