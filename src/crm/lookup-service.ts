@@ -1,6 +1,6 @@
 import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel'
 import { LRUCache } from 'lru-cache'
-import { DeadlineError, withDeadline } from '../lib/deadline.ts'
+import { beforeDeadline, DeadlineError, withDeadline } from '../lib/deadline.ts'
 import { errorMessage } from '../lib/logger.ts'
 import { createTokenBucket, type TokenBucket } from '../lib/token-bucket.ts'
 import type { CrmErrorKind, LookupKey, LookupResult } from '../model/call-event.ts'
@@ -92,6 +92,8 @@ interface GuardedClient extends ChainedClient {
   /** While the circuit is open (monotonic ms); cockatiel only notices the half-open time on a call. */
   openUntil: number
   breaker: ReturnType<typeof circuitBreaker>
+  /** The client's finders, bound once. */
+  find: Partial<Record<LookupKey, CrmClient['findByPhone']>>
 }
 
 export const createLookupService = ({
@@ -107,6 +109,10 @@ export const createLookupService = ({
       bucket: entry.client.rateLimit ? createTokenBucket(entry.client.rateLimit.perSecond, entry.client.rateLimit.burst, clock) : undefined,
       pausedUntil: 0,
       openUntil: 0,
+      find: {
+        caller: entry.client.findByPhone?.bind(entry.client),
+        pin: entry.client.findByPin?.bind(entry.client),
+      },
       // A CRM that keeps failing is left alone for a while instead of costing every caller its deadline.
       breaker: circuitBreaker(
         handleWhen((error) => !(error instanceof RateLimitedError)),
@@ -132,7 +138,7 @@ export const createLookupService = ({
     let expired = false
     for (const entry of guarded) {
       const { id, client } = entry
-      const find = key === 'pin' ? client.findByPin?.bind(client) : client.findByPhone?.bind(client)
+      const find = entry.find[key]
       if (!find) continue
       const remaining = deadlineMs - (clock() - started)
       const pluginStarted = clock()
@@ -145,7 +151,7 @@ export const createLookupService = ({
         // Inside the breaker the timeout counts as a failure and aborts the plugin's signal; the outer
         // deadline (a few ms later, so the inner one normally fires first) also covers waiting for a
         // half-open breaker's trial call.
-        const contact = await withDeadline(
+        const contact = await beforeDeadline(
           () => ask(entry, () => withDeadline((signal) => find(value, { signal }), budget)),
           budget + OUTER_DEADLINE_GRACE_MS,
         )
@@ -267,7 +273,7 @@ export const createLookupService = ({
       if (!flight.joined) return flight.result
       try {
         // The chain keeps the deadline of the lookup that started it; one that joined keeps its own.
-        return await withDeadline(() => flight.result, deadlineMs)
+        return await beforeDeadline(() => flight.result, deadlineMs)
       } catch (error) {
         return { key, outcome: 'error', plugins: [], ms: round(clock() - started), reason: errorMessage(error) }
       }

@@ -30,3 +30,20 @@ export const withDeadline = <T>(task: (signal: AbortSignal) => Promise<T>, ms: n
     if (timer !== undefined) clearTimeout(timer)
   })
 }
+
+/** `task` or DeadlineError at `ms`, whichever comes first, for a task that takes no signal. */
+export const beforeDeadline = <T>(task: () => Promise<T>, ms: number): Promise<T> => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(Math.round(ms))), ms)
+  })
+  let running: Promise<T>
+  try {
+    running = task()
+  } catch (error) {
+    running = Promise.reject(error)
+  }
+  return Promise.race([running, deadline]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer)
+  })
+}
