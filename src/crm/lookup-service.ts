@@ -154,6 +154,8 @@ export const createLookupService = ({
         const contact = await beforeDeadline(
           () => ask(entry, () => withDeadline((signal) => find(value, { signal }), budget)),
           budget + OUTER_DEADLINE_GRACE_MS,
+          // Whichever fires first on a busy loop, the caller's record names the plugin's budget.
+          budget,
         )
         const ms = round(clock() - pluginStarted)
         if (contact) {

@@ -31,11 +31,14 @@ export const withDeadline = <T>(task: (signal: AbortSignal) => Promise<T>, ms: n
   })
 }
 
-/** `task` or DeadlineError at `ms`, whichever comes first, for a task that takes no signal. */
-export const beforeDeadline = <T>(task: () => Promise<T>, ms: number): Promise<T> => {
+/**
+ * `task` or DeadlineError at `ms`, whichever comes first, for a task that takes no signal. `reportedMs` is
+ * the deadline the error names, when this one only backs up a shorter one inside the task.
+ */
+export const beforeDeadline = <T>(task: () => Promise<T>, ms: number, reportedMs = ms): Promise<T> => {
   let timer: ReturnType<typeof setTimeout> | undefined
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(Math.round(ms))), ms)
+    timer = setTimeout(() => reject(new DeadlineError(Math.round(reportedMs))), ms)
   })
   let running: Promise<T>
   try {
