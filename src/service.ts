@@ -86,16 +86,18 @@ export const createService = async ({
       })
     },
   )
+  // The change counters of the rules and the local directory, read at most every RULES_REFRESH_MS.
+  const revisions = createRevisionReader(db, config.RULES_REFRESH_MS)
   const chain = await createPluginChain({
     available: plugins,
     enabled: config.CRM_PLUGINS,
     env,
     db,
-    revisions: createRevisionReader(db, config.RULES_REFRESH_MS),
+    revisions,
     log,
     fetch: fetchImpl,
   })
-  const rules = createRuleCache({ db, defaults: { timeZone: config.TIME_ZONE }, log, refreshMs: config.RULES_REFRESH_MS })
+  const rules = createRuleCache({ db, defaults: { timeZone: config.TIME_ZONE }, log, revisions })
   const decisionLog = createDecisionLog({
     db,
     log,

@@ -10,6 +10,8 @@ import { revisions } from './schema.ts'
 export interface RevisionReader {
   /** The counter's value; undefined when the database has no such row. */
   current(name: string): Promise<number | undefined>
+  /** The value read less than `refreshMs` ago, without waiting; `stale` when it must be read again. */
+  peek(name: string): number | undefined | 'stale'
 }
 
 export const createRevisionReader = (db: Database, refreshMs: number, clock: () => number = Date.now): RevisionReader => {
@@ -34,11 +36,15 @@ export const createRevisionReader = (db: Database, refreshMs: number, clock: () 
     }
     return pending
   }
+  const peek = (name: string) => {
+    const entry = known.get(name)
+    return entry && clock() - entry.checkedAt < refreshMs ? entry.value : 'stale'
+  }
   return {
+    peek,
     current(name) {
-      const entry = known.get(name)
-      if (entry && clock() - entry.checkedAt < refreshMs) return Promise.resolve(entry.value)
-      return read(name)
+      const value = peek(name)
+      return value === 'stale' ? read(name) : Promise.resolve(value)
     },
   }
 }

@@ -1,5 +1,6 @@
 import { asc, eq } from 'drizzle-orm'
 import type { Database } from '../db/database.ts'
+import type { RevisionReader } from '../db/revision-reader.ts'
 import { fallbacks, menuKeys, revisions, rules } from '../db/schema.ts'
 import { errorMessage, type Logger } from '../lib/logger.ts'
 import { type CompileDefaults, compileFallback, compileRule } from './compile-rule.ts'
@@ -53,15 +54,12 @@ export interface RuleCacheOptions {
   db: Database
   defaults: CompileDefaults
   log: Logger
-  /** How often to ask the database whether rules changed. 0 = on every call (tests). */
-  refreshMs: number
-  clock?: () => number
+  /** The 'routing' counter, re-read at most every RULES_REFRESH_MS (0 in tests: on every call). */
+  revisions: RevisionReader
 }
 
-export const createRuleCache = ({ db, defaults, log, refreshMs, clock = Date.now }: RuleCacheOptions): RuleCache => {
-  const revisionQuery = db.select({ value: revisions.value }).from(revisions).where(eq(revisions.name, ROUTING_REVISION)).prepare()
+export const createRuleCache = ({ db, defaults, log, revisions }: RuleCacheOptions): RuleCache => {
   let snapshot: RuleSnapshot | undefined
-  let checkedAt = Number.NEGATIVE_INFINITY
   let inFlight: Promise<RuleSnapshot> | undefined
 
   const load = async (): Promise<RuleSnapshot> => {
@@ -80,9 +78,8 @@ export const createRuleCache = ({ db, defaults, log, refreshMs, clock = Date.now
 
   const refresh = async (): Promise<RuleSnapshot> => {
     try {
-      const row = await revisionQuery.get()
-      if (!snapshot || (row?.value ?? 0) !== snapshot.revision) snapshot = await load()
-      checkedAt = clock()
+      const revision = (await revisions.current(ROUTING_REVISION)) ?? 0
+      if (!snapshot || revision !== snapshot.revision) snapshot = await load()
     } catch (error) {
       // Keep answering from the rules we have; a broken database must not stop routing.
       log.error('routing rules refresh failed', { error: errorMessage(error) })
@@ -93,7 +90,9 @@ export const createRuleCache = ({ db, defaults, log, refreshMs, clock = Date.now
 
   return {
     current() {
-      if (snapshot && clock() - checkedAt < refreshMs) return Promise.resolve(snapshot)
+      // Most calls: the counter was read less than RULES_REFRESH_MS ago and the rules match it.
+      const revision = revisions.peek(ROUTING_REVISION)
+      if (snapshot && revision !== 'stale' && (revision ?? 0) === snapshot.revision) return Promise.resolve(snapshot)
       inFlight ??= refresh().finally(() => {
         inFlight = undefined
       })

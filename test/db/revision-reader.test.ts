@@ -30,7 +30,9 @@ describe('revision reader', () => {
     editContacts()
     now = 999
     expect(await reader.current('directory')).toBe(first)
+    expect(reader.peek('directory')).toBe(first)
     now = 1000
+    expect(reader.peek('directory')).toBe('stale')
     expect(await reader.current('directory')).toBe((first as number) + 1)
     expect(await reader.current('no such counter')).toBeUndefined()
   })
