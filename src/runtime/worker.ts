@@ -8,6 +8,7 @@ import { seedDemoData } from '../db/demo-seed.ts'
 import { createRetention, retentionSettings, runRetention } from '../db/retention.ts'
 import * as schema from '../db/schema.ts'
 import { errorMessage } from '../lib/logger.ts'
+import { d1RecordWriter } from './d1-record-writer.ts'
 
 /** Bindings: the D1 database, plus every setting as a var or secret (the same names as on Node). */
 export interface WorkerEnv {
@@ -25,7 +26,14 @@ export const createWorkerService = async (env: WorkerEnv, options: WorkerService
   const db = drizzle(env.DB, { schema }) as unknown as Database
   const vars = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
   if ((vars.SEED_DEMO ?? 'true').toLowerCase() !== 'false') await seedDemoData(db)
-  return createApp({ db, env: vars, plugins: options.plugins ?? builtinPlugins, clock: options.clock, decisionBatchSize: 4 })
+  return createApp({
+    db,
+    env: vars,
+    plugins: options.plugins ?? builtinPlugins,
+    clock: options.clock,
+    // One D1 batch (a transaction, one round trip) per round of writes.
+    recordWriter: d1RecordWriter(env.DB, db),
+  })
 }
 
 /**
