@@ -33,8 +33,6 @@ export interface ServiceOptions {
   /** The time rules are evaluated at (tests pin it). */
   clock?: () => Date
   fetch?: typeof fetch
-  /** Decision rows per INSERT: D1 allows 100 bound values per statement, so 4 there. @default 16 */
-  decisionBatchSize?: number
   /** Count requests, decisions and lookups for GET /metrics; on for the Node server, whose process keeps counts. */
   metrics?: boolean
   /** When queued decision rows are written (see DecisionLogOptions.schedule). */
@@ -64,7 +62,6 @@ export const createService = async ({
   log: givenLog,
   clock,
   fetch: fetchImpl = fetch,
-  decisionBatchSize,
   metrics: withMetrics,
   scheduleWrite,
   recordWriter,
@@ -102,7 +99,6 @@ export const createService = async ({
     db,
     log,
     health: storage,
-    batchSize: decisionBatchSize,
     writer: recordWriter,
     schedule: scheduleWrite,
   })

@@ -44,7 +44,7 @@ export interface Round {
  */
 export type CallLogWrite = Pick<OutboxRow, 'plugin' | 'kind' | 'provider' | 'callId' | 'payload' | 'nextAttemptAt' | 'createdAt'>
 
-/** Thrown by a writer that commits statement by statement (D1): the first `written` decisions are stored. */
+/** Thrown by a writer that commits statement by statement: the first `written` decisions are stored. */
 export class PartialWriteError extends Error {
   readonly written: number
   constructor(written: number, cause: unknown) {
@@ -57,8 +57,6 @@ export interface DecisionLogOptions {
   db: Database
   log: Logger
   health?: StorageHealth
-  /** Rows per INSERT of the default writer: 16 on SQLite; D1 allows 100 bound values per statement, so 4 there. */
-  batchSize?: number
   /** How a round of writes is committed. @default drizzle statements on `db` */
   writer?: RecordWriter
   /**
@@ -90,8 +88,7 @@ export const createDecisionLog = ({
   db,
   log,
   health,
-  batchSize = 16,
-  writer = drizzleRecordWriter(db, batchSize),
+  writer = drizzleRecordWriter(db),
   schedule = (write) => setTimeout(write, 0),
   maxPending = 10_000,
   retryDelayMs = 500,
@@ -198,18 +195,9 @@ const COLUMNS = Object.keys(getTableColumns(decisions)).filter((key) => key !== 
  * writer prepares their SQL on the better-sqlite3 connection itself and binds by position.
  */
 export const roundStatements = (db: Database) => ({
-  insertDecisions: (rows: number) =>
-    db
-      .insert(decisions)
-      .values(
-        Array.from(
-          { length: rows },
-          (_, row) =>
-            Object.fromEntries(
-              COLUMNS.map((column) => [column, sql.placeholder(rows === 1 ? column : `${column}${row}`)]),
-            ) as unknown as DecisionRow,
-        ),
-      ),
+  insertDecision: db
+    .insert(decisions)
+    .values(Object.fromEntries(COLUMNS.map((column) => [column, sql.placeholder(column)])) as unknown as DecisionRow),
   upsertCallState: db
     .insert(callState)
     .values({
@@ -245,35 +233,25 @@ export const roundStatements = (db: Database) => ({
 })
 
 /**
- * Any drizzle database (D1 on Workers): multi-row INSERTs of `batchSize` rows, then one per remaining row,
- * then the call states and call logs, each a statement of its own (D1 runs no transaction across calls), so a
- * failure says how many decisions were stored before it.
+ * Any drizzle database, statement by statement (the Node and Worker entries pass writers that make a round
+ * one transaction): a failure says how many decisions were stored before it.
  */
-export const drizzleRecordWriter = (db: Database, batchSize: number): RecordWriter => {
+export const drizzleRecordWriter = (db: Database): RecordWriter => {
   const statements = roundStatements(db)
-  // Compiling an INSERT costs more than running it: prepare one for a full batch and one for a single row.
-  const full = statements.insertDecisions(batchSize).prepare()
-  const single = statements.insertDecisions(1).prepare()
+  const insertDecision = statements.insertDecision.prepare()
   const upsertState = statements.upsertCallState.prepare()
   const upsertLog = statements.upsertCallLog.prepare()
   return async ({ decisions: rows, callStates, callLogs }) => {
-    let start = 0
+    let written = 0
     try {
-      for (; start + batchSize <= rows.length; start += batchSize) {
-        const params: Record<string, unknown> = {}
-        rows.slice(start, start + batchSize).forEach((row, index) => {
-          for (const column of COLUMNS) params[`${column}${index}`] = row[column] ?? null
-        })
-        await full.run(params)
-      }
-      for (; start < rows.length; start++) {
-        const row = rows[start] as DecisionRow
-        await single.run(Object.fromEntries(COLUMNS.map((column) => [column, row[column] ?? null])))
+      for (const row of rows) {
+        await insertDecision.run(Object.fromEntries(COLUMNS.map((column) => [column, row[column] ?? null])))
+        written++
       }
       for (const state of callStates) await upsertState.run({ ...state })
       for (const log of callLogs) await upsertLog.run({ ...log })
     } catch (error) {
-      throw new PartialWriteError(start, error)
+      throw new PartialWriteError(written, error)
     }
   }
 }

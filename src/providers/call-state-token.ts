@@ -20,6 +20,9 @@ const StatePayload = v.looseObject({
 })
 export type CallStateToken = v.InferOutput<typeof StatePayload>
 
+const utf8 = new TextEncoder()
+const fromUtf8 = new TextDecoder()
+
 /** Base64url without padding, as JWTs write it. */
 const base64url = (bytes: ArrayBufferLike) => encodeBase64Url(bytes).replace(/=+$/, '')
 
@@ -32,19 +35,18 @@ export type HmacSha256 = (key: string, data: string) => string | Promise<string>
  */
 export const webCryptoHmac = (): HmacSha256 => {
   const keys = new Map<string, ReturnType<typeof crypto.subtle.importKey>>()
-  const encoder = new TextEncoder()
   return async (secret, data) => {
     let key = keys.get(secret)
     if (!key) {
-      key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+      key = crypto.subtle.importKey('raw', utf8.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
       keys.set(secret, key)
     }
-    return base64url(await crypto.subtle.sign('HMAC', await key, encoder.encode(data)))
+    return base64url(await crypto.subtle.sign('HMAC', await key, utf8.encode(data)))
   }
 }
 
-const HEADER = base64url(new TextEncoder().encode(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).buffer)
-const textOf = (part: string) => new TextDecoder().decode(decodeBase64Url(part))
+const HEADER = base64url(utf8.encode(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).buffer)
+const textOf = (part: string) => fromUtf8.decode(decodeBase64Url(part))
 
 /** Equal strings take as long to compare as any others of their length: a signature is not guessed byte by byte. */
 const sameText = (a: string, b: string) => {
@@ -57,7 +59,7 @@ const sameText = (a: string, b: string) => {
 /** A JWT (HS256), the format hono's jwt helpers read and write, signed with the HMAC given. */
 export const createCallStateTokens = (secret: string, ttlSeconds = 3600, now: () => number = Date.now, hmac = webCryptoHmac()) => ({
   async sign(state: CallStateToken): Promise<string> {
-    const payload = base64url(new TextEncoder().encode(JSON.stringify({ ...state, exp: Math.floor(now() / 1000) + ttlSeconds })).buffer)
+    const payload = base64url(utf8.encode(JSON.stringify({ ...state, exp: Math.floor(now() / 1000) + ttlSeconds })).buffer)
     return `${HEADER}.${payload}.${await hmac(secret, `${HEADER}.${payload}`)}`
   },
   /** Undefined when forged, tampered with, malformed or expired. */

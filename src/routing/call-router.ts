@@ -123,7 +123,11 @@ export const createCallRouter = ({
         ),
       )
       routing.results = Object.fromEntries(found.map((result) => [result.key, result]))
-      routing.evaluation = evaluate(snapshot, { event: call, at, attempt: routing.attempt, lookups: routing.results }, defaults, check)
+      // Only the simulator shows which rules were considered and why.
+      const traced = simulatedAttempt !== undefined
+      routing.evaluation = evaluate(snapshot, { event: call, at, attempt: routing.attempt, lookups: routing.results }, defaults, check, {
+        traced,
+      })
       const { decision } = routing.evaluation
       if (decision.action === 'collect' && provider.capabilities.noInput === 'in-answer') {
         // What the rules would answer if the caller typed nothing at the step being asked for, and again at
@@ -137,7 +141,9 @@ export const createCallRouter = ({
         while (asked.action === 'collect' && path.length < MAX_SILENT_STEPS) {
           attempt = asked.layer === from ? attempt + 1 : 1
           const silent: CallEvent = { ...call, layer: asked.layer, dtmf: '' }
-          const next = evaluate(snapshot, { event: silent, at, attempt, lookups: lookupsWithoutPin }, defaults, check).decision
+          const next = evaluate(snapshot, { event: silent, at, attempt, lookups: lookupsWithoutPin }, defaults, check, {
+            traced: false,
+          }).decision
           path.push(next)
           from = asked.layer
           asked = next

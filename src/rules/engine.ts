@@ -77,23 +77,32 @@ export const plannedLookups = (snapshot: RuleSnapshot, event: CallEvent, at: Dat
 export const countsAttempts = (snapshot: RuleSnapshot, event: CallEvent, at: Date): boolean =>
   snapshot.rules.some((rule) => rule.attempt !== undefined && staticMismatch(rule, event, at, undefined) === undefined)
 
-/** Picks the first rule (by priority) that matches and can be rendered, else the fallback. Pure. */
-export const evaluate = (snapshot: RuleSnapshot, input: EvaluationInput, defaults: DecisionDefaults, check: RenderCheck): Evaluation => {
+/**
+ * Picks the first rule (by priority) that matches and can be rendered, else the fallback. Pure. The trace of
+ * every rule considered is kept only when asked (the simulator): a live call does not pay for it.
+ */
+export const evaluate = (
+  snapshot: RuleSnapshot,
+  input: EvaluationInput,
+  defaults: DecisionDefaults,
+  check: RenderCheck,
+  { traced = true }: { traced?: boolean } = {},
+): Evaluation => {
   const trace: RuleTrace[] = []
   for (const rule of snapshot.rules) {
     const reason = ruleMismatch(rule, input)
     if (reason !== undefined) {
-      trace.push({ ruleId: rule.id, name: rule.name, matched: false, reason })
+      if (traced) trace.push({ ruleId: rule.id, name: rule.name, matched: false, reason })
       continue
     }
     const scope: Scope = { call: input.event, attempt: input.attempt, contact: contactFor(rule, input) }
     const built = buildDecision(rule.then, scope, defaults)
     const refusal = 'reason' in built ? built.reason : check(built.decision)
     if (refusal !== undefined) {
-      trace.push({ ruleId: rule.id, name: rule.name, matched: false, reason: refusal })
+      if (traced) trace.push({ ruleId: rule.id, name: rule.name, matched: false, reason: refusal })
       continue
     }
-    trace.push({ ruleId: rule.id, name: rule.name, matched: true })
+    if (traced) trace.push({ ruleId: rule.id, name: rule.name, matched: true })
     return {
       decision: (built as { decision: Decision }).decision,
       rule: { id: rule.id, name: rule.name },

@@ -14,7 +14,7 @@ export const d1RecordWriter = (d1: D1Database, db: Database): RecordWriter => {
     const statement = d1.prepare(sql)
     return (row: object) => statement.bind(...values(row))
   }
-  const insertDecision = prepared(statements.insertDecisions(1))
+  const insertDecision = prepared(statements.insertDecision)
   const upsertState = prepared(statements.upsertCallState)
   const upsertLog = prepared(statements.upsertCallLog)
   return async ({ decisions, callStates, callLogs }) => {

@@ -17,7 +17,7 @@ const prepared = (sqlite: BetterSqlite3.Database, query: Parameters<typeof posit
  */
 export const sqliteRecordWriter = ({ sqlite, db }: { sqlite: BetterSqlite3.Database; db: Database }): RecordWriter => {
   const statements = roundStatements(db)
-  const insertDecision = prepared(sqlite, statements.insertDecisions(1))
+  const insertDecision = prepared(sqlite, statements.insertDecision)
   const upsertState = prepared(sqlite, statements.upsertCallState)
   const upsertLog = prepared(sqlite, statements.upsertCallLog)
   const commit = sqlite.transaction(({ decisions, callStates, callLogs }: Round) => {

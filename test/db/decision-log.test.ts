@@ -41,9 +41,9 @@ describe.each(WRITERS)('decision log, written with %s', (_name, makeWriter) => {
     rmSync(directory, { recursive: true, force: true })
   })
 
-  it('rows recorded in the same turn share a write, and each promise settles once its row is committed', async () => {
+  it('rows recorded in the same turn share a round, and each promise settles once its row is committed', async () => {
     const { log } = recordingLogger()
-    const decisions = openLog({ log, batchSize: 4 })
+    const decisions = openLog({ log })
     const recorded = Array.from({ length: 10 }, (_, index) => decisions.record(row(`call-${index}`)))
     expect(count()).toBe(0)
     await recorded[9]

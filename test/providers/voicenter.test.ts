@@ -243,34 +243,27 @@ describe('voicenter render', () => {
     })
   })
 
+  /** A plain dial to extension 100, as a rule without options decides it. */
+  const DIAL: Decision = {
+    action: 'dial',
+    targets: [{ type: 'extension', value: '100' }],
+    announce: [],
+    language: 'EN',
+    maxCallDuration: 7200,
+    maxDialDuration: 30,
+    failedLayer: '20',
+    record: false,
+    customData: {},
+  }
+
   it('DIAL shows the caller their own number by default, and records only when asked', () => {
-    const body = rendered({
-      action: 'dial',
-      targets: [{ type: 'extension', value: '100' }],
-      announce: [],
-      language: 'EN',
-      maxCallDuration: 7200,
-      maxDialDuration: 30,
-      failedLayer: '20',
-      record: false,
-      customData: {},
-    })
+    const body = rendered(DIAL)
     expect(body).toMatchObject({ CALLER_ID: '0501234567', RECORDING: 'no', CUSTOM_DATA: {} })
     expect(body).not.toHaveProperty('CALLER_NAME')
   })
 
   it("DIAL's CALLER_ID is always a number: the rule's, else the caller's, else the DID", () => {
-    const dial: Decision = {
-      action: 'dial',
-      targets: [{ type: 'extension', value: '100' }],
-      announce: [],
-      language: 'EN',
-      maxCallDuration: 7200,
-      maxDialDuration: 30,
-      failedLayer: '20',
-      record: false,
-      customData: {},
-    }
+    const dial = DIAL
     const withheld = (callerRaw: string) => ({ ...event, callerRaw, caller: undefined })
     for (const callerRaw of ['Anonymous', '', 'private', '0']) {
       const body = rendered(dial, withheld(callerRaw))

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { localDirectory } from '../../plugins/local-directory.ts'
 import { hangingCrm, throwingCrm } from '../helpers/fake-crm.ts'
+import { CALL_DECISIONS_SQL, callDecisionsParams, type DecisionRecord } from '../helpers/harness.ts'
 import { startTestServer, type TestServer, voicenterRequest } from '../helpers/test-server.ts'
 import { isVoicenterAnswer } from '../providers/voicenter-answer.ts'
 
@@ -11,28 +12,12 @@ const answerOf = async (server: TestServer, body: unknown) => {
   return json
 }
 
-interface DecisionRecord {
-  call_id: string
-  caller: string
-  dtmf: string
-  layer: string
-  attempt: number
-  lookup_key: string | null
-  lookup_outcome: string | null
-  contact_id: string | null
-  lookups: string | null
-  rule_id: number | null
-  rule_name: string | null
-  action: string
-  answer: string
-  reason: string | null
-  duration_ms: number
-  request: string
-}
-
 const decisionsOf = async (server: TestServer, callId: string) => {
   await server.settle()
-  return server.openSideConnection().prepare('SELECT * FROM decisions WHERE call_id = ? ORDER BY id').all(callId) as DecisionRecord[]
+  return server
+    .openSideConnection()
+    .prepare(CALL_DECISIONS_SQL)
+    .all(...callDecisionsParams(callId)) as DecisionRecord[]
 }
 
 describe('PIN retry loop keyed by IVR_UNIQUE_ID', () => {

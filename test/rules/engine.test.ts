@@ -180,6 +180,15 @@ describe('evaluate', () => {
       }
     })
 
+    it('keeps no trace for a live call, and decides the same', () => {
+      const rules = firstOrCatchAll({ dtmf: '2' })
+      const traced = run(rules)
+      const live = evaluate(snapshot(rules, []), input(), DECISION_DEFAULTS, accept, { traced: false })
+      expect(traced.trace).toHaveLength(2)
+      expect(live.trace).toEqual([])
+      expect({ ...live, trace: undefined }).toEqual({ ...traced, trace: undefined })
+    })
+
     it('needs every condition of a rule to hold', () => {
       const rules = firstOrCatchAll({ provider: 'voicenter', did: '0722776772', fromLayer: '5', dtmf: '2', lookup: 'found' })
       expect(run(rules, { event: event({ dtmf: '2' }), lookups: { caller: found() } }).rule?.id).toBe(1)
