@@ -473,6 +473,19 @@ const revision = () => {
   return git('status', '--porcelain', '--', 'src', 'plugins', 'migrations') ? `${commit} with uncommitted changes in src/` : commit
 }
 
+/** test/bench/commit-floor.ts on the route's database, pinned as the server was: the durable write alone. */
+const commitFloor = ({ target }: Measured): { p50: number; p99: number } | undefined => {
+  if (!target.databasePath) return undefined
+  const script = join(root, 'test/bench/commit-floor.ts')
+  const args = pin ? ['-c', String(SERVER_CPU), process.execPath, script, target.databasePath] : [script, target.databasePath]
+  const run = spawnSync(pin ? 'taskset' : process.execPath, args, { cwd: root, encoding: 'utf8' })
+  if (run.status !== 0) {
+    console.error(`test/bench/commit-floor.ts ended with ${run.status ?? run.signal}: ${run.stderr}`)
+    return undefined
+  }
+  return JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}')
+}
+
 const startedAt = performance.now()
 const load1 = loadavg()[0] ?? 0
 const fake = await fakeHubSpot()
@@ -551,6 +564,12 @@ try {
     console.log(
       `- Voicenter ratio ${ratio(voicenter).toFixed(3)} (goal ≥ 0.30), p99 ${ms(voicenter.many.p99)} (goal < 10 ms), p50 at 1 conn ${us(voicenter.single.p50)} (goal ≤ 150 µs)`,
     )
+    const floor = commitFloor(voicenter)
+    if (floor) {
+      console.log(
+        `- the floor under that p50: hello-world's ${us(hello.single.p50)} plus the commit each answer waits for, ${floor.p50} µs (p99 ${floor.p99} µs) for one decision and one call state through the server's writer on an idle core (test/bench/commit-floor.ts), ${us(hello.single.p50 + floor.p50 / 1000)} before any routing`,
+      )
+    }
   }
   console.log(`- HubSpot cached hit ${against(hubspot)} (goal within 10 %), Routee collect step ${against(routee)} (goal within 20 %)`)
 
