@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono'
 import { adminToken, createAdminApi, runSimulation, type SimulationInput } from './admin/admin-api.ts'
+import { createConsole } from './console/console-app.ts'
 import { createBackground } from './http/background.ts'
 import { healthRoutes } from './http/health.ts'
 import { webhookRoutes } from './http/webhooks.ts'
@@ -45,6 +46,7 @@ export const createApp = async ({ recordBeforeAnswer = false, requestTarget, ...
       mount,
     }),
   )
+  app.route('/console', createConsole({ db: options.db, service, log }))
   if (metrics) {
     app.get('/metrics', adminToken(config), (c) =>
       c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),

@@ -22,7 +22,16 @@ const EnvSchema = v.object({
     secret(),
     'Signs the call state put into URLs we hand providers (Routee and Stringee eventUrls); default: WEBHOOK_SECRET. Without either, calls in progress do not survive a restart.',
   ),
-  ADMIN_TOKEN: setting(secret(), 'Bearer token for /admin and /metrics; without it they are off. At least 16 characters.'),
+  ADMIN_TOKEN: setting(
+    secret(),
+    'Bearer token for /admin and /metrics, and the console sign-in that may edit; without it they are off. At least 16 characters.',
+  ),
+  VIEWER_TOKEN: setting(
+    secret(),
+    'Console sign-in that may look but not change anything (supervisors): rules, calls with numbers masked, health. At least 16 characters.',
+  ),
+  CONSOLE_SESSION_IDLE_MINUTES: setting(integer(60, 1), 'Minutes a console session stays signed in without a page being opened.'),
+  CONSOLE_SESSION_HOURS: setting(integer(12, 1), 'Hours after sign-in a console session ends, however busy.'),
   PUBLIC_URL: setting(
     v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL such as https://ivr.example.com'))),
     'Where providers reach this service (https://ivr.example.com), for URLs we hand out; default: the origin of each request.',
@@ -108,6 +117,9 @@ export const readSettings = <Schema extends v.GenericSchema>(
 export const parseConfig = (env: Record<string, string | undefined>): Config => {
   const read = readSettings(EnvSchema, env)
   if (!read.ok) throw new ConfigError(`invalid configuration: ${read.problems}`)
+  if (read.settings.VIEWER_TOKEN && read.settings.VIEWER_TOKEN === read.settings.ADMIN_TOKEN) {
+    throw new ConfigError('invalid configuration: VIEWER_TOKEN: must differ from ADMIN_TOKEN (a viewer would sign in as an admin)')
+  }
   return read.settings
 }
 

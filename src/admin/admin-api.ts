@@ -11,6 +11,7 @@ import type { ProviderCapabilities } from '../model/provider-capabilities.ts'
 import type { ActiveProvider } from '../providers/provider.ts'
 import type { CallRouter } from '../routing/call-router.ts'
 import { adminToken } from './admin-token.ts'
+import { createChangeLog } from './change-log.ts'
 import { decisionRoutes } from './decision-routes.ts'
 import { directoryRoutes } from './directory-routes.ts'
 import { menuRoutes } from './menu-routes.ts'
@@ -112,7 +113,7 @@ export const createAdminApi = ({ db, config, log, router, providers, capabilitie
     }),
   )
 
-  const rowRules = { db, log, timeZone: config.TIME_ZONE, capabilities: held }
+  const rowRules = { db, log, timeZone: config.TIME_ZONE, capabilities: held, changes: createChangeLog(db) }
   admin.route('/', rulesRoutes(rowRules))
   admin.route('/', menuRoutes(rowRules))
   admin.route('/', directoryRoutes({ db, log, defaultCountry: config.DEFAULT_COUNTRY }))

@@ -5,6 +5,7 @@ import * as v from 'valibot'
 import type { Database } from '../db/database.ts'
 import { errorResponse } from '../lib/app-error.ts'
 import type { Logger } from '../lib/logger.ts'
+import type { ChangedEntity, ChangeLog } from './change-log.ts'
 import { idParam, jsonBody } from './request-validators.ts'
 import { routeDocs, TOO_LARGE } from './route-docs.ts'
 
@@ -33,6 +34,8 @@ export interface CrudOptions<Row extends { id: number }> {
   fromRow: (row: Row) => Record<string, unknown>
   /** Refuses rows the service could not use (rules that do not compile) and says what a usable one cannot do. */
   check?: (row: Row) => RowCheck
+  /** Where each change is kept (the console's history), under this entity name. */
+  history?: { entity: ChangedEntity; changes: ChangeLog }
 }
 
 /**
@@ -40,7 +43,19 @@ export interface CrudOptions<Row extends { id: number }> {
  * the table's SQL column names, as people see them in an SQLite tool.
  */
 export const crudRoutes = <Row extends { id: number }>(options: CrudOptions<Row>) => {
-  const { db, log, tag, names, table, toRow, fromRow, check, view } = options
+  const { db, log, tag, names, table, toRow, fromRow, check, view, history } = options
+  const remember = async (action: 'create' | 'update' | 'delete', id: number, before?: Row, after?: Row) => {
+    if (!history) return
+    await history.changes.record({
+      role: 'admin',
+      via: 'api',
+      entity: history.entity,
+      entityId: id,
+      action,
+      before: before && fromRow(before),
+      after: after && fromRow(after),
+    })
+  }
   const one = `${names.article} ${names.one}`
   const idColumn = (table as unknown as { id: Parameters<typeof eq>[0] }).id
   const find = (id: number) => db.select().from(table).where(eq(idColumn, id)).get() as Promise<Row | undefined>
@@ -107,6 +122,7 @@ export const crudRoutes = <Row extends { id: number }>(options: CrudOptions<Row>
           .returning()
           .all()) as Row[]
         log.info('admin: created', { table: tag, id: created?.id })
+        await remember('create', (created as Row).id, undefined, created)
         return c.json(answer(created as Row), 201)
       },
     )
@@ -139,7 +155,9 @@ export const crudRoutes = <Row extends { id: number }>(options: CrudOptions<Row>
             .where(eq(idColumn, id))
             .run()
         log.info('admin: changed', { table: tag, id })
-        return c.json(answer((await find(id)) as Row))
+        const changed = (await find(id)) as Row
+        if (Object.keys(changes).length > 0) await remember('update', id, existing, changed)
+        return c.json(answer(changed))
       },
     )
     .delete(
@@ -153,9 +171,11 @@ export const crudRoutes = <Row extends { id: number }>(options: CrudOptions<Row>
       idParam,
       async (c) => {
         const id = c.req.valid('param').id
-        if (!(await find(id))) return notFound(c)
+        const existing = await find(id)
+        if (!existing) return notFound(c)
         await db.delete(table).where(eq(idColumn, id)).run()
         log.info('admin: deleted', { table: tag, id })
+        await remember('delete', id, existing)
         return c.body(null, 204)
       },
     )

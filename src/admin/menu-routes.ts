@@ -21,7 +21,7 @@ const DEFAULTS = { priority: 1000, enabled: 1, say: null, options: null }
  * (same layer, key and provider scope) is refused: only one of them could ever answer. `?layer=` lists one
  * menu.
  */
-export const menuRoutes = ({ db, log, timeZone, capabilities }: RowRulesOptions) => {
+export const menuRoutes = ({ db, log, timeZone, capabilities, changes }: RowRulesOptions) => {
   const check = (row: MenuKeyRow): RowCheck => {
     const rule = menuKeyRule(row)
     return usableRow('reason' in rule ? { ok: false, reason: rule.reason } : compileRule(rule.row, { timeZone }), 'menu key', capabilities)
@@ -84,6 +84,7 @@ export const menuRoutes = ({ db, log, timeZone, capabilities }: RowRulesOptions)
           toRow: columnsToRow,
           fromRow: rowToColumns,
           check,
+          history: changes && { entity: 'menu_keys', changes },
         }),
       )
   )

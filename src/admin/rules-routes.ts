@@ -6,6 +6,7 @@ import type { ProviderCapabilities } from '../model/provider-capabilities.ts'
 import { type AnsweringRow, judgeCapabilities, type RowKind } from '../rules/capability-check.ts'
 import { type Compiled, compileFallback, compileRule } from '../rules/compile-rule.ts'
 import { FallbackBody, FallbackPatch, FallbackView, RuleBody, RulePatch, RuleView } from './admin-schemas.ts'
+import type { ChangeLog } from './change-log.ts'
 import { columnsToRow, rowToColumns } from './columns.ts'
 import { crudRoutes, type RowCheck } from './crud-routes.ts'
 
@@ -16,6 +17,8 @@ export interface RowRulesOptions {
   timeZone: string
   /** What each registered provider can do; without it rows are only compiled. */
   capabilities?: Readonly<Record<string, ProviderCapabilities>>
+  /** Where edits are kept for the console's history. */
+  changes?: ChangeLog
 }
 
 /**
@@ -35,7 +38,7 @@ export const usableRow = (
 }
 
 /** /rules and /fallbacks: the routing rows, refused when the service could not use them. */
-export const rulesRoutes = ({ db, log, timeZone, capabilities }: RowRulesOptions) =>
+export const rulesRoutes = ({ db, log, timeZone, capabilities, changes }: RowRulesOptions) =>
   new Hono()
     .route(
       '/rules',
@@ -52,6 +55,7 @@ export const rulesRoutes = ({ db, log, timeZone, capabilities }: RowRulesOptions
         toRow: columnsToRow,
         fromRow: rowToColumns,
         check: (row) => usableRow(compileRule(row, { timeZone }), 'rule', capabilities),
+        history: changes && { entity: 'rules', changes },
       }),
     )
     .route(
@@ -69,5 +73,6 @@ export const rulesRoutes = ({ db, log, timeZone, capabilities }: RowRulesOptions
         toRow: columnsToRow,
         fromRow: rowToColumns,
         check: (row) => usableRow(compileFallback(row), 'fallback', capabilities),
+        history: changes && { entity: 'fallbacks', changes },
       }),
     )

@@ -225,3 +225,54 @@ export const menuKeys = sqliteTable(
 )
 
 export type MenuKeyRow = typeof menuKeys.$inferSelect
+
+/**
+ * Console sign-ins: the SHA-256 of the session cookie's value (a stolen database gives no session), the role
+ * of the token signed in with and a fingerprint of that token, so changing ADMIN_TOKEN or VIEWER_TOKEN ends
+ * the sessions opened with the old one.
+ */
+export const consoleSessions = sqliteTable(
+  'console_sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    /** admin or viewer */
+    role: text('role').notNull(),
+    tokenFingerprint: text('token_fingerprint').notNull(),
+    /** Carried by every form of the session and compared on every POST. */
+    csrfToken: text('csrf_token').notNull(),
+    /** Epoch milliseconds. */
+    createdAt: integer('created_at').notNull(),
+    lastSeenAt: integer('last_seen_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (table) => [index('console_sessions_expires').on(table.expiresAt)],
+)
+
+/**
+ * Every change to a routing row made through the console or the admin API: who (the token's role and where it
+ * was used), when, the row before and after (JSON, SQL column names). The console's history and its revert
+ * read it. Edits made with another SQLite tool are not in it (no token to name).
+ */
+export const changeLog = sqliteTable(
+  'change_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: text('at').notNull(),
+    /** admin or viewer: the role of the token used */
+    role: text('role').notNull(),
+    /** console or api */
+    via: text('via').notNull(),
+    /** rules, fallbacks or menu_keys */
+    entity: text('entity').notNull(),
+    entityId: integer('entity_id').notNull(),
+    /** create, update, delete or revert */
+    action: text('action').notNull(),
+    /** JSON, null for a create */
+    before: text('before'),
+    /** JSON, null for a delete */
+    after: text('after'),
+  },
+  (table) => [index('change_log_entity').on(table.entity, table.entityId)],
+)
+
+export type ChangeLogRow = typeof changeLog.$inferSelect

@@ -1,0 +1,589 @@
+import { asc, eq } from 'drizzle-orm'
+import { Hono } from 'hono'
+import { html, raw } from 'hono/html'
+import * as v from 'valibot'
+import { RuleBody } from '../admin/admin-schemas.ts'
+import { type ChangeEntry, createChangeLog } from '../admin/change-log.ts'
+import { columnsToRow, rowToColumns } from '../admin/columns.ts'
+import { usableRow } from '../admin/rules-routes.ts'
+import { type RuleRow, rules } from '../db/schema.ts'
+import { compileRule } from '../rules/compile-rule.ts'
+import {
+  adminOnly,
+  type ConsoleContext,
+  type ConsoleDeps,
+  type ConsoleEnv,
+  canEdit,
+  consolePage,
+  csrfField,
+  type Html,
+} from './console-layout.ts'
+
+/** The rule form's fields, in the order shown, with what a person needs to fill them in. */
+const CONDITION_FIELDS = [
+  ['provider', 'Provider', 'Empty: every provider'],
+  ['did', 'DID (number called)', 'e.g. 0722776772; empty: any'],
+  ['caller', 'Caller', 'A number or pattern; empty: any'],
+  ['from_layer', 'From layer', 'The layer the caller is in; empty: any'],
+  ['dtmf', 'Digits typed', 'e.g. 1, or a pattern; empty: any'],
+  ['identify_by', 'Identify the caller by', ''],
+  ['lookup', 'Lookup outcome', 'found, not_found, error (comma list); empty: any'],
+  ['contact_match', 'Contact matches', 'e.g. segment = VIP; owner.extension'],
+  ['attempt', 'Attempt at this layer', 'e.g. <3, >=3, 2, 1-2'],
+  ['days', 'Days', 'e.g. mon-fri, sat,sun'],
+  ['time_from', 'From (time)', 'HH:MM'],
+  ['time_to', 'To (time)', 'HH:MM'],
+  ['time_zone', 'Time zone', 'IANA name; empty: the service’s'],
+] as const
+const ACTION_FIELDS = [
+  ['action', 'Action', ''],
+  ['to_layer', 'To layer', 'For go_to_layer (and after say)'],
+  ['say', 'Say', 'e.g. text:Hello, digits:{contact.fields.balance}'],
+  ['dial', 'Dial', 'e.g. {owner.extension}, queue:support, +972…'],
+  ['language', 'Language', 'e.g. EN, HE; empty: the default'],
+] as const
+const ACTIONS = ['go_to_layer', 'say', 'dial', 'collect', 'hangup', 'voicemail', 'provider_default'] as const
+const CONDITION_KEYS = [
+  'provider',
+  'did',
+  'caller',
+  'from_layer',
+  'dtmf',
+  'lookup',
+  'contact_match',
+  'attempt',
+  'days',
+  'time_from',
+  'time_to',
+] as const
+const FIELD_NAMES = new Set<string>([
+  'name',
+  'priority',
+  'enabled',
+  'note',
+  'options',
+  ...CONDITION_FIELDS.map(([key]) => key),
+  ...ACTION_FIELDS.map(([key]) => key),
+])
+
+type Columns = Record<string, unknown>
+type FieldErrors = Record<string, string[]>
+
+/** A form's text as the admin API's JSON body: empty fields are "not set", numbers and the flag typed. */
+const formToBody = (form: Record<string, unknown>): { body: Columns; errors: FieldErrors } => {
+  const body: Columns = {}
+  const errors: FieldErrors = {}
+  for (const key of FIELD_NAMES) {
+    if (key === 'enabled') {
+      body.enabled = form.enabled === 'on' || form.enabled === '1'
+      continue
+    }
+    const raw = typeof form[key] === 'string' ? (form[key] as string).trim() : ''
+    if (key === 'priority') {
+      body.priority = raw === '' ? 100 : Number(raw)
+      continue
+    }
+    if (key === 'name') {
+      body.name = raw
+      continue
+    }
+    if (key === 'identify_by') {
+      body.identify_by = raw || 'caller'
+      continue
+    }
+    if (key === 'options' && raw !== '') {
+      try {
+        body.options = JSON.parse(raw)
+      } catch {
+        errors.options = ['is not valid JSON (an object such as {"record": true})']
+      }
+      continue
+    }
+    body[key] = raw === '' ? null : raw
+  }
+  return { body, errors }
+}
+
+const addError = (errors: FieldErrors, field: string, message: string) => {
+  const key = FIELD_NAMES.has(field) ? field : '_'
+  errors[key] = [...(errors[key] ?? []), key === '_' && field ? `${field}: ${message}` : message]
+}
+
+/** The compiler's and the capability check's `field: problem; …` as errors beside the fields they name. */
+const problemsByField = (problem: string, errors: FieldErrors) => {
+  for (const part of problem.split(/; (?=[\w.]+: )/)) {
+    const match = /^([\w]+)(?:\.[\w.]+)?: (.*)$/s.exec(part)
+    if (match && FIELD_NAMES.has(match[1] as string))
+      addError(errors, match[1] as string, part.startsWith(`${match[1]}:`) ? (match[2] as string) : part)
+    else addError(errors, '', part)
+  }
+}
+
+/** What a rule matches, in a line. */
+const describeWhen = (rule: Columns): string => {
+  const parts = CONDITION_KEYS.flatMap((key) =>
+    rule[key] === null || rule[key] === '' || rule[key] === undefined ? [] : [`${key} ${rule[key]}`],
+  )
+  if (rule.identify_by && rule.identify_by !== 'caller') parts.push(`identify by ${rule.identify_by}`)
+  return parts.length > 0 ? parts.join(' · ') : 'every call'
+}
+
+/** What a rule does, in a line. */
+const describeThen = (rule: Columns): string => {
+  const target = rule.dial ?? rule.to_layer ?? rule.say
+  return `${rule.action}${target ? ` ${target}` : ''}${rule.say && rule.say !== target ? ` (says ${rule.say})` : ''}`
+}
+
+export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) => {
+  const changes = createChangeLog(db, () => new Date(now()))
+  const capabilities = service.capabilities
+  const timeZone = service.config.TIME_ZONE
+  const verdict = (row: RuleRow) => usableRow(compileRule(row, { timeZone }), 'rule', capabilities)
+  const all = async () => (await db.select().from(rules).orderBy(asc(rules.priority), asc(rules.id)).all()) as RuleRow[]
+  const find = async (id: number) => (await db.select().from(rules).where(eq(rules.id, id)).get()) as RuleRow | undefined
+  const DEFAULTS = { name: '', priority: 100, enabled: 1, identifyBy: 'caller' }
+
+  /** Checks a rule as the admin API does; the row as it would be stored, or the errors beside their fields. */
+  const validate = (body: Columns, formErrors: FieldErrors, existing?: RuleRow) => {
+    const errors: FieldErrors = { ...formErrors }
+    const parsed = v.safeParse(RuleBody, Object.fromEntries(Object.entries(body).filter(([key]) => !(key in formErrors))))
+    if (!parsed.success) {
+      for (const issue of parsed.issues) {
+        const key = String(issue.path?.[0]?.key ?? '')
+        addError(errors, key, issue.message.startsWith('Invalid type') && issue.received === 'undefined' ? 'is required' : issue.message)
+      }
+    }
+    if (Object.keys(errors).length > 0 || !parsed.success) return { errors }
+    const values = columnsToRow(parsed.output as Columns)
+    const row = { ...DEFAULTS, ...(existing ?? { id: 0 }), ...values } as RuleRow
+    const check = verdict(row)
+    if (check.problem) {
+      problemsByField(check.problem, errors)
+      return { errors }
+    }
+    return { values, warnings: check.warnings ?? [] }
+  }
+
+  const field = (key: string, label: string, hint: string, value: unknown, errors: FieldErrors, control?: Html) => {
+    const problems = errors[key] ?? []
+    const id = `f-${key}`
+    return html`<label for="${id}" class="${problems.length > 0 ? 'invalid' : ''}">${label}
+      ${
+        control ??
+        html`<input id="${id}" name="${key}" value="${value === null || value === undefined ? '' : String(value)}"${
+          problems.length > 0 ? raw(` aria-invalid="true" aria-describedby="${id}-error"`) : ''
+        } />`
+      }
+      ${problems.length > 0 ? html`<span class="error" id="${id}-error">${problems.join('; ')}</span>` : ''}
+      ${hint ? html`<span class="hint muted">${hint}</span>` : ''}
+    </label>`
+  }
+
+  const select = (key: string, value: unknown, choices: readonly (readonly [string, string])[]) =>
+    html`<select id="f-${key}" name="${key}">${choices.map(
+      ([choice, label]) => html`<option value="${choice}"${String(value ?? '') === choice ? raw(' selected') : ''}>${label}</option>`,
+    )}</select>`
+
+  const ruleForm = (
+    c: ConsoleContext,
+    { action, values, errors, submit }: { action: string; values: Columns; errors: FieldErrors; submit: string },
+  ) => {
+    const providers = Object.keys(capabilities)
+    const control = (key: string) => {
+      if (key === 'provider')
+        return select('provider', values.provider, [['', 'any provider'], ...providers.map((id) => [id, id] as const)])
+      if (key === 'identify_by')
+        return select('identify_by', values.identify_by ?? 'caller', [
+          ['caller', 'caller ID'],
+          ['pin', 'digits typed (PIN / account)'],
+          ['none', 'no lookup'],
+        ])
+      if (key === 'action') return select('action', values.action, [['', 'choose…'], ...ACTIONS.map((name) => [name, name] as const)])
+      return undefined
+    }
+    const options =
+      values.options === null || values.options === undefined
+        ? ''
+        : typeof values.options === 'string'
+          ? values.options
+          : JSON.stringify(values.options, null, 2)
+    return html`<form method="post" action="${action}" novalidate>
+      ${csrfField(c)}
+      ${errors._ ? html`<p class="notice error" role="alert">${errors._.join('; ')}</p>` : ''}
+      <fieldset>
+        <legend>Rule</legend>
+        <div class="fields">
+          ${field('name', 'Name', 'What people call it', values.name, errors)}
+          ${field('priority', 'Priority', 'Lower runs first', values.priority ?? 100, errors)}
+          <label class="check"><input type="checkbox" name="enabled"${values.enabled === 0 || values.enabled === false ? '' : raw(' checked')} /> Enabled</label>
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>When</legend>
+        <div class="fields">${CONDITION_FIELDS.map(([key, label, hint]) => field(key, label, hint, values[key], errors, control(key)))}</div>
+      </fieldset>
+      <fieldset>
+        <legend>Then</legend>
+        <div class="fields">${ACTION_FIELDS.map(([key, label, hint]) => field(key, label, hint, values[key], errors, control(key)))}</div>
+        ${field('options', 'Options (JSON)', 'Durations, recording, screen pop, per-provider answers', options, errors, html`<textarea id="f-options" name="options">${options}</textarea>`)}
+        ${field('note', 'Note', '', values.note, errors)}
+      </fieldset>
+      <p class="toolbar"><button>${submit}</button> <a href="/console/rules">Cancel</a></p>
+    </form>`
+  }
+
+  const listPage = async (c: ConsoleContext, notice?: { kind: 'ok' | 'error'; text: string }) => {
+    const rows = await all()
+    const editable = canEdit(c)
+    const body = html`
+      <div class="toolbar">
+        ${editable ? html`<a class="button" href="/console/rules/new">New rule</a>` : ''}
+        <a href="/console/rules/history">History</a>
+        <span class="muted">Rules are tried in this order; the first that matches answers. Changes reach calls within ${service.config.RULES_REFRESH_MS} ms.</span>
+      </div>
+      <table>
+        <thead><tr><th>Order</th><th>Name</th><th>When</th><th>Then</th><th>Status</th>${editable ? html`<th>Change</th>` : ''}</tr></thead>
+        <tbody>
+          ${rows.map((row, index) => {
+            const columns = rowToColumns(row)
+            const check = verdict(row)
+            const on = row.enabled === 1
+            return html`<tr class="${on ? '' : 'off'}" id="rule-${row.id}">
+              <td class="mono">${row.priority}</td>
+              <td><a href="/console/rules/${row.id}">${row.name || `rule ${row.id}`}</a></td>
+              <td>${describeWhen(columns)}</td>
+              <td class="mono">${describeThen(columns)}</td>
+              <td>
+                <span class="badge ${on ? 'on' : ''}">${on ? 'on' : 'off'}</span>
+                ${check.problem ? html`<div class="problem">Skipped: ${check.problem}</div>` : ''}
+                ${(check.warnings ?? []).map((warning) => html`<div class="warning">${warning}</div>`)}
+              </td>
+              ${
+                editable
+                  ? html`<td class="actions">
+                      <form method="post" action="/console/rules/${row.id}/toggle" class="inline">${csrfField(c)}<button class="secondary" aria-label="${on ? 'Turn off' : 'Turn on'} ${row.name}">${on ? 'Turn off' : 'Turn on'}</button></form>
+                      <form method="post" action="/console/rules/${row.id}/move" class="inline">${csrfField(c)}<input type="hidden" name="direction" value="up" /><button class="secondary" title="Move up"${index === 0 ? raw(' disabled') : ''}>↑</button></form>
+                      <form method="post" action="/console/rules/${row.id}/move" class="inline">${csrfField(c)}<input type="hidden" name="direction" value="down" /><button class="secondary" title="Move down"${index === rows.length - 1 ? raw(' disabled') : ''}>↓</button></form>
+                      <a href="/console/rules/${row.id}/edit">Edit</a>
+                    </td>`
+                  : ''
+              }
+            </tr>`
+          })}
+        </tbody>
+      </table>`
+    return consolePage(c, { title: 'Rules', body, notice })
+  }
+
+  const saved = (c: ConsoleContext, text: string) => c.redirect(`/console/rules?done=${encodeURIComponent(text)}`, 303)
+
+  const idOf = (c: ConsoleContext) => {
+    const id = Number(c.req.param('id'))
+    return Number.isSafeInteger(id) && id > 0 ? id : undefined
+  }
+
+  const notFound = (c: ConsoleContext) =>
+    consolePage(c, {
+      title: 'No such rule',
+      status: 404,
+      body: html`<p>It may have been deleted. <a href="/console/rules">All rules</a></p>`,
+    })
+
+  const historyTable = (c: ConsoleContext, entries: ChangeEntry[]) => {
+    const editable = canEdit(c)
+    if (entries.length === 0) return html`<p class="muted">No changes yet.</p>`
+    return html`<table class="history">
+      <thead><tr><th>When</th><th>Who</th><th>Rule</th><th>What</th><th>Change</th>${editable ? html`<th></th>` : ''}</tr></thead>
+      <tbody>${entries.map(
+        (entry) => html`<tr id="change-${entry.id}">
+          <td class="mono">${entry.at.replace('T', ' ').slice(0, 19)}</td>
+          <td>${entry.role} <span class="muted">(${entry.via})</span></td>
+          <td><a href="/console/rules/${entry.entityId}">${String(entry.after?.name ?? entry.before?.name ?? '') || `rule ${entry.entityId}`}</a></td>
+          <td>${entry.action}</td>
+          <td class="diff">${diff(entry.before, entry.after)}</td>
+          ${
+            editable
+              ? html`<td><form method="post" action="/console/rules/history/${entry.id}/revert" class="inline">${csrfField(c)}<button class="secondary" title="Put the rule back as it was before this change">Revert</button></form></td>`
+              : ''
+          }
+        </tr>`,
+      )}</tbody>
+    </table>`
+  }
+
+  return new Hono<ConsoleEnv>()
+    .get('/rules', (c) => {
+      const done = c.req.query('done')
+      return listPage(c, done ? { kind: 'ok', text: done } : undefined)
+    })
+    .get('/rules/new', adminOnly, (c) =>
+      consolePage(c, {
+        title: 'New rule',
+        body: ruleForm(c, { action: '/console/rules', values: { enabled: 1, priority: 100 }, errors: {}, submit: 'Create rule' }),
+      }),
+    )
+    .post('/rules', adminOnly, async (c) => {
+      const { body, errors } = formToBody(await c.req.parseBody())
+      const result = validate(body, errors)
+      if (!result.values) {
+        return consolePage(c, {
+          title: 'New rule',
+          status: 400,
+          notice: { kind: 'error', text: 'The rule was not saved: fix the fields marked below. Nothing was changed.' },
+          body: ruleForm(c, { action: '/console/rules', values: body, errors: result.errors, submit: 'Create rule' }),
+        })
+      }
+      const [created] = (await db
+        .insert(rules)
+        .values(result.values as never)
+        .returning()
+        .all()) as RuleRow[]
+      const row = created as RuleRow
+      await changes.record({ role: 'admin', via: 'console', entity: 'rules', entityId: row.id, action: 'create', after: rowToColumns(row) })
+      log.info('console: rule created', { id: row.id })
+      return saved(c, `Rule “${row.name || row.id}” created.${result.warnings.length ? ` Warning: ${result.warnings.join('; ')}` : ''}`)
+    })
+    .get('/rules/history', async (c) => {
+      const entries = await changes.list({ entity: 'rules', limit: 100 })
+      return consolePage(c, { title: 'Rule history', body: html`<p><a href="/console/rules">All rules</a></p>${historyTable(c, entries)}` })
+    })
+    .post('/rules/history/:change/revert', adminOnly, async (c) => {
+      const change = await changes.get(Number(c.req.param('change')))
+      if (!change) return notFound(c)
+      if (change.entity !== 'rules') return notFound(c)
+      const outcome = await revert(change)
+      if (outcome.error) {
+        const entries = await changes.list({ entity: 'rules', limit: 100 })
+        return consolePage(c, {
+          title: 'Rule history',
+          status: 409,
+          notice: { kind: 'error', text: outcome.error },
+          body: historyTable(c, entries),
+        })
+      }
+      return saved(c, outcome.done ?? '')
+    })
+    .get('/rules/:id', async (c) => {
+      const id = idOf(c)
+      const row = id ? await find(id) : undefined
+      const entries = id ? await changes.list({ entity: 'rules', entityId: id, limit: 50 }) : []
+      if (!row) {
+        if (entries.length === 0) return notFound(c)
+        return consolePage(c, { title: `Rule ${id} (deleted)`, body: html`<h2>History</h2>${historyTable(c, entries)}` })
+      }
+      const columns = rowToColumns(row)
+      const check = verdict(row)
+      const body = html`
+          <div class="toolbar">
+            ${canEdit(c) ? html`<a class="button" href="/console/rules/${row.id}/edit">Edit</a>` : ''}
+            <a href="/console/rules">All rules</a>
+          </div>
+          <div class="card">
+            <p><strong>When:</strong> ${describeWhen(columns)}</p>
+            <p><strong>Then:</strong> <span class="mono">${describeThen(columns)}</span></p>
+            <p><strong>Status:</strong> ${row.enabled ? 'on' : 'off'}, priority ${row.priority}</p>
+            ${check.problem ? html`<p class="problem">Skipped by the service: ${check.problem}</p>` : ''}
+            ${(check.warnings ?? []).map((warning) => html`<p class="warning">${warning}</p>`)}
+            ${row.note ? html`<p class="muted">${row.note}</p>` : ''}
+          </div>
+          <h2>History</h2>
+          ${historyTable(c, entries)}
+          ${
+            canEdit(c)
+              ? html`<h2>Delete</h2><form method="post" action="/console/rules/${row.id}/delete">${csrfField(c)}<button class="danger">Delete this rule</button> <span class="muted">It can be restored from the history.</span></form>`
+              : ''
+          }`
+      return consolePage(c, { title: row.name || `Rule ${row.id}`, body })
+    })
+    .get('/rules/:id/edit', adminOnly, async (c) => {
+      const id = idOf(c)
+      const row = id ? await find(id) : undefined
+      if (!row) return notFound(c)
+      return consolePage(c, {
+        title: `Edit ${row.name || `rule ${row.id}`}`,
+        body: ruleForm(c, { action: `/console/rules/${row.id}`, values: rowToColumns(row), errors: {}, submit: 'Save' }),
+      })
+    })
+    .post('/rules/:id', adminOnly, async (c) => {
+      const id = idOf(c)
+      const existing = id ? await find(id) : undefined
+      if (!existing) return notFound(c)
+      const { body, errors } = formToBody(await c.req.parseBody())
+      const result = validate(body, errors, existing)
+      if (!result.values) {
+        return consolePage(c, {
+          title: `Edit ${existing.name || `rule ${existing.id}`}`,
+          status: 400,
+          notice: { kind: 'error', text: 'The rule was not saved: fix the fields marked below. Nothing was changed.' },
+          body: ruleForm(c, { action: `/console/rules/${existing.id}`, values: body, errors: result.errors, submit: 'Save' }),
+        })
+      }
+      await db
+        .update(rules)
+        .set(result.values as never)
+        .where(eq(rules.id, existing.id))
+        .run()
+      const after = (await find(existing.id)) as RuleRow
+      await changes.record({
+        role: 'admin',
+        via: 'console',
+        entity: 'rules',
+        entityId: existing.id,
+        action: 'update',
+        before: rowToColumns(existing),
+        after: rowToColumns(after),
+      })
+      log.info('console: rule changed', { id: existing.id })
+      return saved(c, `Rule “${after.name || after.id}” saved.${result.warnings.length ? ` Warning: ${result.warnings.join('; ')}` : ''}`)
+    })
+    .post('/rules/:id/toggle', adminOnly, async (c) => {
+      const id = idOf(c)
+      const existing = id ? await find(id) : undefined
+      if (!existing) return notFound(c)
+      const enabled = existing.enabled === 1 ? 0 : 1
+      // Switching off is always allowed; switching on a rule the service cannot use is refused, as in the API.
+      if (enabled === 1) {
+        const check = verdict({ ...existing, enabled })
+        if (check.problem) return listPage(c, { kind: 'error', text: `“${existing.name || existing.id}” stays off: ${check.problem}` })
+      }
+      await db.update(rules).set({ enabled }).where(eq(rules.id, existing.id)).run()
+      await changes.record({
+        role: 'admin',
+        via: 'console',
+        entity: 'rules',
+        entityId: existing.id,
+        action: 'update',
+        before: rowToColumns(existing),
+        after: rowToColumns({ ...existing, enabled }),
+      })
+      return saved(c, `Rule “${existing.name || existing.id}” turned ${enabled ? 'on' : 'off'}.`)
+    })
+    .post('/rules/:id/move', adminOnly, async (c) => {
+      const id = idOf(c)
+      const direction = (await c.req.parseBody()).direction
+      const rows = await all()
+      const index = rows.findIndex((row) => row.id === id)
+      const other = rows[direction === 'up' ? index - 1 : index + 1]
+      const row = rows[index]
+      if (!row) return notFound(c)
+      if (!other) return saved(c, 'Nothing to move: it is already there.')
+      // Equal priorities fall back to id order, which a swap cannot change: space the whole list out first.
+      let ordered = rows
+      if (new Set(rows.map((rule) => rule.priority)).size !== rows.length) {
+        ordered = []
+        for (const [position, rule] of rows.entries()) {
+          const priority = (position + 1) * 10
+          if (rule.priority !== priority) {
+            await db.update(rules).set({ priority }).where(eq(rules.id, rule.id)).run()
+            await changes.record({
+              role: 'admin',
+              via: 'console',
+              entity: 'rules',
+              entityId: rule.id,
+              action: 'update',
+              before: rowToColumns(rule),
+              after: rowToColumns({ ...rule, priority }),
+            })
+          }
+          ordered.push({ ...rule, priority })
+        }
+      }
+      const moving = ordered[index] as RuleRow
+      const neighbour = ordered[direction === 'up' ? index - 1 : index + 1] as RuleRow
+      for (const [rule, priority] of [
+        [moving, neighbour.priority],
+        [neighbour, moving.priority],
+      ] as const) {
+        await db.update(rules).set({ priority }).where(eq(rules.id, rule.id)).run()
+        await changes.record({
+          role: 'admin',
+          via: 'console',
+          entity: 'rules',
+          entityId: rule.id,
+          action: 'update',
+          before: rowToColumns(rule),
+          after: rowToColumns({ ...rule, priority }),
+        })
+      }
+      return saved(c, `Rule “${row.name || row.id}” moved ${direction === 'up' ? 'up' : 'down'}.`)
+    })
+    .post('/rules/:id/delete', adminOnly, async (c) => {
+      const id = idOf(c)
+      const existing = id ? await find(id) : undefined
+      if (!existing) return notFound(c)
+      await db.delete(rules).where(eq(rules.id, existing.id)).run()
+      await changes.record({
+        role: 'admin',
+        via: 'console',
+        entity: 'rules',
+        entityId: existing.id,
+        action: 'delete',
+        before: rowToColumns(existing),
+      })
+      return saved(c, `Rule “${existing.name || existing.id}” deleted; its history can restore it.`)
+    })
+
+  /**
+   * Puts a rule back as it was before a change: a created rule is deleted, a changed one gets its earlier
+   * columns, a deleted one comes back with its id. The restored rule is checked as any edit is.
+   */
+  async function revert(change: ChangeEntry): Promise<{ done: string; error?: undefined } | { done?: undefined; error: string }> {
+    const current = await find(change.entityId)
+    const label = String(change.before?.name ?? change.after?.name ?? '') || `rule ${change.entityId}`
+    if (!change.before) {
+      if (!current) return { error: `“${label}” is already gone; nothing was changed.` }
+      await db.delete(rules).where(eq(rules.id, current.id)).run()
+      await changes.record({
+        role: 'admin',
+        via: 'console',
+        entity: 'rules',
+        entityId: current.id,
+        action: 'revert',
+        before: rowToColumns(current),
+      })
+      return { done: `Reverted: “${label}” deleted, as before it was created.` }
+    }
+    const { id: _id, ...columns } = change.before
+    const values = columnsToRow(columns)
+    const restored = { ...DEFAULTS, ...(current ?? {}), ...values, id: change.entityId } as RuleRow
+    const check = verdict(restored)
+    if (check.problem && restored.enabled === 1) {
+      return { error: `“${label}” cannot be put back as it was: the service could not use it now (${check.problem}). Nothing was changed.` }
+    }
+    if (current)
+      await db
+        .update(rules)
+        .set(values as never)
+        .where(eq(rules.id, current.id))
+        .run()
+    else
+      await db
+        .insert(rules)
+        .values({ ...values, id: change.entityId } as never)
+        .run()
+    const after = (await find(change.entityId)) as RuleRow
+    await changes.record({
+      role: 'admin',
+      via: 'console',
+      entity: 'rules',
+      entityId: change.entityId,
+      action: 'revert',
+      before: current ? rowToColumns(current) : undefined,
+      after: rowToColumns(after),
+    })
+    return { done: `Reverted: “${label}” is back as it was before the change of ${change.at.replace('T', ' ').slice(0, 19)}.` }
+  }
+}
+
+/** The columns a change touched, old struck through and new beside it. */
+const diff = (before?: Columns, after?: Columns): Html => {
+  if (!before && after) return html`created: ${describeThen(after)}`
+  if (before && !after) return html`deleted`
+  const keys = [...new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])].filter(
+    (key) => key !== 'id' && JSON.stringify(before?.[key] ?? null) !== JSON.stringify(after?.[key] ?? null),
+  )
+  if (keys.length === 0) return html`<span class="muted">no change</span>`
+  const show = (value: unknown) =>
+    value === null || value === undefined || value === '' ? '∅' : typeof value === 'object' ? JSON.stringify(value) : String(value)
+  return html`${keys.map((key) => html`<div><span class="mono">${key}</span>: <del>${show(before?.[key])}</del> → <ins>${show(after?.[key])}</ins></div>`)}`
+}
