@@ -46,7 +46,8 @@ export const createApp = async ({ recordBeforeAnswer = false, requestTarget, ...
       mount,
     }),
   )
-  app.route('/console', createConsole({ db: options.db, service, log }))
+  const clock = options.clock
+  app.route('/console', createConsole({ db: options.db, service, log, now: clock ? () => clock().getTime() : undefined }))
   if (metrics) {
     app.get('/metrics', adminToken(config), (c) =>
       c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),

@@ -2,9 +2,11 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { csrf } from 'hono/csrf'
 import { html } from 'hono/html'
+import { HTTPException } from 'hono/http-exception'
 import { secureHeaders } from 'hono/secure-headers'
 import { timingSafeEqual } from 'hono/utils/buffer'
 import type { Config } from '../config.ts'
+import { errorMessage } from '../lib/logger.ts'
 import { CONSOLE_CSS } from './console-css.ts'
 import { type ConsoleContext, type ConsoleDeps, type ConsoleEnv, consolePage, document } from './console-layout.ts'
 import { rulesPages } from './rules-pages.ts'
@@ -42,6 +44,30 @@ export const createConsole = (deps: ConsoleDeps) => {
   }
 
   const app = new Hono<ConsoleEnv>()
+  app.onError((error, c) => {
+    if (error instanceof HTTPException && error.status < 500) {
+      // Hono's own refusals (a form from another origin, a malformed body): said plainly, nothing changed.
+      const text =
+        error.status === 403
+          ? 'This request came from another site and was refused. Nothing was changed.'
+          : 'This request could not be read. Nothing was changed.'
+      return c.html(
+        document(
+          'Refused',
+          html`<main class="sign-in card"><h1>Refused</h1><p>${text}</p><p><a href="${PATH}/rules">Back to the console</a></p></main>`,
+        ),
+        error.status,
+      )
+    }
+    log.error('console: unhandled error', { error: errorMessage(error), path: c.req.path })
+    return c.html(
+      document(
+        'Error',
+        html`<main class="sign-in card"><h1>Something went wrong</h1><p>The error is in the service's log. <a href="${PATH}/rules">Back to the console</a></p></main>`,
+      ),
+      500,
+    )
+  })
   app.use(
     '*',
     secureHeaders({
