@@ -45,6 +45,11 @@ fieldset { border: 1px solid var(--line); background: var(--card); border-radius
 legend { font-weight: 600; padding: 0 .3rem; }
 .fields { display: grid; grid-template-columns: repeat(auto-fill, minmax(15rem, 1fr)); gap: .75rem 1rem; }
 label { display: block; font-size: .85rem; color: var(--muted); }
+.field input, .field select, .field textarea { display: block; width: 100%; margin-top: .2rem; font: inherit; padding: .35rem .45rem; border: 1px solid var(--line); border-radius: .3rem; color: var(--ink); background: #fff; }
+.field textarea { min-height: 5rem; font-family: ui-monospace, Menlo, monospace; font-size: .85rem; }
+.field.invalid input, .field.invalid select, .field.invalid textarea { border-color: var(--bad); background: var(--bad-bg); }
+.field .error { display: block; color: var(--bad); font-size: .8rem; margin-top: .15rem; }
+.field .hint { display: block; font-size: .75rem; margin-top: .1rem; }
 label > input, label > select, label > textarea { display: block; width: 100%; margin-top: .2rem; font: inherit; padding: .35rem .45rem; border: 1px solid var(--line); border-radius: .3rem; color: var(--ink); background: #fff; }
 label > textarea { min-height: 5rem; font-family: ui-monospace, Menlo, monospace; font-size: .85rem; }
 label.invalid > input, label.invalid > select, label.invalid > textarea { border-color: var(--bad); background: var(--bad-bg); }

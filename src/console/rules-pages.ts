@@ -164,23 +164,22 @@ export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
     return { values, warnings: check.warnings ?? [] }
   }
 
-  const field = (key: string, label: string, hint: string, value: unknown, errors: FieldErrors, control?: Html) => {
+  const field = (key: string, label: string, hint: string, value: unknown, errors: FieldErrors, control?: (attributes: Html) => Html) => {
     const problems = errors[key] ?? []
     const id = `f-${key}`
-    return html`<label for="${id}" class="${problems.length > 0 ? 'invalid' : ''}">${label}
-      ${
-        control ??
-        html`<input id="${id}" name="${key}" value="${value === null || value === undefined ? '' : String(value)}"${
-          problems.length > 0 ? raw(` aria-invalid="true" aria-describedby="${id}-error"`) : ''
-        } />`
-      }
+    // The label names the control alone; the error and the hint are its description (what a screen reader adds).
+    const describedBy = [problems.length > 0 ? `${id}-error` : '', hint ? `${id}-hint` : ''].filter(Boolean).join(' ')
+    const attributes = raw(`${describedBy ? ` aria-describedby="${describedBy}"` : ''}${problems.length > 0 ? ' aria-invalid="true"' : ''}`)
+    return html`<div class="field${problems.length > 0 ? ' invalid' : ''}">
+      <label for="${id}">${label}</label>
+      ${control ? control(attributes) : html`<input id="${id}" name="${key}" value="${value === null || value === undefined ? '' : String(value)}"${attributes} />`}
       ${problems.length > 0 ? html`<span class="error" id="${id}-error">${problems.join('; ')}</span>` : ''}
-      ${hint ? html`<span class="hint muted">${hint}</span>` : ''}
-    </label>`
+      ${hint ? html`<span class="hint muted" id="${id}-hint">${hint}</span>` : ''}
+    </div>`
   }
 
-  const select = (key: string, value: unknown, choices: readonly (readonly [string, string])[]) =>
-    html`<select id="f-${key}" name="${key}">${choices.map(
+  const select = (key: string, value: unknown, choices: readonly (readonly [string, string])[]) => (attributes: Html) =>
+    html`<select id="f-${key}" name="${key}"${attributes}>${choices.map(
       ([choice, label]) => html`<option value="${choice}"${String(value ?? '') === choice ? raw(' selected') : ''}>${label}</option>`,
     )}</select>`
 
@@ -225,7 +224,7 @@ export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
       <fieldset>
         <legend>Then</legend>
         <div class="fields">${ACTION_FIELDS.map(([key, label, hint]) => field(key, label, hint, values[key], errors, control(key)))}</div>
-        ${field('options', 'Options (JSON)', 'Durations, recording, screen pop, per-provider answers', options, errors, html`<textarea id="f-options" name="options">${options}</textarea>`)}
+        ${field('options', 'Options (JSON)', 'Durations, recording, screen pop, per-provider answers', options, errors, (attributes) => html`<textarea id="f-options" name="options"${attributes}>${options}</textarea>`)}
         ${field('note', 'Note', '', values.note, errors)}
       </fieldset>
       <p class="toolbar"><button>${submit}</button> <a href="/console/rules">Cancel</a></p>

@@ -55,12 +55,14 @@ describe('console rules', () => {
     expect(answer.status).toBe(400)
     const text = textOf(answer.html)
     expect(text).toContain('The rule was not saved')
-    expect(answer.html).toMatch(/<label for="f-priority" class="invalid">[\s\S]*?<span class="error" id="f-priority-error">must be a number<\/span>/)
+    expect(answer.html).toMatch(
+      /<div class="field invalid">\s*<label for="f-priority">[\s\S]*?<span class="error" id="f-priority-error">must be a number<\/span>/,
+    )
     // The form keeps what was typed.
     expect(answer.html).toContain('value="No number to dial"')
     const missingTarget = await browser.post('/console/rules', ruleForm({ name: 'No number to dial', action: 'dial' }))
     expect(missingTarget.status).toBe(400)
-    expect(missingTarget.html).toMatch(/<label for="f-dial" class="invalid">/)
+    expect(missingTarget.html).toMatch(/<div class="field invalid">\s*<label for="f-dial">/)
     const badJson = await browser.post('/console/rules', ruleForm({ action: 'hangup', options: '{"record": tru' }))
     expect(badJson.html).toMatch(/<span class="error" id="f-options-error">is not valid JSON/)
     expect(count(server, 'rules')).toBe(rulesBefore)
@@ -108,7 +110,10 @@ describe('console rules', () => {
 
     const edit = await browser.get(`/console/rules/${first}/edit`)
     const name = /name="name" value="([^"]*)"/.exec(edit.html)?.[1] as string
-    const changed = await browser.post(`/console/rules/${first}`, ruleForm({ name: `${name} (edited)`, action: 'hangup', say: 'text:Goodbye', enabled: '' }))
+    const changed = await browser.post(
+      `/console/rules/${first}`,
+      ruleForm({ name: `${name} (edited)`, action: 'hangup', say: 'text:Goodbye', enabled: '' }),
+    )
     expect(changed.status).toBe(303)
     const page = await browser.get(`/console/rules/${first}`)
     const text = textOf(page.html)
@@ -120,7 +125,11 @@ describe('console rules', () => {
   it('keeps changes made through the admin API in the same history, and reverts a deleted rule with its id', async () => {
     server = await startTestServer({ env: CONSOLE_ENV })
     const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
-    const created = await server.post('/admin/rules', { name: 'From the API', priority: 2, caller: '0539999999', action: 'go_to_layer', to_layer: 44 }, auth)
+    const created = await server.post(
+      '/admin/rules',
+      { name: 'From the API', priority: 2, caller: '0539999999', action: 'go_to_layer', to_layer: 44 },
+      auth,
+    )
     const { id } = (await created.json()) as { id: number }
     expect(await unknownCallerAnswer(server)).toMatchObject({ LAYER: 44 })
     const deleted = await fetch(`${server.url}/admin/rules/${id}`, { method: 'DELETE', headers: auth })

@@ -1,0 +1,143 @@
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startTestServer, type TestServer, voicenterRequest } from '../helpers/test-server.ts'
+import { launchChromium } from './browser.ts'
+import { ADMIN_TOKEN, CONSOLE_ENV, VIEWER_TOKEN } from './console-client.ts'
+
+/**
+ * The console as a person uses it: real headless Chromium against the real Node server on 127.0.0.1, with
+ * live Voicenter webhooks checking what the clicks did to routing. Rules are re-read at the default
+ * RULES_REFRESH_MS (1 s), as in production.
+ */
+let browser: Browser
+let server: TestServer | undefined
+beforeAll(async () => {
+  browser = await launchChromium()
+})
+afterAll(async () => {
+  await browser?.close()
+})
+afterEach(async () => {
+  await server?.close()
+  server = undefined
+})
+
+const startServer = async () => {
+  server = await startTestServer({ env: { ...CONSOLE_ENV, RULES_REFRESH_MS: '1000' } })
+  return server
+}
+
+const signIn = async (page: Page, url: string, token: string) => {
+  // A control that is not there fails the test in seconds, with its name, instead of at the test's timeout.
+  page.setDefaultTimeout(5_000)
+  await page.goto(`${url}/console`)
+  await expect.poll(() => page.url()).toContain('/console/sign-in')
+  await page.getByLabel('Token').fill(token)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.waitForURL(`${url}/console/rules`)
+}
+
+/** What an unknown caller at the first layer is answered now. */
+const unknownCaller = async (target: TestServer) => {
+  const answer = await target.post('/webhooks/voicenter', voicenterRequest({ CALLER_ID: '0539999999', LAYER_ID: '1' }))
+  return (await answer.json()) as { ACTION: string; LAYER?: number }
+}
+
+/** Waits (up to 3 s: the issue's promise to the person editing) for live routing to reach `expected`. */
+const routedWithin3s = (target: TestServer, expected: Record<string, unknown>) =>
+  expect.poll(() => unknownCaller(target), { timeout: 3_000, interval: 100 }).toMatchObject(expected)
+
+describe('console in Chromium', () => {
+  it('signs in, refuses a bad rule, routes live calls by a good one, and reverts it', async () => {
+    const { url } = await startServer()
+    const target = server as TestServer
+    const page = await browser.newPage()
+    await signIn(page, url, ADMIN_TOKEN)
+    await expect(page.getByRole('heading', { name: 'Rules' })).toBeTruthy()
+    const before = await unknownCaller(target)
+    const rulesBefore = target.openSideConnection().prepare('SELECT count(*) AS n FROM rules').get()
+
+    // A rule that dials nobody: the error is shown beside its field, nothing is stored.
+    await page.getByRole('link', { name: 'New rule' }).click()
+    await page.getByLabel('Name', { exact: true }).fill('Broken dial')
+    await page.getByLabel('Action', { exact: true }).selectOption('dial')
+    await page.getByRole('button', { name: 'Create rule' }).click()
+    await expect.poll(() => page.locator('#f-dial-error').textContent()).toBeTruthy()
+    expect(await page.getByRole('alert').first().textContent()).toContain('The rule was not saved')
+    expect(target.openSideConnection().prepare('SELECT count(*) AS n FROM rules').get()).toEqual(rulesBefore)
+
+    // Fixed in the same form: it is saved, listed, and live calls follow it.
+    await page.getByLabel('Name', { exact: true }).fill('Unknown 053 to the night desk')
+    await page.getByLabel('Priority', { exact: true }).fill('1')
+    await page.getByLabel('Caller', { exact: true }).fill('0539999999')
+    await page.getByLabel('Action', { exact: true }).selectOption('go_to_layer')
+    await page.getByLabel('To layer', { exact: true }).fill('77')
+    await page.getByLabel('Dial', { exact: true }).fill('')
+    await page.getByRole('button', { name: 'Create rule' }).click()
+    await page.waitForURL(/\/console\/rules\?done=/)
+    expect(await page.getByRole('status').textContent()).toContain('created')
+    expect(await page.locator('table').textContent()).toContain('Unknown 053 to the night desk')
+    await routedWithin3s(target, { ACTION: 'GO_TO_LAYER', LAYER: 77 })
+
+    // Revert from the history: the old routing is back.
+    await page.getByRole('link', { name: 'History' }).click()
+    await page.getByRole('button', { name: 'Revert' }).first().click()
+    await page.waitForURL(/\/console\/rules\?done=/)
+    expect(await page.getByRole('status').textContent()).toContain('Reverted')
+    await routedWithin3s(target, before)
+    await page.close()
+  })
+
+  it('switches a rule off and back on from the list', async () => {
+    const { url } = await startServer()
+    const target = server as TestServer
+    const side = target.openSideConnection()
+    const page = await browser.newPage()
+    await signIn(page, url, ADMIN_TOKEN)
+    const first = side.prepare('SELECT id, name FROM rules ORDER BY priority, id LIMIT 1').get() as { id: number; name: string }
+    await page.getByRole('button', { name: `Turn off ${first.name}` }).click()
+    await page.waitForURL(/done=/)
+    expect(side.prepare('SELECT enabled FROM rules WHERE id = ?').get(first.id)).toEqual({ enabled: 0 })
+    expect(await page.locator(`#rule-${first.id}`).getAttribute('class')).toContain('off')
+    await page.getByRole('button', { name: `Turn on ${first.name}` }).click()
+    await page.waitForURL(/done=/)
+    expect(side.prepare('SELECT enabled FROM rules WHERE id = ?').get(first.id)).toEqual({ enabled: 1 })
+    await page.close()
+  })
+
+  it('offers a viewer no edit, and the server refuses one made by hand', async () => {
+    const { url } = await startServer()
+    const page = await browser.newPage()
+    await signIn(page, url, VIEWER_TOKEN)
+    expect(await page.locator('header .role').textContent()).toBe('viewer')
+    expect(await page.getByRole('link', { name: 'New rule' }).count()).toBe(0)
+    expect(await page.getByRole('button', { name: /Turn (off|on)/ }).count()).toBe(0)
+    expect(await page.getByRole('link', { name: 'Edit' }).count()).toBe(0)
+    // A hand-made form post with the session's own CSRF token: still refused, as a viewer.
+    const status = await page.evaluate(async () => {
+      const token = (document.querySelector('input[name=_csrf]') as HTMLInputElement).value
+      const answer = await fetch('/console/rules/2/toggle', { method: 'POST', body: new URLSearchParams({ _csrf: token }) })
+      return answer.status
+    })
+    expect(status).toBe(403)
+    await page.close()
+  })
+
+  it('refuses a form post that lacks the CSRF token', async () => {
+    const { url } = await startServer()
+    const target = server as TestServer
+    const page = await browser.newPage()
+    await signIn(page, url, ADMIN_TOKEN)
+    const before = target.openSideConnection().prepare('SELECT id, enabled FROM rules ORDER BY id').all()
+    // The page's own toggle form with its token taken out, submitted as the browser would.
+    await page.evaluate(() => {
+      const form = document.querySelector('form[action$="/toggle"]') as HTMLFormElement
+      form.querySelector('input[name=_csrf]')?.remove()
+      form.submit()
+    })
+    await page.waitForLoadState('domcontentloaded')
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('did not carry this session’s security token')
+    expect(target.openSideConnection().prepare('SELECT id, enabled FROM rules ORDER BY id').all()).toEqual(before)
+    await page.close()
+  })
+})
