@@ -16,7 +16,8 @@ export const VIEWER_TOKEN = 'console-viewer-token-0123456789'
 /** The environment that turns the console on with both roles. */
 export const CONSOLE_ENV = { ADMIN_TOKEN, VIEWER_TOKEN }
 
-export const consoleClient = (baseUrl: string) => {
+/** `send` is how requests reach the app: fetch over HTTP by default, the Worker's own fetch in workerd tests. */
+export const consoleClient = (baseUrl: string, send: (url: string, init: RequestInit) => Promise<Response> = fetch) => {
   const cookies = new Map<string, string>()
   const origin = new URL(baseUrl).origin
   let csrf = ''
@@ -45,13 +46,13 @@ export const consoleClient = (baseUrl: string) => {
       return csrf
     },
     async get(path: string): Promise<ConsolePage> {
-      return read(await fetch(baseUrl + path, { headers: { cookie: cookieHeader() }, redirect: 'manual' }))
+      return read(await send(baseUrl + path, { headers: { cookie: cookieHeader() }, redirect: 'manual' }))
     },
     /** Posts a form; `_csrf` is the session's unless the fields give one (or `withoutCsrf`). */
     async post(path: string, fields: Record<string, string> = {}, { withoutCsrf = false } = {}): Promise<ConsolePage> {
       const body = new URLSearchParams(withoutCsrf || '_csrf' in fields ? fields : { _csrf: csrf, ...fields })
       return read(
-        await fetch(baseUrl + path, {
+        await send(baseUrl + path, {
           method: 'POST',
           headers: { cookie: cookieHeader(), origin, 'content-type': 'application/x-www-form-urlencoded' },
           body,

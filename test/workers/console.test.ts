@@ -1,0 +1,54 @@
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
+import { describe, expect, it } from 'vitest'
+import { createWorkerService, type WorkerEnv } from '../../src/runtime/worker.ts'
+import { ADMIN_TOKEN, CONSOLE_ENV, consoleClient, textOf, VIEWER_TOKEN } from '../console/console-client.ts'
+import { MONDAY_MORNING } from '../helpers/clock.ts'
+
+/** The console in workerd over D1: sessions and the change log in D1, the same pages as on Node. */
+const startConsole = async () => {
+  const bindings = { ...(env as unknown as WorkerEnv), SEED_DEMO: 'true', RULES_REFRESH_MS: '0', ...CONSOLE_ENV }
+  const service = await createWorkerService(bindings, { clock: () => MONDAY_MORNING })
+  const send = async (url: string, init: RequestInit) => {
+    const ctx = createExecutionContext()
+    const answer = await service.app.fetch(new Request(url, init), bindings, ctx)
+    await waitOnExecutionContext(ctx)
+    return answer
+  }
+  return { service, send }
+}
+
+describe('the console on the Worker', () => {
+  it('signs in with the admin token, lists the rules from D1 and changes one, kept in the history', async () => {
+    const { send } = await startConsole()
+    const browser = consoleClient('http://worker.test', send)
+    const rules = await browser.signIn(ADMIN_TOKEN)
+    expect(rules.status).toBe(200)
+    const first = (await env.DB.prepare('SELECT id, name FROM rules ORDER BY priority, id LIMIT 1').first()) as { id: number; name: string }
+    expect(textOf(rules.html)).toContain(first.name)
+    const session = await env.DB.prepare('SELECT role FROM console_sessions').first()
+    expect(session).toEqual({ role: 'admin' })
+
+    const toggled = await browser.post(`/console/rules/${first.id}/toggle`)
+    expect(toggled.status).toBe(303)
+    expect(await env.DB.prepare('SELECT enabled FROM rules WHERE id = ?').bind(first.id).first()).toEqual({ enabled: 0 })
+    const history = await browser.get('/console/rules/history')
+    expect(textOf(history.html)).toContain('admin (console)')
+    expect(textOf(history.html)).toMatch(/enabled ?: 1 → 0/)
+  })
+
+  it('gives a viewer the rules without edits, and refuses a form without its CSRF token', async () => {
+    const { send } = await startConsole()
+    const changes = async () => ((await env.DB.prepare('SELECT count(*) AS n FROM change_log').first()) as { n: number }).n
+    const before = await changes()
+    const viewer = consoleClient('http://worker.test', send)
+    const page = await viewer.signIn(VIEWER_TOKEN)
+    expect(page.html).not.toContain('/toggle')
+    expect((await viewer.post('/console/rules/1/toggle')).status).toBe(403)
+    const admin = consoleClient('http://worker.test', send)
+    await admin.signIn(ADMIN_TOKEN)
+    expect((await admin.post('/console/rules/1/toggle', {}, { withoutCsrf: true })).status).toBe(403)
+    expect(await changes()).toBe(before)
+    const signedOut = await consoleClient('http://worker.test', send).get('/console/rules')
+    expect(signedOut.status).toBe(303)
+  })
+})
