@@ -11,6 +11,7 @@ import { CONSOLE_CSS } from './console-css.ts'
 import { type ConsoleContext, type ConsoleDeps, type ConsoleEnv, consolePage, document } from './console-layout.ts'
 import { rulesPages } from './rules-pages.ts'
 import { type ConsoleRole, createSessionStore, tokenFingerprint } from './session-store.ts'
+import { testCallPage } from './test-call-page.ts'
 
 const COOKIE = 'ivr_console'
 const PATH = '/console'
@@ -217,6 +218,7 @@ export const createConsole = (deps: ConsoleDeps) => {
 
   app.route('/', rulesPages(deps))
   // sections: each page module's routes, mounted at /console (one line each)
+  app.route('/', testCallPage(deps))
 
   app.notFound((c) =>
     'session' in (c.var as object) && c.get('session')
