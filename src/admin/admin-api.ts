@@ -1,8 +1,7 @@
-import { Scalar } from '@scalar/hono-api-reference'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
-import { openAPIRouteHandler } from 'hono-openapi'
+import { generateSpecs } from 'hono-openapi'
 import type { Config } from '../config.ts'
 import type { Database } from '../db/database.ts'
 import { AppError, type ErrorCode, errorResponse } from '../lib/app-error.ts'
@@ -11,6 +10,7 @@ import type { ProviderCapabilities } from '../model/provider-capabilities.ts'
 import type { ActiveProvider } from '../providers/provider.ts'
 import type { CallRouter } from '../routing/call-router.ts'
 import { adminToken } from './admin-token.ts'
+import { API_REFERENCE_PATHS, apiReferencePage } from './api-reference-page.ts'
 import { createChangeLog } from './change-log.ts'
 import { decisionRoutes } from './decision-routes.ts'
 import { directoryRoutes } from './directory-routes.ts'
@@ -50,8 +50,28 @@ export interface AdminApiOptions {
   mount?: readonly AdminMount[]
 }
 
-/** The only /admin pages served without the token: the API description and its reference page. */
-const PUBLIC_PATHS = new Set(['/admin/openapi.json', '/admin/docs'])
+const DOCUMENT_PATH = '/openapi.json'
+/** The only /admin paths served without the token: the API description, its reference page and that page's stylesheet. */
+const PUBLIC_PATHS = new Set([DOCUMENT_PATH, API_REFERENCE_PATHS.page, API_REFERENCE_PATHS.stylesheet].map((path) => `/admin${path}`))
+
+/** What /admin/openapi.json says besides the routes: the API, where it is served, and its one credential. */
+const DOCUMENTATION = {
+  info: {
+    title: 'ivr-crm-router admin API',
+    version: '1.0.0',
+    description: 'Rules, fallbacks, menu keys, owners, contacts, simulator and decision log.',
+  },
+  servers: [{ url: '/admin' }],
+  components: {
+    securitySchemes: {
+      bearer: {
+        type: 'http' as const,
+        scheme: 'bearer',
+        description: "The token is the service's `ADMIN_TOKEN` (from its environment).",
+      },
+    },
+  },
+}
 /** What a mount may be called: plain path segments, so it cannot shadow the document or take the whole API. */
 const MOUNT_PATH = /^(\/[a-z0-9][a-z0-9_-]*)+$/i
 
@@ -121,22 +141,17 @@ export const createAdminApi = ({ db, config, log, router, providers, capabilitie
   admin.route('/', decisionRoutes({ db, log, defaultCountry: config.DEFAULT_COUNTRY, batchSize: config.RETENTION_BATCH_SIZE }))
   for (const { path, app } of mount) admin.route(path, app)
 
-  // Built from the routes above (the mounted ones included), once, on the first request.
-  admin.get(
-    '/openapi.json',
-    openAPIRouteHandler(admin, {
-      documentation: {
-        info: {
-          title: 'ivr-crm-router admin API',
-          version: '1.0.0',
-          description: 'Rules, fallbacks, menu keys, owners, contacts, simulator and decision log.',
-        },
-        servers: [{ url: '/admin' }],
-        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      },
-    }),
-  )
-  admin.get('/docs', Scalar({ url: '/admin/openapi.json', pageTitle: 'ivr-crm-router admin API' }))
+  // Built from the routes above (the mounted ones included), once, on the first request; a failed build is retried.
+  let built: ReturnType<typeof generateSpecs> | undefined
+  const openApiDocument = () => {
+    built ??= generateSpecs(admin, { documentation: DOCUMENTATION }).catch((error: unknown) => {
+      built = undefined
+      throw error
+    })
+    return built
+  }
+  admin.get(DOCUMENT_PATH, async (c) => c.json(await openApiDocument()))
+  admin.route('/', apiReferencePage({ document: openApiDocument, documentPath: DOCUMENT_PATH }))
 
   return admin
 }
