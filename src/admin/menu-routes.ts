@@ -14,7 +14,24 @@ import { type RowRulesOptions, usableRow } from './rules-routes.ts'
 
 type MenuKeyRow = MenuKeyInput
 
-const DEFAULTS = { priority: 1000, enabled: 1, say: null, options: null }
+/** Column defaults the database fills in, so a new key is checked as it will be stored. */
+export const MENU_KEY_DEFAULTS = { priority: 1000, enabled: 1, say: null, options: null }
+
+/** A menu key checked as the rule it becomes: it must compile and answer on one of its providers (the API and the console). */
+export const checkMenuKey = (row: MenuKeyRow, { timeZone, capabilities }: Pick<RowRulesOptions, 'timeZone' | 'capabilities'>): RowCheck => {
+  const rule = menuKeyRule(row)
+  return usableRow('reason' in rule ? { ok: false, reason: rule.reason } : compileRule(rule.row, { timeZone }), 'menu key', capabilities)
+}
+
+/**
+ * Why a key as it would be stored is refused: it repeats another enabled key (same layer, key and provider
+ * scope), so only one of them could ever answer. Undefined when it does not; a key switched off repeats nothing.
+ */
+export const repeatedKeyProblem = (keys: readonly MenuKeyRow[], candidate: MenuKeyRow, id?: number): string | undefined => {
+  if (!isEnabled(candidate.enabled)) return undefined
+  const first = keys.find((key) => key.id !== id && isEnabled(key.enabled) && sameMenuKey(key, candidate))
+  return first && duplicateKeyProblem(candidate, first)
+}
 
 /**
  * /menu-keys: key-press menus, each key checked as the rule it becomes. A key that repeats an enabled key
@@ -22,10 +39,7 @@ const DEFAULTS = { priority: 1000, enabled: 1, say: null, options: null }
  * menu.
  */
 export const menuRoutes = ({ db, log, timeZone, capabilities, changes }: RowRulesOptions) => {
-  const check = (row: MenuKeyRow): RowCheck => {
-    const rule = menuKeyRule(row)
-    return usableRow('reason' in rule ? { ok: false, reason: rule.reason } : compileRule(rule.row, { timeZone }), 'menu key', capabilities)
-  }
+  const check = (row: MenuKeyRow): RowCheck => checkMenuKey(row, { timeZone, capabilities })
   const allKeys = () => db.select().from(menuKeys).all() as Promise<MenuKeyRow[]>
 
   /**
@@ -41,10 +55,8 @@ export const menuRoutes = ({ db, log, timeZone, capabilities, changes }: RowRule
       const keys = await allKeys()
       const existing = id === undefined ? undefined : keys.find((key) => key.id === id)
       if (id !== undefined && !existing) return next()
-      const candidate = { ...DEFAULTS, ...existing, ...changes } as MenuKeyRow
-      if (!isEnabled(candidate.enabled)) return next()
-      const first = keys.find((key) => key.id !== id && isEnabled(key.enabled) && sameMenuKey(key, candidate))
-      return first ? errorResponse(c, 'BAD_REQUEST', duplicateKeyProblem(candidate, first)) : next()
+      const problem = repeatedKeyProblem(keys, { ...MENU_KEY_DEFAULTS, ...existing, ...changes } as MenuKeyRow, id)
+      return problem ? errorResponse(c, 'BAD_REQUEST', problem) : next()
     })
 
   return (
@@ -80,7 +92,7 @@ export const menuRoutes = ({ db, log, timeZone, capabilities, changes }: RowRule
           body: MenuKeyBody,
           patch: MenuKeyPatch,
           view: MenuKeyView,
-          defaults: DEFAULTS,
+          defaults: MENU_KEY_DEFAULTS,
           toRow: columnsToRow,
           fromRow: rowToColumns,
           check,
