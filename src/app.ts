@@ -44,6 +44,9 @@ export const createApp = async ({ recordBeforeAnswer = false, requestTarget, ...
       providers: Object.fromEntries(providers),
       capabilities: service.capabilities,
       mount,
+      rules: service.rules,
+      atomic: service.atomic,
+      clock: options.clock,
     }),
   )
   const clock = options.clock

@@ -4,6 +4,7 @@ import { createCallLogOutbox } from './crm/call-log-outbox.ts'
 import { createLookupService } from './crm/lookup-service.ts'
 import type { CrmPlugin } from './crm/plugin.ts'
 import { createPluginChain } from './crm/plugin-chain.ts'
+import { type RunAtomically, runInOrder } from './db/atomic.ts'
 import { createCallStateStore } from './db/call-state-store.ts'
 import type { Database } from './db/database.ts'
 import { createDecisionLog, type RecordWriter } from './db/decision-log.ts'
@@ -39,6 +40,8 @@ export interface ServiceOptions {
   scheduleWrite?: (write: () => void) => void
   /** How a round of decisions and call states is committed (see DecisionLogOptions.writer). */
   recordWriter?: RecordWriter
+  /** How statements that must apply together (a publish) run as one transaction. @default in order, not atomic */
+  atomic?: RunAtomically
   /** HMAC-SHA256 for the state signed into providers' URLs. @default WebCrypto */
   hmac?: HmacSha256
   /**
@@ -65,6 +68,7 @@ export const createService = async ({
   metrics: withMetrics,
   scheduleWrite,
   recordWriter,
+  atomic = runInOrder(db),
   hmac,
   stateBeforeRouting = false,
 }: ServiceOptions) => {
@@ -94,7 +98,13 @@ export const createService = async ({
     log,
     fetch: fetchImpl,
   })
-  const rules = createRuleCache({ db, defaults: { timeZone: config.TIME_ZONE }, log, revisions })
+  const rules = createRuleCache({
+    db,
+    defaults: { timeZone: config.TIME_ZONE },
+    log,
+    revisions,
+    now: clock ? () => clock().getTime() : undefined,
+  })
   const decisionLog = createDecisionLog({
     db,
     log,
@@ -117,19 +127,20 @@ export const createService = async ({
     delayMs: config.CALL_LOG_DELAY_SECONDS * 1000,
     maxAttempts: config.CALL_LOG_MAX_ATTEMPTS,
   })
+  const lookups = createLookupService({
+    chain,
+    cache: {
+      hitTtlMs: config.LOOKUP_CACHE_TTL_SECONDS * 1000,
+      missTtlMs: config.LOOKUP_CACHE_MISS_TTL_SECONDS * 1000,
+      errorTtlMs: config.LOOKUP_CACHE_ERROR_TTL_SECONDS * 1000,
+      staleMs: config.LOOKUP_CACHE_STALE_SECONDS * 1000,
+      maxEntries: config.LOOKUP_CACHE_SIZE,
+    },
+    breaker: { failures: config.LOOKUP_BREAKER_FAILURES, openMs: config.LOOKUP_BREAKER_OPEN_SECONDS * 1000 },
+  })
   const router = createCallRouter({
     rules,
-    lookups: createLookupService({
-      chain,
-      cache: {
-        hitTtlMs: config.LOOKUP_CACHE_TTL_SECONDS * 1000,
-        missTtlMs: config.LOOKUP_CACHE_MISS_TTL_SECONDS * 1000,
-        errorTtlMs: config.LOOKUP_CACHE_ERROR_TTL_SECONDS * 1000,
-        staleMs: config.LOOKUP_CACHE_STALE_SECONDS * 1000,
-        maxEntries: config.LOOKUP_CACHE_SIZE,
-      },
-      breaker: { failures: config.LOOKUP_BREAKER_FAILURES, openMs: config.LOOKUP_BREAKER_OPEN_SECONDS * 1000 },
-    }),
+    lookups,
     callState,
     decisionLog,
     callLogs,
@@ -189,9 +200,12 @@ export const createService = async ({
     config,
     log,
     redact,
+    db,
+    atomic,
     storage,
     recheckStorage,
     chain,
+    lookups,
     rules,
     callState,
     decisionLog,

@@ -3,17 +3,20 @@ import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { generateSpecs } from 'hono-openapi'
 import type { Config } from '../config.ts'
+import type { RunAtomically } from '../db/atomic.ts'
 import type { Database } from '../db/database.ts'
 import { AppError, type ErrorCode, errorResponse } from '../lib/app-error.ts'
 import { errorMessage, type Logger } from '../lib/logger.ts'
 import type { ProviderCapabilities } from '../model/provider-capabilities.ts'
 import type { ActiveProvider } from '../providers/provider.ts'
 import type { CallRouter } from '../routing/call-router.ts'
+import type { RuleCache } from '../rules/rule-cache.ts'
 import { adminToken } from './admin-token.ts'
 import { API_REFERENCE_PATHS, apiReferencePage } from './api-reference-page.ts'
 import { createChangeLog } from './change-log.ts'
 import { decisionRoutes } from './decision-routes.ts'
 import { directoryRoutes } from './directory-routes.ts'
+import { draftRoutes } from './draft-routes.ts'
 import { menuRoutes } from './menu-routes.ts'
 import { MAX_ADMIN_BODY } from './route-docs.ts'
 import { rulesRoutes } from './rules-routes.ts'
@@ -48,6 +51,12 @@ export interface AdminApiOptions {
    * their describeRoute metadata is in /admin/openapi.json.
    */
   mount?: readonly AdminMount[]
+  /** The live rules (a draft's preview compares against them). */
+  rules: RuleCache
+  /** How a publish runs as one transaction. */
+  atomic: RunAtomically
+  /** The service's clock (tests pin it). */
+  clock?: () => Date
 }
 
 const DOCUMENT_PATH = '/openapi.json'
@@ -91,7 +100,7 @@ const HTTP_ERROR_CODES: Record<number, ErrorCode> = {
  * page needs ADMIN_TOKEN. Every error is answered in the one shape of src/lib/app-error.ts, thrown
  * AppErrors included.
  */
-export const createAdminApi = ({ db, config, log, router, providers, capabilities, mount = [] }: AdminApiOptions) => {
+export const createAdminApi = ({ db, config, log, router, providers, capabilities, mount = [], rules, atomic, clock }: AdminApiOptions) => {
   for (const { path } of mount) {
     if (!MOUNT_PATH.test(path)) throw new Error(`admin mount "${path}": must be a path such as /routee`)
   }
@@ -138,6 +147,7 @@ export const createAdminApi = ({ db, config, log, router, providers, capabilitie
   admin.route('/', menuRoutes(rowRules))
   admin.route('/', directoryRoutes({ db, log, defaultCountry: config.DEFAULT_COUNTRY }))
   admin.route('/', simulateRoutes({ router, providers }))
+  admin.route('/', draftRoutes({ db, log, atomic, timeZone: config.TIME_ZONE, capabilities: held, router, rules, providers, clock }))
   admin.route('/', decisionRoutes({ db, log, defaultCountry: config.DEFAULT_COUNTRY, batchSize: config.RETENTION_BATCH_SIZE }))
   for (const { path, app } of mount) admin.route(path, app)
 

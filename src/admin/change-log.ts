@@ -11,7 +11,7 @@ export interface Change {
   via: 'console' | 'api'
   entity: ChangedEntity
   entityId: number
-  action: 'create' | 'update' | 'delete' | 'revert'
+  action: 'create' | 'update' | 'delete' | 'revert' | 'publish'
   /** The row before (SQL column names), absent for a create. */
   before?: Record<string, unknown>
   /** The row after, absent for a delete. */

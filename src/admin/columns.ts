@@ -8,7 +8,8 @@ export const safeJson = (text: string | null | undefined): unknown => {
   }
 }
 
-const snake = (key: string) => key.replace(/[A-Z]/g, (char) => `_${char.toLowerCase()}`)
+/** A drizzle row key as its SQL column name (`fromLayer` → `from_layer`). */
+export const columnName = (key: string) => key.replace(/[A-Z]/g, (char) => `_${char.toLowerCase()}`)
 const camel = (key: string) => key.replace(/_([a-z])/g, (_, char: string) => char.toUpperCase())
 
 /** API bodies use the SQL column names, as people see them in an SQLite tool; drizzle rows use camelCase. */
@@ -24,6 +25,7 @@ export const columnsToRow = (input: Record<string, unknown>) => {
 /** A drizzle row as the API shows it: SQL column names, `options` as the JSON object it holds. */
 export const rowToColumns = (row: Record<string, unknown>) => {
   const columns: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(row)) columns[snake(key)] = key === 'options' ? (safeJson(value as string) ?? value) : value
+  for (const [key, value] of Object.entries(row))
+    columns[columnName(key)] = key === 'options' ? (safeJson(value as string) ?? value) : value
   return columns
 }

@@ -22,6 +22,7 @@ const errorContent = { 'application/json': { schema: resolver(ErrorSchema) } }
 export interface ErrorAnswers {
   400?: string
   404?: string
+  409?: string
   413?: string
   502?: string
   503?: string

@@ -1,50 +1,80 @@
 import { sql } from 'drizzle-orm'
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
+/** A rule's columns: the live rules and the draft's have the same. */
+const ruleColumns = () => ({
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull().default(''),
+  /** Lower runs first. */
+  priority: integer('priority').notNull().default(100),
+  enabled: integer('enabled').notNull().default(1),
+  // --- conditions (NULL or '' = any) ---
+  provider: text('provider'),
+  did: text('did'),
+  caller: text('caller'),
+  fromLayer: text('from_layer'),
+  dtmf: text('dtmf'),
+  /** Which key identifies the caller for this rule: caller (caller ID), pin (digits typed) or none. */
+  identifyBy: text('identify_by').notNull().default('caller'),
+  /** found, not_found, error (comma list). */
+  lookup: text('lookup'),
+  /** e.g. `segment = VIP; owner.extension` */
+  contactMatch: text('contact_match'),
+  /** Requests from this layer in this call, e.g. `<3`, `>=3`, `2`, `1-2`. */
+  attempt: text('attempt'),
+  /** e.g. `mon-fri`, `sat,sun` */
+  days: text('days'),
+  timeFrom: text('time_from'),
+  timeTo: text('time_to'),
+  timeZone: text('time_zone'),
+  // --- action ---
+  action: text('action').notNull(),
+  toLayer: text('to_layer'),
+  say: text('say'),
+  dial: text('dial'),
+  language: text('language'),
+  /** JSON object with the rarely changed extras (durations, recording, caller name, screen pop fields). */
+  options: text('options'),
+  note: text('note'),
+})
+
 /**
  * Routing rules, meant to be edited by a person with any SQLite tool: one row per rule, readable columns,
  * NULL in a condition column means "any". Rows are validated when loaded; an invalid row is skipped and
  * reported by `npm run rules:check`, it never stops the service.
  */
-export const rules = sqliteTable(
-  'rules',
-  {
-    id: integer('id').primaryKey({ autoIncrement: true }),
-    name: text('name').notNull().default(''),
-    /** Lower runs first. */
-    priority: integer('priority').notNull().default(100),
-    enabled: integer('enabled').notNull().default(1),
-    // --- conditions (NULL or '' = any) ---
-    provider: text('provider'),
-    did: text('did'),
-    caller: text('caller'),
-    fromLayer: text('from_layer'),
-    dtmf: text('dtmf'),
-    /** Which key identifies the caller for this rule: caller (caller ID), pin (digits typed) or none. */
-    identifyBy: text('identify_by').notNull().default('caller'),
-    /** found, not_found, error (comma list). */
-    lookup: text('lookup'),
-    /** e.g. `segment = VIP; owner.extension` */
-    contactMatch: text('contact_match'),
-    /** Requests from this layer in this call, e.g. `<3`, `>=3`, `2`, `1-2`. */
-    attempt: text('attempt'),
-    /** e.g. `mon-fri`, `sat,sun` */
-    days: text('days'),
-    timeFrom: text('time_from'),
-    timeTo: text('time_to'),
-    timeZone: text('time_zone'),
-    // --- action ---
-    action: text('action').notNull(),
-    toLayer: text('to_layer'),
-    say: text('say'),
-    dial: text('dial'),
-    language: text('language'),
-    /** JSON object with the rarely changed extras (durations, recording, caller name, screen pop fields). */
-    options: text('options'),
-    note: text('note'),
-  },
-  (table) => [index('rules_priority').on(table.priority, table.id)],
-)
+export const rules = sqliteTable('rules', ruleColumns(), (table) => [index('rules_priority').on(table.priority, table.id)])
+
+/**
+ * The draft rule set (console and admin API): the rules as they will be once published. Filled from the live
+ * rules when a draft is started; publishing replaces the live rules with these rows, ids kept, in one
+ * transaction.
+ */
+export const draftRules = sqliteTable('draft_rules', ruleColumns())
+
+/** The draft in progress, if any (one row): who started it and on which routing revision. */
+export const routingDraft = sqliteTable('routing_draft', {
+  id: integer('id').primaryKey(),
+  startedAt: text('started_at').notNull(),
+  /** The role and where (admin, console / api) */
+  startedBy: text('started_by').notNull(),
+  /** The routing revision the live rules were at when the draft was copied from them. */
+  baseRevision: integer('base_revision').notNull(),
+})
+
+/**
+ * Every published rule set, whole (JSON rows, SQL column names): a call that started on a revision keeps its
+ * rules for its later steps, on any process or isolate, after the next publish.
+ */
+export const routingPublications = sqliteTable('routing_publications', {
+  /** The routing revision the publish made live. */
+  revision: integer('revision').primaryKey(),
+  publishedAt: text('published_at').notNull(),
+  publishedBy: text('published_by').notNull(),
+  rules: text('rules').notNull(),
+  fallbacks: text('fallbacks').notNull(),
+  menuKeys: text('menu_keys').notNull(),
+})
 
 /**
  * The answer used when no rule matches. The most specific row wins: one for the layer beats one for the
@@ -149,6 +179,8 @@ export const decisions = sqliteTable(
     durationMs: real('duration_ms'),
     /** JSON (or raw text when it was not JSON): the request as received */
     request: text('request'),
+    /** The routing revision the call was routed on: its later steps keep it across a publish. */
+    revision: integer('revision'),
   },
   (table) => [
     index('decisions_at').on(table.at),
@@ -265,7 +297,7 @@ export const changeLog = sqliteTable(
     /** rules, fallbacks or menu_keys */
     entity: text('entity').notNull(),
     entityId: integer('entity_id').notNull(),
-    /** create, update, delete or revert */
+    /** create, update, delete, revert or publish */
     action: text('action').notNull(),
     /** JSON, null for a create */
     before: text('before'),

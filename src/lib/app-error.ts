@@ -13,6 +13,8 @@ export const ERROR_STATUS = {
   /** The endpoint is switched off (ADMIN_TOKEN is not set). */
   DISABLED: 404,
   NOT_FOUND: 404,
+  /** The change cannot be made in the state things are in (no draft open, live routing edited since); nothing changed. */
+  CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   /** The feature needs settings that are not there (e.g. a provider's API credentials). */
   NOT_CONFIGURED: 503,

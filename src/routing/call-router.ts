@@ -73,6 +73,8 @@ export const createCallRouter = ({
     /** And the answers to each further silence, up to the first that is not a collect. */
     noInputPath?: Decision[]
     problems: string[]
+    /** The routing revision the rules came from (a call keeps its first step's across a publish). */
+    revision?: number
   }
 
   /** Count the attempt, look the caller up and pick the answer; failures become problems, not throws. */
@@ -95,10 +97,13 @@ export const createCallRouter = ({
     }
     const { problems } = routing
     try {
-      const snapshot = await rules.current().catch((error: unknown) => {
+      // A live call step is routed on the revision its call started on; the simulator uses the live rules.
+      const pinned = simulatedAttempt === undefined && classified.kind === 'call'
+      const snapshot = await (pinned ? rules.forCall(provider.id, classified.event.callId) : rules.current()).catch((error: unknown) => {
         problems.push(`rules unavailable: ${errorMessage(error)}`)
         return EMPTY_SNAPSHOT
       })
+      if (snapshot !== EMPTY_SNAPSHOT) routing.revision = snapshot.revision
       if (classified.kind === 'invalid') {
         routing.event = classified.partial
         problems.push(classified.reason)
@@ -226,6 +231,7 @@ export const createCallRouter = ({
       reason: reason ?? null,
       durationMs: Math.round((performance.now() - started) * 100) / 100,
       request: redact(requestText(request)),
+      revision: routing.revision ?? null,
     })
     if (metrics) observe(metrics, provider.id, evaluation, Object.values(results), performance.now() - started)
     const contact = used?.contact
@@ -293,10 +299,41 @@ export const createCallRouter = ({
     }
   }
 
+  /**
+   * A recorded call step routed again on each rule set given (a draft's preview: the live rules and the
+   * draft), with one set of lookups for all, so the answers differ only by the rules. Nothing is written.
+   * Undefined when the step is not a call step (a status notice, an unreadable request).
+   */
+  const replay = async (
+    provider: ActiveProvider,
+    request: ProviderRequest,
+    at: Date,
+    attempt: number,
+    snapshots: readonly RuleSnapshot[],
+  ) => {
+    const classified = await provider.handler.classify(request)
+    if (classified.kind !== 'call') return undefined
+    const call = classified.event
+    const keys = [...new Set(snapshots.flatMap((snapshot) => plannedLookups(snapshot, call, at, attempt)))]
+    const found = await Promise.all(
+      keys.map((key) => lookups.lookup(key, key === 'pin' ? call.dtmf.replace(/\D/g, '') : call.caller, provider.handler.lookupDeadlineMs)),
+    )
+    const results = Object.fromEntries(found.map((result) => [result.key, result]))
+    return Promise.all(
+      snapshots.map(async (snapshot) => {
+        const evaluation = evaluate(snapshot, { event: call, at, attempt, lookups: results }, defaults, provider.handler.check, {
+          traced: false,
+        })
+        const rendered = await answerFor(provider, { event: call, attempt, results, evaluation, problems: [] }, request.origin)
+        return { evaluation: rendered.evaluation, answer: rendered.answer }
+      }),
+    )
+  }
+
   /** The caller's contact by phone, within a deadline (for provider hooks that only want data). */
   const findCaller = (phone: string | undefined, deadlineMs: number) => lookups.lookup('caller', phone, deadlineMs)
 
-  return { route, recordStatus, simulate, findCaller }
+  return { route, recordStatus, simulate, replay, findCaller }
 }
 
 export type CallRouter = ReturnType<typeof createCallRouter>

@@ -17,6 +17,7 @@ import * as schema from '../db/schema.ts'
 import { createLogger, errorMessage, type Logger } from '../lib/logger.ts'
 import type { ProviderDefinition } from '../providers/provider.ts'
 import { startRetentionTimer } from './retention-timer.ts'
+import { sqliteAtomic } from './sqlite-atomic.ts'
 import { sqliteRecordWriter } from './sqlite-record-writer.ts'
 import { startWalCheckpointer } from './wal-checkpointer.ts'
 
@@ -94,6 +95,7 @@ export const startNodeServer = async (options: NodeServerOptions = {}): Promise<
     recordBeforeAnswer: true,
     scheduleWrite: setImmediate,
     recordWriter: sqliteRecordWriter(database),
+    atomic: sqliteAtomic(database.sqlite),
     // node:crypto's HMAC runs in the call; WebCrypto's is a job on the thread pool, a quarter of a Routee step.
     hmac: (key, data) => createHmac('sha256', key).update(data).digest('base64url'),
     // @hono/node-server keeps Node's IncomingMessage: its url is the request-target as it came on the wire.

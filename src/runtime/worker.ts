@@ -23,7 +23,8 @@ export interface WorkerServiceOptions {
 
 /** The same app as on Node, over D1. Migrations are applied by `wrangler d1 migrations apply`. */
 export const createWorkerService = async (env: WorkerEnv, options: WorkerServiceOptions = {}): Promise<RouterService> => {
-  const db = drizzle(env.DB, { schema }) as unknown as Database
+  const d1 = drizzle(env.DB, { schema })
+  const db = d1 as unknown as Database
   const vars = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
   if ((vars.SEED_DEMO ?? 'true').toLowerCase() !== 'false') await seedDemoData(db)
   return createApp({
@@ -33,6 +34,10 @@ export const createWorkerService = async (env: WorkerEnv, options: WorkerService
     clock: options.clock,
     // One D1 batch (a transaction, one round trip) per round of writes.
     recordWriter: d1RecordWriter(env.DB, db),
+    // A D1 batch is a transaction: a publish applies whole or not at all.
+    atomic: async (statements) => {
+      await d1.batch(statements)
+    },
   })
 }
 

@@ -57,6 +57,8 @@ const startAdmin = async (options: { capabilities?: Record<string, ProviderCapab
     log: service.log,
     router: service.router,
     providers: Object.fromEntries(service.providers),
+    rules: service.rules,
+    atomic: service.atomic,
   }
   const admin = createAdminApi({ ...parts, ...options })
   const app = new Hono().route('/admin', admin)
