@@ -10,6 +10,7 @@ import { errorMessage } from '../lib/logger.ts'
 import { CONSOLE_CSS } from './console-css.ts'
 import { type ConsoleContext, type ConsoleDeps, type ConsoleEnv, consolePage, document } from './console-layout.ts'
 import { menusPages } from './menus-pages.ts'
+import { draftPages } from './draft-pages.ts'
 import { rulesPages } from './rules-pages.ts'
 import { type ConsoleRole, createSessionStore, tokenFingerprint } from './session-store.ts'
 import { testCallPage } from './test-call-page.ts'
@@ -218,6 +219,7 @@ export const createConsole = (deps: ConsoleDeps) => {
   app.get('/', (c) => c.redirect(`${PATH}/rules`, 303))
 
   app.route('/', rulesPages(deps))
+  app.route('/', draftPages(deps))
   // sections: each page module's routes, mounted at /console (one line each)
   app.route('/', menusPages(deps))
   app.route('/', testCallPage(deps))

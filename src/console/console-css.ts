@@ -69,4 +69,7 @@ svg.chart text { font-size: 11px; fill: var(--muted); }
 svg.chart .series { fill: none; stroke: var(--accent); stroke-width: 2; }
 svg.chart .series.second { stroke: var(--bad); }
 svg.chart rect.bar { fill: var(--accent); }
+.inline-label { display: inline; margin: 0 .4rem 0 0; }
+ul.differences { margin: .25rem 0 1rem; padding-left: 1.2rem; }
+table.preview pre { max-height: 12rem; margin: .3rem 0 0; }
 `

@@ -28,6 +28,7 @@ export type Html = HtmlEscapedString | Promise<HtmlEscapedString>
 /** The console's sections, in the order of the navigation bar. */
 const SECTIONS = [
   { path: '/console/rules', label: 'Rules' },
+  { path: '/console/draft', label: 'Draft' },
   { path: '/console/menus', label: 'Menus' },
   { path: '/console/test', label: 'Test a call' },
   { path: '/console/calls', label: 'Calls' },

@@ -3,10 +3,11 @@ import { Hono } from 'hono'
 import { html, raw } from 'hono/html'
 import * as v from 'valibot'
 import { RuleBody } from '../admin/admin-schemas.ts'
-import { type ChangeEntry, createChangeLog } from '../admin/change-log.ts'
+import { type Change, type ChangeEntry, createChangeLog } from '../admin/change-log.ts'
 import { columnsToRow, rowToColumns } from '../admin/columns.ts'
+import type { RowCheck } from '../admin/crud-routes.ts'
 import { usableRow } from '../admin/rules-routes.ts'
-import { type RuleRow, rules } from '../db/schema.ts'
+import { draftRules, type RuleRow, rules } from '../db/schema.ts'
 import { compileRule } from '../rules/compile-rule.ts'
 import {
   adminOnly,
@@ -119,6 +120,46 @@ const problemsByField = (problem: string, errors: FieldErrors) => {
   }
 }
 
+/** Rules in the order they are tried, what each matches and does, its state; edit controls for an admin. */
+export const ruleTable = (
+  c: ConsoleContext,
+  rows: readonly RuleRow[],
+  { base, verdict, badges }: { base: string; verdict: (row: RuleRow) => RowCheck; badges?: ReadonlyMap<number, string> },
+) => {
+  const editable = canEdit(c)
+  return html`<table>
+        <thead><tr><th>Order</th><th>Name</th><th>When</th><th>Then</th><th>Status</th>${editable ? html`<th>Change</th>` : ''}</tr></thead>
+        <tbody>
+          ${rows.map((row, index) => {
+            const columns = rowToColumns(row)
+            const check = verdict(row)
+            const on = row.enabled === 1
+            return html`<tr class="${on ? '' : 'off'}" id="rule-${row.id}">
+              <td class="mono">${row.priority}</td>
+              <td><a href="${base}/${row.id}">${row.name || `rule ${row.id}`}</a>${badges?.get(row.id) ? html` <span class="badge warn">${badges.get(row.id)}</span>` : ''}</td>
+              <td>${describeWhen(columns)}</td>
+              <td class="mono">${describeThen(columns)}</td>
+              <td>
+                <span class="badge ${on ? 'on' : ''}">${on ? 'on' : 'off'}</span>
+                ${check.problem ? html`<div class="problem">Skipped: ${check.problem}</div>` : ''}
+                ${(check.warnings ?? []).map((warning) => html`<div class="warning">${warning}</div>`)}
+              </td>
+              ${
+                editable
+                  ? html`<td class="actions">
+                      <form method="post" action="${base}/${row.id}/toggle" class="inline">${csrfField(c)}<button class="secondary" aria-label="${on ? 'Turn off' : 'Turn on'} ${row.name}">${on ? 'Turn off' : 'Turn on'}</button></form>
+                      <form method="post" action="${base}/${row.id}/move" class="inline">${csrfField(c)}<input type="hidden" name="direction" value="up" /><button class="secondary" title="Move up"${index === 0 ? raw(' disabled') : ''}>↑</button></form>
+                      <form method="post" action="${base}/${row.id}/move" class="inline">${csrfField(c)}<input type="hidden" name="direction" value="down" /><button class="secondary" title="Move down"${index === rows.length - 1 ? raw(' disabled') : ''}>↓</button></form>
+                      <a href="${base}/${row.id}/edit">Edit</a>
+                    </td>`
+                  : ''
+              }
+            </tr>`
+          })}
+        </tbody>
+      </table>`
+}
+
 /** What a rule matches, in a line. */
 const describeWhen = (rule: Columns): string => {
   const parts = CONDITION_KEYS.flatMap((key) =>
@@ -134,13 +175,41 @@ const describeThen = (rule: Columns): string => {
   return `${rule.action}${target ? ` ${target}` : ''}${rule.say && rule.say !== target ? ` (says ${rule.say})` : ''}`
 }
 
-export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) => {
-  const changes = createChangeLog(db, () => new Date(now()))
+/**
+ * Which rules the pages edit: the live ones (every change in the history, which can revert it) or the draft's
+ * (edited apart from live calls until published; its own page, src/console/draft-pages.ts, lists them).
+ */
+export interface RuleSet {
+  kind: 'live' | 'draft'
+  table: typeof rules
+  /** Where its pages are, under /console: /rules, /draft/rules. */
+  path: string
+  /** The page a change returns to. */
+  home: string
+}
+
+export const LIVE_RULES: RuleSet = { kind: 'live', table: rules, path: '/rules', home: '/console/rules' }
+export const DRAFT_RULES: RuleSet = {
+  kind: 'draft',
+  table: draftRules as unknown as typeof rules,
+  path: '/draft/rules',
+  home: '/console/draft',
+}
+
+export const rulesPages = (deps: ConsoleDeps) => ruleSetPages(deps, LIVE_RULES)
+
+export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, set: RuleSet) => {
+  const { table } = set
+  const live = set.kind === 'live'
+  const base = `/console${set.path}`
+  const changeLog = createChangeLog(db, () => new Date(now()))
+  // Draft edits are a scratchpad: the change log keeps what reaches live routing (a publish records its own).
+  const changes = { ...changeLog, record: (change: Change) => (live ? changeLog.record(change) : Promise.resolve()) }
   const capabilities = service.capabilities
   const timeZone = service.config.TIME_ZONE
   const verdict = (row: RuleRow) => usableRow(compileRule(row, { timeZone }), 'rule', capabilities)
-  const all = async () => (await db.select().from(rules).orderBy(asc(rules.priority), asc(rules.id)).all()) as RuleRow[]
-  const find = async (id: number) => (await db.select().from(rules).where(eq(rules.id, id)).get()) as RuleRow | undefined
+  const all = async () => (await db.select().from(table).orderBy(asc(table.priority), asc(table.id)).all()) as RuleRow[]
+  const find = async (id: number) => (await db.select().from(table).where(eq(table.id, id)).get()) as RuleRow | undefined
   const DEFAULTS = { name: '', priority: 100, enabled: 1, identifyBy: 'caller' }
 
   /** Checks a rule as the admin API does; the row as it would be stored, or the errors beside their fields. */
@@ -227,7 +296,7 @@ export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
         ${field('options', 'Options (JSON)', 'Durations, recording, screen pop, per-provider answers', options, errors, (attributes) => html`<textarea id="f-options" name="options"${attributes}>${options}</textarea>`)}
         ${field('note', 'Note', '', values.note, errors)}
       </fieldset>
-      <p class="toolbar"><button>${submit}</button> <a href="/console/rules">Cancel</a></p>
+      <p class="toolbar"><button>${submit}</button> <a href="${set.home}">Cancel</a></p>
     </form>`
   }
 
@@ -236,45 +305,15 @@ export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
     const editable = canEdit(c)
     const body = html`
       <div class="toolbar">
-        ${editable ? html`<a class="button" href="/console/rules/new">New rule</a>` : ''}
-        <a href="/console/rules/history">History</a>
+        ${editable ? html`<a class="button" href="${base}/new">New rule</a>` : ''}
+        ${live ? html`<a href="/console/rules/history">History</a>` : ''}
         <span class="muted">Rules are tried in this order; the first that matches answers. Changes reach calls within ${service.config.RULES_REFRESH_MS} ms.</span>
       </div>
-      <table>
-        <thead><tr><th>Order</th><th>Name</th><th>When</th><th>Then</th><th>Status</th>${editable ? html`<th>Change</th>` : ''}</tr></thead>
-        <tbody>
-          ${rows.map((row, index) => {
-            const columns = rowToColumns(row)
-            const check = verdict(row)
-            const on = row.enabled === 1
-            return html`<tr class="${on ? '' : 'off'}" id="rule-${row.id}">
-              <td class="mono">${row.priority}</td>
-              <td><a href="/console/rules/${row.id}">${row.name || `rule ${row.id}`}</a></td>
-              <td>${describeWhen(columns)}</td>
-              <td class="mono">${describeThen(columns)}</td>
-              <td>
-                <span class="badge ${on ? 'on' : ''}">${on ? 'on' : 'off'}</span>
-                ${check.problem ? html`<div class="problem">Skipped: ${check.problem}</div>` : ''}
-                ${(check.warnings ?? []).map((warning) => html`<div class="warning">${warning}</div>`)}
-              </td>
-              ${
-                editable
-                  ? html`<td class="actions">
-                      <form method="post" action="/console/rules/${row.id}/toggle" class="inline">${csrfField(c)}<button class="secondary" aria-label="${on ? 'Turn off' : 'Turn on'} ${row.name}">${on ? 'Turn off' : 'Turn on'}</button></form>
-                      <form method="post" action="/console/rules/${row.id}/move" class="inline">${csrfField(c)}<input type="hidden" name="direction" value="up" /><button class="secondary" title="Move up"${index === 0 ? raw(' disabled') : ''}>↑</button></form>
-                      <form method="post" action="/console/rules/${row.id}/move" class="inline">${csrfField(c)}<input type="hidden" name="direction" value="down" /><button class="secondary" title="Move down"${index === rows.length - 1 ? raw(' disabled') : ''}>↓</button></form>
-                      <a href="/console/rules/${row.id}/edit">Edit</a>
-                    </td>`
-                  : ''
-              }
-            </tr>`
-          })}
-        </tbody>
-      </table>`
-    return consolePage(c, { title: 'Rules', body, notice })
+      ${ruleTable(c, rows, { base, verdict })}`
+    return consolePage(c, { title: live ? 'Rules' : 'Draft rules', body, notice })
   }
 
-  const saved = (c: ConsoleContext, text: string) => c.redirect(`/console/rules?done=${encodeURIComponent(text)}`, 303)
+  const saved = (c: ConsoleContext, text: string) => c.redirect(`${set.home}?done=${encodeURIComponent(text)}`, 303)
 
   const idOf = (c: ConsoleContext) => {
     const id = Number(c.req.param('id'))
@@ -285,7 +324,7 @@ export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
     consolePage(c, {
       title: 'No such rule',
       status: 404,
-      body: html`<p>It may have been deleted. <a href="/console/rules">All rules</a></p>`,
+      body: html`<p>It may have been deleted. <a href="${set.home}">All rules</a></p>`,
     })
 
   const historyTable = (c: ConsoleContext, entries: ChangeEntry[]) => {
@@ -310,18 +349,45 @@ export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
     </table>`
   }
 
-  return new Hono<ConsoleEnv>()
-    .get('/rules', (c) => {
+  const pages = new Hono<ConsoleEnv>()
+  // The history is of live rules; registered before /rules/:id, which would take "history" for an id.
+  if (live) {
+    pages
+      .get('/rules/history', async (c) => {
+        const entries = await changes.list({ entity: 'rules', limit: 100 })
+        return consolePage(c, { title: 'Rule history', body: html`<p><a href="${set.home}">All rules</a></p>${historyTable(c, entries)}` })
+      })
+      .post('/rules/history/:change/revert', adminOnly, async (c) => {
+        const change = await changes.get(Number(c.req.param('change')))
+        if (!change) return notFound(c)
+        if (change.entity !== 'rules') return notFound(c)
+        const outcome = await revert(change)
+        if (outcome.error) {
+          const entries = await changes.list({ entity: 'rules', limit: 100 })
+          return consolePage(c, {
+            title: 'Rule history',
+            status: 409,
+            notice: { kind: 'error', text: outcome.error },
+            body: historyTable(c, entries),
+          })
+        }
+        return saved(c, outcome.done ?? '')
+      })
+  }
+  pages
+    .get(set.path, async (c) => {
       const done = c.req.query('done')
-      return listPage(c, done ? { kind: 'ok', text: done } : undefined)
+      // The draft's rules are listed on the draft's own page, with how they differ from live.
+      if (!live) return c.redirect(`${set.home}${done ? `?done=${encodeURIComponent(done)}` : ''}`, 303)
+      return await listPage(c, done ? { kind: 'ok', text: done } : undefined)
     })
-    .get('/rules/new', adminOnly, (c) =>
+    .get(`${set.path}/new`, adminOnly, (c) =>
       consolePage(c, {
         title: 'New rule',
-        body: ruleForm(c, { action: '/console/rules', values: { enabled: 1, priority: 100 }, errors: {}, submit: 'Create rule' }),
+        body: ruleForm(c, { action: base, values: { enabled: 1, priority: 100 }, errors: {}, submit: 'Create rule' }),
       }),
     )
-    .post('/rules', adminOnly, async (c) => {
+    .post(set.path, adminOnly, async (c) => {
       const { body, errors } = formToBody(await c.req.parseBody())
       const result = validate(body, errors)
       if (!result.values) {
@@ -329,11 +395,11 @@ export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
           title: 'New rule',
           status: 400,
           notice: { kind: 'error', text: 'The rule was not saved: fix the fields marked below. Nothing was changed.' },
-          body: ruleForm(c, { action: '/console/rules', values: body, errors: result.errors, submit: 'Create rule' }),
+          body: ruleForm(c, { action: base, values: body, errors: result.errors, submit: 'Create rule' }),
         })
       }
       const [created] = (await db
-        .insert(rules)
+        .insert(table)
         .values(result.values as never)
         .returning()
         .all()) as RuleRow[]
@@ -342,27 +408,7 @@ export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
       log.info('console: rule created', { id: row.id })
       return saved(c, `Rule “${row.name || row.id}” created.${result.warnings.length ? ` Warning: ${result.warnings.join('; ')}` : ''}`)
     })
-    .get('/rules/history', async (c) => {
-      const entries = await changes.list({ entity: 'rules', limit: 100 })
-      return consolePage(c, { title: 'Rule history', body: html`<p><a href="/console/rules">All rules</a></p>${historyTable(c, entries)}` })
-    })
-    .post('/rules/history/:change/revert', adminOnly, async (c) => {
-      const change = await changes.get(Number(c.req.param('change')))
-      if (!change) return notFound(c)
-      if (change.entity !== 'rules') return notFound(c)
-      const outcome = await revert(change)
-      if (outcome.error) {
-        const entries = await changes.list({ entity: 'rules', limit: 100 })
-        return consolePage(c, {
-          title: 'Rule history',
-          status: 409,
-          notice: { kind: 'error', text: outcome.error },
-          body: historyTable(c, entries),
-        })
-      }
-      return saved(c, outcome.done ?? '')
-    })
-    .get('/rules/:id', async (c) => {
+    .get(`${set.path}/:id`, async (c) => {
       const id = idOf(c)
       const row = id ? await find(id) : undefined
       const entries = id ? await changes.list({ entity: 'rules', entityId: id, limit: 50 }) : []
@@ -374,8 +420,8 @@ export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
       const check = verdict(row)
       const body = html`
           <div class="toolbar">
-            ${canEdit(c) ? html`<a class="button" href="/console/rules/${row.id}/edit">Edit</a>` : ''}
-            <a href="/console/rules">All rules</a>
+            ${canEdit(c) ? html`<a class="button" href="${base}/${row.id}/edit">Edit</a>` : ''}
+            <a href="${set.home}">All rules</a>
           </div>
           <div class="card">
             <p><strong>When:</strong> ${describeWhen(columns)}</p>
@@ -389,21 +435,21 @@ export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
           ${historyTable(c, entries)}
           ${
             canEdit(c)
-              ? html`<h2>Delete</h2><form method="post" action="/console/rules/${row.id}/delete">${csrfField(c)}<button class="danger">Delete this rule</button> <span class="muted">It can be restored from the history.</span></form>`
+              ? html`<h2>Delete</h2><form method="post" action="${base}/${row.id}/delete">${csrfField(c)}<button class="danger">Delete this rule</button> <span class="muted">It can be restored from the history.</span></form>`
               : ''
           }`
       return consolePage(c, { title: row.name || `Rule ${row.id}`, body })
     })
-    .get('/rules/:id/edit', adminOnly, async (c) => {
+    .get(`${set.path}/:id/edit`, adminOnly, async (c) => {
       const id = idOf(c)
       const row = id ? await find(id) : undefined
       if (!row) return notFound(c)
       return consolePage(c, {
         title: `Edit ${row.name || `rule ${row.id}`}`,
-        body: ruleForm(c, { action: `/console/rules/${row.id}`, values: rowToColumns(row), errors: {}, submit: 'Save' }),
+        body: ruleForm(c, { action: `${base}/${row.id}`, values: rowToColumns(row), errors: {}, submit: 'Save' }),
       })
     })
-    .post('/rules/:id', adminOnly, async (c) => {
+    .post(`${set.path}/:id`, adminOnly, async (c) => {
       const id = idOf(c)
       const existing = id ? await find(id) : undefined
       if (!existing) return notFound(c)
@@ -414,13 +460,13 @@ export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
           title: `Edit ${existing.name || `rule ${existing.id}`}`,
           status: 400,
           notice: { kind: 'error', text: 'The rule was not saved: fix the fields marked below. Nothing was changed.' },
-          body: ruleForm(c, { action: `/console/rules/${existing.id}`, values: body, errors: result.errors, submit: 'Save' }),
+          body: ruleForm(c, { action: `${base}/${existing.id}`, values: body, errors: result.errors, submit: 'Save' }),
         })
       }
       await db
-        .update(rules)
+        .update(table)
         .set(result.values as never)
-        .where(eq(rules.id, existing.id))
+        .where(eq(table.id, existing.id))
         .run()
       const after = (await find(existing.id)) as RuleRow
       await changes.record({
@@ -435,7 +481,7 @@ export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
       log.info('console: rule changed', { id: existing.id })
       return saved(c, `Rule “${after.name || after.id}” saved.${result.warnings.length ? ` Warning: ${result.warnings.join('; ')}` : ''}`)
     })
-    .post('/rules/:id/toggle', adminOnly, async (c) => {
+    .post(`${set.path}/:id/toggle`, adminOnly, async (c) => {
       const id = idOf(c)
       const existing = id ? await find(id) : undefined
       if (!existing) return notFound(c)
@@ -445,7 +491,7 @@ export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
         const check = verdict({ ...existing, enabled })
         if (check.problem) return listPage(c, { kind: 'error', text: `“${existing.name || existing.id}” stays off: ${check.problem}` })
       }
-      await db.update(rules).set({ enabled }).where(eq(rules.id, existing.id)).run()
+      await db.update(table).set({ enabled }).where(eq(table.id, existing.id)).run()
       await changes.record({
         role: 'admin',
         via: 'console',
@@ -457,7 +503,7 @@ export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
       })
       return saved(c, `Rule “${existing.name || existing.id}” turned ${enabled ? 'on' : 'off'}.`)
     })
-    .post('/rules/:id/move', adminOnly, async (c) => {
+    .post(`${set.path}/:id/move`, adminOnly, async (c) => {
       const id = idOf(c)
       const direction = (await c.req.parseBody()).direction
       const rows = await all()
@@ -473,7 +519,7 @@ export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
         for (const [position, rule] of rows.entries()) {
           const priority = (position + 1) * 10
           if (rule.priority !== priority) {
-            await db.update(rules).set({ priority }).where(eq(rules.id, rule.id)).run()
+            await db.update(table).set({ priority }).where(eq(table.id, rule.id)).run()
             await changes.record({
               role: 'admin',
               via: 'console',
@@ -493,7 +539,7 @@ export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
         [moving, neighbour.priority],
         [neighbour, moving.priority],
       ] as const) {
-        await db.update(rules).set({ priority }).where(eq(rules.id, rule.id)).run()
+        await db.update(table).set({ priority }).where(eq(table.id, rule.id)).run()
         await changes.record({
           role: 'admin',
           via: 'console',
@@ -506,11 +552,11 @@ export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
       }
       return saved(c, `Rule “${row.name || row.id}” moved ${direction === 'up' ? 'up' : 'down'}.`)
     })
-    .post('/rules/:id/delete', adminOnly, async (c) => {
+    .post(`${set.path}/:id/delete`, adminOnly, async (c) => {
       const id = idOf(c)
       const existing = id ? await find(id) : undefined
       if (!existing) return notFound(c)
-      await db.delete(rules).where(eq(rules.id, existing.id)).run()
+      await db.delete(table).where(eq(table.id, existing.id)).run()
       await changes.record({
         role: 'admin',
         via: 'console',
@@ -521,6 +567,7 @@ export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
       })
       return saved(c, `Rule “${existing.name || existing.id}” deleted; its history can restore it.`)
     })
+  return pages
 
   /**
    * Puts a rule back as it was before a change: a created rule is deleted, a changed one gets its earlier
@@ -531,7 +578,7 @@ export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
     const label = String(change.before?.name ?? change.after?.name ?? '') || `rule ${change.entityId}`
     if (!change.before) {
       if (!current) return { error: `“${label}” is already gone; nothing was changed.` }
-      await db.delete(rules).where(eq(rules.id, current.id)).run()
+      await db.delete(table).where(eq(table.id, current.id)).run()
       await changes.record({
         role: 'admin',
         via: 'console',
@@ -551,13 +598,13 @@ export const rulesPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
     }
     if (current)
       await db
-        .update(rules)
+        .update(table)
         .set(values as never)
-        .where(eq(rules.id, current.id))
+        .where(eq(table.id, current.id))
         .run()
     else
       await db
-        .insert(rules)
+        .insert(table)
         .values({ ...values, id: change.entityId } as never)
         .run()
     const after = (await find(change.entityId)) as RuleRow

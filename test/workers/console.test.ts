@@ -51,4 +51,43 @@ describe('the console on the Worker', () => {
     const signedOut = await consoleClient('http://worker.test', send).get('/console/rules')
     expect(signedOut.status).toBe(303)
   })
+
+  it('publishes a draft in one D1 batch: live calls follow it, a call begun before keeps its rules', async () => {
+    const { send } = await startConsole()
+    const admin = (method: string, path: string, body?: unknown) =>
+      send(`http://worker.test/admin${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+    const step = async (data: Record<string, string>) =>
+      (await (
+        await send('http://worker.test/webhooks/voicenter', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ METHOD: 'IVR_LAYER_INPUT', DATA: { DID: '0722776772', PREVIOUS_LAYER_ID: '1', DTMF: '0', ...data } }),
+        })
+      ).json()) as { ACTION: string; LAYER?: number }
+    await admin('DELETE', '/draft')
+    const begun = `worker-call-${Date.now()}`
+    await step({ CALLER_ID: '0539999999', LAYER_ID: '1', IVR_UNIQUE_ID: begun })
+    const accountTyped = { CALLER_ID: '0539999999', LAYER_ID: '5', DTMF: '1234' }
+    const oldAnswer = await step({ ...accountTyped, IVR_UNIQUE_ID: `reference-${Date.now()}` })
+    expect((await admin('POST', '/draft')).status).toBe(201)
+    const added = await admin('POST', '/draft/rules', {
+      name: 'New desk',
+      priority: 1,
+      from_layer: '5',
+      identify_by: 'none',
+      action: 'go_to_layer',
+      to_layer: 99,
+    })
+    expect(added.status).toBe(201)
+    const published = await admin('POST', '/draft/publish', { replace_live_changes: true })
+    expect(published.status).toBe(200)
+    expect(await step({ ...accountTyped, IVR_UNIQUE_ID: begun })).toEqual(oldAnswer)
+    expect(await step({ ...accountTyped, IVR_UNIQUE_ID: `new-${Date.now()}` })).toMatchObject({ ACTION: 'GO_TO_LAYER', LAYER: 99 })
+    const publication = await env.DB.prepare('SELECT revision, published_by FROM routing_publications ORDER BY revision DESC').first()
+    expect(publication).toMatchObject({ published_by: 'admin (api)' })
+  })
 })
