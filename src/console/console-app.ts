@@ -7,10 +7,11 @@ import { secureHeaders } from 'hono/secure-headers'
 import { timingSafeEqual } from 'hono/utils/buffer'
 import type { Config } from '../config.ts'
 import { errorMessage } from '../lib/logger.ts'
+import { callsPages } from './calls-pages.ts'
 import { CONSOLE_CSS } from './console-css.ts'
 import { type ConsoleContext, type ConsoleDeps, type ConsoleEnv, consolePage, document } from './console-layout.ts'
-import { menusPages } from './menus-pages.ts'
 import { draftPages } from './draft-pages.ts'
+import { menusPages } from './menus-pages.ts'
 import { rulesPages } from './rules-pages.ts'
 import { type ConsoleRole, createSessionStore, tokenFingerprint } from './session-store.ts'
 import { testCallPage } from './test-call-page.ts'
@@ -221,6 +222,7 @@ export const createConsole = (deps: ConsoleDeps) => {
   app.route('/', rulesPages(deps))
   app.route('/', draftPages(deps))
   // sections: each page module's routes, mounted at /console (one line each)
+  app.route('/', callsPages(deps))
   app.route('/', menusPages(deps))
   app.route('/', testCallPage(deps))
 

@@ -8,6 +8,7 @@ import { columnsToRow, rowToColumns } from '../admin/columns.ts'
 import { checkMenuKey, MENU_KEY_DEFAULTS, repeatedKeyProblem } from '../admin/menu-routes.ts'
 import { type MenuKeyRow, menuKeys } from '../db/schema.ts'
 import { duplicateKeyProblem, MENU_ACTIONS, MENU_KEYS, repeatedMenuKeys } from '../rules/menu-key.ts'
+import { historyTable, revertChange } from './change-history.ts'
 import {
   adminOnly,
   type ConsoleContext,
@@ -321,33 +322,20 @@ export const menusPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
     return (await find(id.output)) ?? notFound(c)
   }
 
-  const historyTable = (c: ConsoleContext, entries: ChangeEntry[]) => {
-    const editable = canEdit(c)
-    if (entries.length === 0) return html`<p class="muted">No changes yet.</p>`
-    return html`<table class="history">
-      <thead><tr><th>When</th><th>Who</th><th>Key</th><th>What</th><th>Change</th>${editable ? html`<th></th>` : ''}</tr></thead>
-      <tbody>${entries.map(
-        (entry) => html`<tr id="change-${entry.id}">
-          <td class="mono">${entry.at.replace('T', ' ').slice(0, 19)}</td>
-          <td>${entry.role} <span class="muted">(${entry.via})</span></td>
-          <td><a href="/console/menus/${entry.entityId}">${keyLabel(entry.after ?? entry.before, entry.entityId)}</a></td>
-          <td>${entry.action}</td>
-          <td class="diff">${diff(entry.before, entry.after)}</td>
-          ${
-            editable
-              ? html`<td><form method="post" action="/console/menus/history/${entry.id}/revert" class="inline">${csrfField(c)}<button class="secondary" title="Put the key back as it was before this change">Revert</button></form></td>`
-              : ''
-          }
-        </tr>`,
-      )}</tbody>
-    </table>`
-  }
+  const history = (c: ConsoleContext, entries: ChangeEntry[]) =>
+    historyTable(c, entries, {
+      noun: 'Key',
+      link: (entry) => `/console/menus/${entry.entityId}`,
+      label: (entry) => keyLabel(entry.after ?? entry.before, entry.entityId),
+      revertPath: (entry) => `/console/menus/history/${entry.id}/revert`,
+      describeCreated: describeAction,
+    })
   const historyPage = async (c: ConsoleContext, notice?: Notice) =>
     consolePage(c, {
       title: 'Menu history',
       status: notice?.kind === 'error' ? 409 : 200,
       notice,
-      body: html`<p><a href="/console/menus">All menus</a></p>${historyTable(c, await changes.list({ entity: 'menu_keys', limit: 100 }))}`,
+      body: html`<p><a href="/console/menus">All menus</a></p>${history(c, await changes.list({ entity: 'menu_keys', limit: 100 }))}`,
     })
 
   const invalidForm = (c: ConsoleContext, title: string, action: string, values: Columns, errors: FieldErrors, submit: string) =>
@@ -407,7 +395,7 @@ export const menusPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
       const entries = await changes.list({ entity: 'menu_keys', entityId: id.output, limit: 50 })
       if (!row) {
         if (entries.length === 0) return notFound(c)
-        return consolePage(c, { title: `Menu key ${id.output} (deleted)`, body: html`<h2>History</h2>${historyTable(c, entries)}` })
+        return consolePage(c, { title: `Menu key ${id.output} (deleted)`, body: html`<h2>History</h2>${history(c, entries)}` })
       }
       const columns = rowToColumns(row)
       const check = verdict(row)
@@ -425,7 +413,7 @@ export const menusPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
           <p><strong>Status:</strong> ${status(row, check.problem ?? repeat, check.warnings ?? [])}</p>
         </div>
         <h2>History</h2>
-        ${historyTable(c, entries)}
+        ${history(c, entries)}
         ${
           canEdit(c)
             ? html`<h2>Delete</h2><form method="post" action="/console/menus/${row.id}/delete">${csrfField(c)}<button class="danger">Delete this key</button> <span class="muted">It can be restored from the history.</span></form>`
@@ -489,58 +477,23 @@ export const menusPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
       return saved(c, `Key ${existing.key} of layer ${existing.layer} deleted; its history can restore it.`)
     })
 
-  /**
-   * Puts a key back as it was before a change: a created key is deleted, a changed one gets its earlier
-   * columns, a deleted one comes back with its id. The restored key is checked as any edit is, and one its
-   * menu has meanwhile been given again is refused.
-   */
-  async function revert(change: ChangeEntry): Promise<{ done: string; error?: undefined } | { done?: undefined; error: string }> {
-    const current = await find(change.entityId)
-    const label = keyLabel(change.before ?? change.after, change.entityId)
-    if (!change.before) {
-      if (!current) return { error: `${label} is already gone; nothing was changed.` }
-      await db.delete(menuKeys).where(eq(menuKeys.id, current.id)).run()
-      await record(current.id, 'revert', current)
-      return { done: `Reverted: ${label} deleted, as before it was created.` }
-    }
-    const { id: _id, ...columns } = change.before
-    const values = columnsToRow(columns)
-    const restored = { ...MENU_KEY_DEFAULTS, ...(current ?? {}), ...values, id: change.entityId } as MenuKeyRow
-    const repeat = repeatedKeyProblem(await all(), restored, change.entityId)
-    if (repeat) {
-      const clash = repeat.replace(/^key: /, '').replace(/; change that key.*$/, '')
-      return { error: `${label} cannot be put back as it was: ${clash}. Change or turn off that key first; nothing was changed.` }
-    }
-    const check = verdict(restored)
-    if (check.problem && restored.enabled === 1) {
-      return { error: `${label} cannot be put back as it was: the service could not use it now (${check.problem}). Nothing was changed.` }
-    }
-    if (current)
-      await db
-        .update(menuKeys)
-        .set(values as never)
-        .where(eq(menuKeys.id, current.id))
-        .run()
-    else
-      await db
-        .insert(menuKeys)
-        .values({ ...values, id: change.entityId } as never)
-        .run()
-    const after = (await find(change.entityId)) as MenuKeyRow
-    await record(change.entityId, 'revert', current, after)
-    return { done: `Reverted: ${label} is back as it was before the change of ${change.at.replace('T', ' ').slice(0, 19)}.` }
+  /** Puts a key back as it was before a change; one its menu has meanwhile been given again is refused. */
+  async function revert(change: ChangeEntry) {
+    return revertChange<MenuKeyRow>({
+      db,
+      table: menuKeys,
+      change,
+      current: await find(change.entityId),
+      defaults: MENU_KEY_DEFAULTS,
+      label: keyLabel(change.before ?? change.after, change.entityId),
+      find,
+      refuse: async (restored) => {
+        const repeat = repeatedKeyProblem(await all(), restored, change.entityId)
+        if (repeat) return `${repeat.replace(/^key: /, '').replace(/; change that key.*$/, '')}. Change or turn off that key first`
+        const check = verdict(restored)
+        return check.problem && restored.enabled === 1 ? `the service could not use it now (${check.problem})` : undefined
+      },
+      record: (before, after) => record(change.entityId, 'revert', before, after),
+    })
   }
-}
-
-/** The columns a change touched, old struck through and new beside it. */
-const diff = (before?: Columns, after?: Columns): Html => {
-  if (!before && after) return html`created: ${describeAction(after)}`
-  if (before && !after) return html`deleted`
-  const keys = [...new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])].filter(
-    (key) => key !== 'id' && JSON.stringify(before?.[key] ?? null) !== JSON.stringify(after?.[key] ?? null),
-  )
-  if (keys.length === 0) return html`<span class="muted">no change</span>`
-  const show = (value: unknown) =>
-    value === null || value === undefined || value === '' ? '∅' : typeof value === 'object' ? JSON.stringify(value) : String(value)
-  return html`${keys.map((key) => html`<div><span class="mono">${key}</span>: <del>${show(before?.[key])}</del> → <ins>${show(after?.[key])}</ins></div>`)}`
 }

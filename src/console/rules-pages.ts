@@ -9,6 +9,7 @@ import type { RowCheck } from '../admin/crud-routes.ts'
 import { usableRow } from '../admin/rules-routes.ts'
 import { draftRules, type RuleRow, rules } from '../db/schema.ts'
 import { compileRule } from '../rules/compile-rule.ts'
+import { historyTable, revertChange } from './change-history.ts'
 import {
   adminOnly,
   type ConsoleContext,
@@ -327,27 +328,14 @@ export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, 
       body: html`<p>It may have been deleted. <a href="${set.home}">All rules</a></p>`,
     })
 
-  const historyTable = (c: ConsoleContext, entries: ChangeEntry[]) => {
-    const editable = canEdit(c)
-    if (entries.length === 0) return html`<p class="muted">No changes yet.</p>`
-    return html`<table class="history">
-      <thead><tr><th>When</th><th>Who</th><th>Rule</th><th>What</th><th>Change</th>${editable ? html`<th></th>` : ''}</tr></thead>
-      <tbody>${entries.map(
-        (entry) => html`<tr id="change-${entry.id}">
-          <td class="mono">${entry.at.replace('T', ' ').slice(0, 19)}</td>
-          <td>${entry.role} <span class="muted">(${entry.via})</span></td>
-          <td><a href="/console/rules/${entry.entityId}">${String(entry.after?.name ?? entry.before?.name ?? '') || `rule ${entry.entityId}`}</a></td>
-          <td>${entry.action}</td>
-          <td class="diff">${diff(entry.before, entry.after)}</td>
-          ${
-            editable
-              ? html`<td><form method="post" action="/console/rules/history/${entry.id}/revert" class="inline">${csrfField(c)}<button class="secondary" title="Put the rule back as it was before this change">Revert</button></form></td>`
-              : ''
-          }
-        </tr>`,
-      )}</tbody>
-    </table>`
-  }
+  const history = (c: ConsoleContext, entries: ChangeEntry[]) =>
+    historyTable(c, entries, {
+      noun: 'Rule',
+      link: (entry) => `/console/rules/${entry.entityId}`,
+      label: (entry) => String(entry.after?.name ?? entry.before?.name ?? '') || `rule ${entry.entityId}`,
+      revertPath: (entry) => `/console/rules/history/${entry.id}/revert`,
+      describeCreated: describeThen,
+    })
 
   const pages = new Hono<ConsoleEnv>()
   // The history is of live rules; registered before /rules/:id, which would take "history" for an id.
@@ -355,7 +343,7 @@ export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, 
     pages
       .get('/rules/history', async (c) => {
         const entries = await changes.list({ entity: 'rules', limit: 100 })
-        return consolePage(c, { title: 'Rule history', body: html`<p><a href="${set.home}">All rules</a></p>${historyTable(c, entries)}` })
+        return consolePage(c, { title: 'Rule history', body: html`<p><a href="${set.home}">All rules</a></p>${history(c, entries)}` })
       })
       .post('/rules/history/:change/revert', adminOnly, async (c) => {
         const change = await changes.get(Number(c.req.param('change')))
@@ -368,7 +356,7 @@ export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, 
             title: 'Rule history',
             status: 409,
             notice: { kind: 'error', text: outcome.error },
-            body: historyTable(c, entries),
+            body: history(c, entries),
           })
         }
         return saved(c, outcome.done ?? '')
@@ -414,7 +402,7 @@ export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, 
       const entries = id ? await changes.list({ entity: 'rules', entityId: id, limit: 50 }) : []
       if (!row) {
         if (entries.length === 0) return notFound(c)
-        return consolePage(c, { title: `Rule ${id} (deleted)`, body: html`<h2>History</h2>${historyTable(c, entries)}` })
+        return consolePage(c, { title: `Rule ${id} (deleted)`, body: html`<h2>History</h2>${history(c, entries)}` })
       }
       const columns = rowToColumns(row)
       const check = verdict(row)
@@ -432,7 +420,7 @@ export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, 
             ${row.note ? html`<p class="muted">${row.note}</p>` : ''}
           </div>
           <h2>History</h2>
-          ${historyTable(c, entries)}
+          ${history(c, entries)}
           ${
             canEdit(c)
               ? html`<h2>Delete</h2><form method="post" action="${base}/${row.id}/delete">${csrfField(c)}<button class="danger">Delete this rule</button> <span class="muted">It can be restored from the history.</span></form>`
@@ -569,67 +557,32 @@ export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, 
     })
   return pages
 
-  /**
-   * Puts a rule back as it was before a change: a created rule is deleted, a changed one gets its earlier
-   * columns, a deleted one comes back with its id. The restored rule is checked as any edit is.
-   */
-  async function revert(change: ChangeEntry): Promise<{ done: string; error?: undefined } | { done?: undefined; error: string }> {
-    const current = await find(change.entityId)
-    const label = String(change.before?.name ?? change.after?.name ?? '') || `rule ${change.entityId}`
-    if (!change.before) {
-      if (!current) return { error: `“${label}” is already gone; nothing was changed.` }
-      await db.delete(table).where(eq(table.id, current.id)).run()
-      await changes.record({
-        role: 'admin',
-        via: 'console',
-        entity: 'rules',
-        entityId: current.id,
-        action: 'revert',
-        before: rowToColumns(current),
-      })
-      return { done: `Reverted: “${label}” deleted, as before it was created.` }
-    }
-    const { id: _id, ...columns } = change.before
-    const values = columnsToRow(columns)
-    const restored = { ...DEFAULTS, ...(current ?? {}), ...values, id: change.entityId } as RuleRow
-    const check = verdict(restored)
-    if (check.problem && restored.enabled === 1) {
-      return { error: `“${label}” cannot be put back as it was: the service could not use it now (${check.problem}). Nothing was changed.` }
-    }
-    if (current)
-      await db
-        .update(table)
-        .set(values as never)
-        .where(eq(table.id, current.id))
-        .run()
-    else
-      await db
-        .insert(table)
-        .values({ ...values, id: change.entityId } as never)
-        .run()
-    const after = (await find(change.entityId)) as RuleRow
-    await changes.record({
-      role: 'admin',
-      via: 'console',
-      entity: 'rules',
-      entityId: change.entityId,
-      action: 'revert',
-      before: current ? rowToColumns(current) : undefined,
-      after: rowToColumns(after),
-    })
-    return { done: `Reverted: “${label}” is back as it was before the change of ${change.at.replace('T', ' ').slice(0, 19)}.` }
+  function revert(change: ChangeEntry) {
+    const label = `“${String(change.before?.name ?? change.after?.name ?? '') || `rule ${change.entityId}`}”`
+    return find(change.entityId).then((current) =>
+      revertChange<RuleRow>({
+        db,
+        table,
+        change,
+        current,
+        defaults: DEFAULTS,
+        label,
+        find,
+        refuse: (restored) => {
+          const check = verdict(restored)
+          return check.problem && restored.enabled === 1 ? `the service could not use it now (${check.problem})` : undefined
+        },
+        record: (before, after) =>
+          changes.record({
+            role: 'admin',
+            via: 'console',
+            entity: 'rules',
+            entityId: change.entityId,
+            action: 'revert',
+            before: before && rowToColumns(before),
+            after: after && rowToColumns(after),
+          }),
+      }),
+    )
   }
-}
-
-/** The columns a change touched, old struck through and new beside it. */
-const diff = (before?: Columns, after?: Columns): Html => {
-  if (!before && after) return html`created: ${describeThen(after)}`
-  if (before && !after) return html`deleted`
-  const keys = [...new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])].filter(
-    (key) => key !== 'id' && JSON.stringify(before?.[key] ?? null) !== JSON.stringify(after?.[key] ?? null),
-  )
-  if (keys.length === 0) return html`<span class="muted">no change</span>`
-  const show = (value: unknown) =>
-    value === null || value === undefined || value === '' ? '∅' : typeof value === 'object' ? JSON.stringify(value) : String(value)
-  return html`${keys.map((key) => html`<div><span class="mono">${key}</span>: <del>${show(before?.[key])}</del> → <ins>${show(after?.[key])}</ins></div>`)}`
 }

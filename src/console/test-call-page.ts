@@ -7,6 +7,7 @@ import { AppError } from '../lib/app-error.ts'
 import type { Decision, LookupResult, SayItem } from '../model/call-event.ts'
 import type { RuleTrace } from '../rules/engine.ts'
 import { type ConsoleContext, type ConsoleDeps, type ConsoleEnv, canEdit, consolePage, csrfField, type Html } from './console-layout.ts'
+import { instantOfWallTime, wallDateAndTime } from './wall-time.ts'
 
 type Simulated = Awaited<ReturnType<typeof runSimulation>>
 type FieldErrors = Record<string, string[]>
@@ -58,52 +59,8 @@ function isCalendarDate(text: string) {
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
 }
 
-const wallClocks = new Map<string, Intl.DateTimeFormat>()
-/** The date and time of day an instant has on the clocks of a time zone. */
-const wallClock = (instant: number, timeZone: string) => {
-  let format = wallClocks.get(timeZone)
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    })
-    wallClocks.set(timeZone, format)
-  }
-  const parts = Object.fromEntries(format.formatToParts(new Date(instant)).map((part) => [part.type, part.value]))
-  return {
-    date: `${parts.year}-${parts.month}-${parts.day}`,
-    time: `${parts.hour === '24' ? '00' : parts.hour}:${parts.minute}`,
-    /** The wall clock read as if it were UTC: its distance from the instant is the zone's offset. */
-    asUtc: Date.UTC(
-      Number(parts.year),
-      Number(parts.month) - 1,
-      Number(parts.day),
-      Number(parts.hour) % 24,
-      Number(parts.minute),
-      Number(parts.second),
-    ),
-  }
-}
-
-/**
- * The instant a date and time of day name in a time zone, with web APIs only (Workers have no tz library).
- * The offset is read twice: at the guess and at the corrected instant, so a date across a DST change from
- * the guess still gets its own offset. A time skipped by a DST jump lands just after the jump.
- */
-const instantIn = (date: string, time: string, timeZone: string) => {
-  const [year, month, day] = date.split('-').map(Number) as [number, number, number]
-  const [hour, minute, second = 0] = time.split(':').map(Number) as [number, number, number?]
-  const wall = Date.UTC(year, month - 1, day, hour, minute, second)
-  const offsetAt = (instant: number) => wallClock(instant, timeZone).asUtc - Math.floor(instant / 1000) * 1000
-  const guess = wall - offsetAt(wall)
-  return new Date(wall - offsetAt(guess))
-}
+/** The instant a date and time of day name in a time zone (a time skipped by a DST jump lands after it). */
+const instantIn = (date: string, time: string, timeZone: string) => new Date(instantOfWallTime(`${date}T${time}`, timeZone) ?? Number.NaN)
 
 /** Phone-like runs in any text we show: 7 to 15 digits, not inside a longer word (tokens, ids). */
 const PHONE_IN_TEXT = /(?<![\w+])\+?\d{7,15}(?!\w)/g
@@ -210,7 +167,7 @@ export const testCallPage = ({ service, now = Date.now }: ConsoleDeps) => {
   const schema = formSchema(providerIds)
 
   const defaults = (): TestCallValues => {
-    const { date, time } = wallClock(now(), timeZone)
+    const { date, time } = wallDateAndTime(now(), timeZone)
     return { provider: providerIds[0] ?? '', caller: '', did: '', layer: '', dtmf: '', attempt: '1', date, time }
   }
 
@@ -336,7 +293,7 @@ export const testCallPage = ({ service, now = Date.now }: ConsoleDeps) => {
     ]
       .filter(Boolean)
       .join(' · ')
-    const local = wallClock(at.getTime(), timeZone)
+    const local = wallDateAndTime(at.getTime(), timeZone)
     const why = simulated.rule
       ? html`rule <a href="/console/rules/${simulated.rule.id}">${simulated.rule.name}</a> matched`
       : simulated.fallback

@@ -8,7 +8,8 @@ import type { CallEvent } from '../model/call-event.ts'
 import type { ChainedClient } from './lookup-service.ts'
 import { type CallLogEntry, type Contact, RateLimitedError } from './plugin.ts'
 
-const KIND = 'log_call'
+/** The outbox `kind` of a call log (the console's call timeline reads a call's logs by it). */
+export const CALL_LOG_KIND = 'log_call'
 
 export interface CallLogOutbox {
   /**
@@ -131,7 +132,7 @@ export const createCallLogOutbox = ({
       // appended to it instead (roundStatements.upsertCallLog), so one call makes one engagement.
       const { error } = await writes.saveCallLog({
         plugin: contact.source,
-        kind: KIND,
+        kind: CALL_LOG_KIND,
         provider: event.provider,
         callId: event.callId,
         payload: JSON.stringify(payload),
@@ -144,7 +145,7 @@ export const createCallLogOutbox = ({
       const pending = await db
         .select({ id: outbox.id, payload: outbox.payload })
         .from(outbox)
-        .where(and(eq(outbox.kind, KIND), eq(outbox.provider, provider), eq(outbox.callId, callId), isNull(outbox.deliveredAt)))
+        .where(and(eq(outbox.kind, CALL_LOG_KIND), eq(outbox.provider, provider), eq(outbox.callId, callId), isNull(outbox.deliveredAt)))
         .all()
       for (const row of pending) {
         const payload = { ...(JSON.parse(row.payload) as Payload), ...outcome }

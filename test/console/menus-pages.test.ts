@@ -205,7 +205,7 @@ describe('console menus', () => {
     const refused = await browser.post(`/console/menus/history/${deletion}/revert`)
     expect(refused.status).toBe(409)
     expect(textOf(refused.html)).toContain(
-      `layer 40 key 1 cannot be put back as it was: layer 40 already has key 1 for every provider (menu key #${replacement}). Change or turn off that key first; nothing was changed.`,
+      `layer 40 key 1 cannot be put back as it was: layer 40 already has key 1 for every provider (menu key #${replacement}). Change or turn off that key first. Nothing was changed.`,
     )
     expect(menuKeyRows(server)).toEqual(rowsBefore)
 
