@@ -69,6 +69,15 @@ svg.chart text { font-size: 11px; fill: var(--muted); }
 svg.chart .series { fill: none; stroke: var(--accent); stroke-width: 2; }
 svg.chart .series.second { stroke: var(--bad); }
 svg.chart rect.bar { fill: var(--accent); }
+svg.chart rect.bar.second { fill: var(--bad); }
+svg.chart .grid { stroke: var(--line); stroke-dasharray: 2 3; }
+svg.chart text.y { text-anchor: end; }
+svg.chart text.x, svg.chart text.empty { text-anchor: middle; }
+svg.chart text.empty { font-size: 13px; }
+svg.chart circle.point { fill: var(--accent); }
+svg.chart circle.point.second { fill: var(--bad); }
+.chart-row { display: grid; grid-template-columns: minmax(0, 3fr) minmax(15rem, 1fr); gap: 1rem; align-items: start; }
+@media (max-width: 50rem) { .chart-row { grid-template-columns: 1fr; } }
 .inline-label { display: inline; margin: 0 .4rem 0 0; }
 ul.differences { margin: .25rem 0 1rem; padding-left: 1.2rem; }
 table.preview pre { max-height: 12rem; margin: .3rem 0 0; }

@@ -1,4 +1,4 @@
-import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel'
+import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel'
 import { LRUCache } from 'lru-cache'
 import { beforeDeadline, DeadlineError, withDeadline } from '../lib/deadline.ts'
 import { errorMessage } from '../lib/logger.ts'
@@ -22,6 +22,18 @@ export interface LookupService {
    * a slow or failing CRM becomes an `error` outcome the rules can route on.
    */
   lookup(key: LookupKey, value: string | undefined, deadlineMs: number, options?: LookupOptions): Promise<LookupResult>
+  /** Each plugin's circuit and caching as this process (or Worker isolate) sees them now, in chain order. */
+  health(): PluginHealth[]
+}
+
+export interface PluginHealth {
+  id: string
+  /** `half-open` once the open time is over: the next lookup is the trial. */
+  circuit: 'closed' | 'open' | 'half-open'
+  /** Wall-clock ms the circuit has been so since (the service's start for one that never changed). */
+  since: number
+  /** Whether this plugin's answers are kept in the lookup cache. */
+  cached: boolean
 }
 
 export interface LookupCacheOptions {
@@ -91,6 +103,8 @@ interface GuardedClient extends ChainedClient {
   pausedUntil: number
   /** While the circuit is open (monotonic ms); cockatiel only notices the half-open time on a call. */
   openUntil: number
+  /** When the circuit last changed state (wall-clock ms), for the console's health page. */
+  circuitSince: number
   breaker: ReturnType<typeof circuitBreaker>
   /** The client's finders, bound once. */
   find: Partial<Record<LookupKey, CrmClient['findByPhone']>>
@@ -109,6 +123,7 @@ export const createLookupService = ({
       bucket: entry.client.rateLimit ? createTokenBucket(entry.client.rateLimit.perSecond, entry.client.rateLimit.burst, clock) : undefined,
       pausedUntil: 0,
       openUntil: 0,
+      circuitSince: now(),
       find: {
         caller: entry.client.findByPhone?.bind(entry.client),
         pin: entry.client.findByPin?.bind(entry.client),
@@ -121,6 +136,9 @@ export const createLookupService = ({
     }
     guard.breaker.onBreak(() => {
       guard.openUntil = clock() + breaker.openMs
+    })
+    guard.breaker.onStateChange(() => {
+      guard.circuitSince = now()
     })
     return guard
   })
@@ -239,6 +257,17 @@ export const createLookupService = ({
   }
 
   return {
+    health: () =>
+      guarded.map((entry) => {
+        const cached = caching && !uncached.has(entry.id)
+        const state = entry.breaker.state
+        if (state === CircuitState.Closed) return { id: entry.id, circuit: 'closed', since: entry.circuitSince, cached }
+        if (state === CircuitState.HalfOpen) return { id: entry.id, circuit: 'half-open', since: entry.circuitSince, cached }
+        const overFor = clock() - entry.openUntil
+        return overFor >= 0
+          ? { id: entry.id, circuit: 'half-open', since: now() - overFor, cached }
+          : { id: entry.id, circuit: 'open', since: entry.circuitSince, cached }
+      }),
     async lookup(key, value, deadlineMs, options = {}) {
       if (!value) {
         return {
