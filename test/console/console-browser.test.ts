@@ -202,4 +202,34 @@ describe('console in Chromium', () => {
     expect(JSON.parse(wire ?? '{}')).toMatchObject({ ACTION: 'DIAL' })
     await page.close()
   })
+
+  it('finds a call in Calls by its number and shows its timeline, step by step', async () => {
+    const { url } = await startServer()
+    const target = server as TestServer
+    const callId = 'browser-timeline-call'
+    await target.post('/webhooks/voicenter', voicenterRequest({ CALLER_ID: '0539999999', LAYER_ID: '1', IVR_UNIQUE_ID: callId }))
+    await target.post(
+      '/webhooks/voicenter',
+      voicenterRequest({ CALLER_ID: '0539999999', LAYER_ID: '5', DTMF: '12345678', IVR_UNIQUE_ID: callId }),
+    )
+    await target.post('/webhooks/voicenter', voicenterRequest({ CALLER_ID: '0501234567', LAYER_ID: '1' }))
+    await target.settle()
+    const page = await browser.newPage()
+    await signIn(page, url, ADMIN_TOKEN)
+    await page.getByRole('link', { name: 'Calls' }).click()
+    await page.getByLabel('Caller’s number', { exact: true }).fill('+972539999999')
+    await page.getByRole('button', { name: 'Show calls' }).click()
+    await page.waitForURL(/\/console\/calls\?/)
+    const link = page.locator(`a[href="/console/calls/voicenter/${callId}"]`)
+    expect(await link.count()).toBeGreaterThan(0)
+    expect(await page.locator('main').textContent()).not.toContain('+972501234567')
+    await link.first().click()
+    await page.waitForURL(`${url}/console/calls/voicenter/${callId}`)
+    const steps = page.locator('section.step')
+    expect(await steps.count()).toBe(2)
+    expect(await steps.nth(0).locator('h3').textContent()).toContain('Layer 1')
+    expect(await steps.nth(1).locator('h3').textContent()).toContain('Layer 5')
+    expect(await steps.nth(1).textContent()).toContain('Account number found: to the representatives')
+    await page.close()
+  })
 })

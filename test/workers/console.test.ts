@@ -90,4 +90,38 @@ describe('the console on the Worker', () => {
     const publication = await env.DB.prepare('SELECT revision, published_by FROM routing_publications ORDER BY revision DESC').first()
     expect(publication).toMatchObject({ published_by: 'admin (api)' })
   })
+
+  it('lists calls with their timeline, and charts health, from D1', async () => {
+    const { send, service } = await startConsole()
+    const callId = `worker-calls-${Date.now()}`
+    for (const data of [
+      { CALLER_ID: '0539999999', LAYER_ID: '1', DTMF: '0' },
+      { CALLER_ID: '0539999999', LAYER_ID: '5', DTMF: '12345678' },
+    ]) {
+      await send('http://worker.test/webhooks/voicenter', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          METHOD: 'IVR_LAYER_INPUT',
+          DATA: { DID: '0722776772', PREVIOUS_LAYER_ID: '1', IVR_UNIQUE_ID: callId, ...data },
+        }),
+      })
+    }
+    await service.drain()
+    const admin = consoleClient('http://worker.test', send)
+    await admin.signIn(ADMIN_TOKEN)
+    const list = await admin.get('/console/calls?number=0539999999')
+    expect(list.status).toBe(200)
+    expect(list.html).toContain(`/console/calls/voicenter/${callId}`)
+    const timeline = await admin.get(`/console/calls/voicenter/${callId}`)
+    expect(timeline.status).toBe(200)
+    expect(timeline.html.match(/<section class="card step"/g)).toHaveLength(2)
+    const viewer = consoleClient('http://worker.test', send)
+    await viewer.signIn(VIEWER_TOKEN)
+    expect((await viewer.get(`/console/calls/voicenter/${callId}`)).html).not.toMatch(/539999999|12345678/)
+    const health = await admin.get('/console/health?hours=1')
+    expect(health.status).toBe(200)
+    expect(textOf(health.html)).toContain('local-directory')
+    expect(health.html).toContain('<svg')
+  })
 })
