@@ -85,12 +85,14 @@ try {
 
   for (const [path, name] of [
     ['/console/menus', 'menus'],
+    ['/console/hours', 'hours'],
     ['/console/calls', 'calls'],
     ['/console/health', 'health'],
   ] as const) {
     const answer = await page.goto(`${server.url}${path}`)
     if (answer?.ok()) await shot(name)
   }
+  await page.goto(`${server.url}/console/calls`)
   const firstCall = page.locator('main table a[href^="/console/calls/"]').first()
   if (await firstCall.count()) {
     await firstCall.click()
