@@ -20,6 +20,7 @@ import { draftRoutes } from './draft-routes.ts'
 import { menuRoutes } from './menu-routes.ts'
 import { MAX_ADMIN_BODY } from './route-docs.ts'
 import { rulesRoutes } from './rules-routes.ts'
+import { scheduleRoutes } from './schedule-routes.ts'
 import { simulateRoutes } from './simulate.ts'
 
 export { adminToken } from './admin-token.ts'
@@ -143,6 +144,7 @@ export const createAdminApi = ({ db, config, log, router, providers, capabilitie
   )
 
   const rowRules = { db, log, timeZone: config.TIME_ZONE, capabilities: held, changes: createChangeLog(db) }
+  admin.route('/', scheduleRoutes(rowRules)) // first: its guards check rules' schedule names before the rule routes
   admin.route('/', rulesRoutes(rowRules))
   admin.route('/', menuRoutes(rowRules))
   admin.route('/', directoryRoutes({ db, log, defaultCountry: config.DEFAULT_COUNTRY }))

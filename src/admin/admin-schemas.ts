@@ -1,5 +1,17 @@
 import * as v from 'valibot'
+import { localClock } from '../lib/time-window.ts'
+import { HOURS_EXAMPLE, parseDayHours, parseWeeklyHours } from '../lib/weekly-hours.ts'
 import { MENU_ACTIONS, MENU_KEYS } from '../rules/menu-key.ts'
+import { isCalendarDate, parseScheduleCondition } from '../rules/schedule.ts'
+
+/** Runs a parser for its error: the error's message becomes the field's issue. */
+const passes = (parse: () => unknown, addIssue: (issue: { message: string }) => void) => {
+  try {
+    parse()
+  } catch (error) {
+    addIssue({ message: (error as Error).message })
+  }
+}
 
 /** Admin API bodies: the tables' SQL column names, strict, so a typo in a field name is a 400, not ignored. */
 const Text = v.nullable(v.pipe(v.string(), v.maxLength(2000)))
@@ -37,6 +49,17 @@ export const RuleBody = v.strictObject({
   time_from: v.optional(Text),
   time_to: v.optional(Text),
   time_zone: v.optional(Text),
+  schedule: v.optional(
+    v.nullable(
+      v.pipe(
+        v.string(),
+        v.maxLength(300),
+        v.rawCheck(({ dataset, addIssue }) => {
+          if (dataset.typed && dataset.value.trim() !== '') passes(() => parseScheduleCondition(dataset.value), addIssue)
+        }),
+      ),
+    ),
+  ),
   ...actionColumns,
 })
 export const RulePatch = v.partial(RuleBody)
@@ -88,6 +111,50 @@ export const MenuKeyBody = v.strictObject({
 })
 export const MenuKeyPatch = v.partial(MenuKeyBody)
 
+const TimeZone = v.nullable(
+  v.pipe(
+    v.string(),
+    v.maxLength(100),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (dataset.typed && dataset.value.trim() !== '') passes(() => localClock(dataset.value.trim()), addIssue)
+    }),
+  ),
+)
+const CalendarDate = v.pipe(v.string('is required'), v.check(isCalendarDate, 'must be a date written YYYY-MM-DD, e.g. 2026-12-25'))
+
+export const ScheduleBody = v.strictObject({
+  name: v.pipe(v.string('is required'), v.trim(), v.nonEmpty('is required'), v.maxLength(200)),
+  time_zone: v.optional(TimeZone),
+  hours: v.pipe(
+    v.string(`is required (e.g. ${HOURS_EXAMPLE})`),
+    v.maxLength(2000),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (dataset.typed) passes(() => parseWeeklyHours(dataset.value), addIssue)
+    }),
+  ),
+  note: v.optional(Text),
+})
+export const SchedulePatch = v.partial(ScheduleBody)
+
+export const HolidayBody = v.strictObject({
+  schedule_id: v.optional(v.nullable(v.pipe(v.number('must be a schedule id'), v.integer('must be a schedule id')))),
+  date: CalendarDate,
+  end_date: v.optional(v.nullable(v.union([v.literal(''), CalendarDate], 'must be a date written YYYY-MM-DD, e.g. 2026-12-31'))),
+  name: v.optional(v.pipe(v.string(), v.maxLength(200))),
+  hours: v.optional(
+    v.nullable(
+      v.pipe(
+        v.string(),
+        v.maxLength(200),
+        v.rawCheck(({ dataset, addIssue }) => {
+          if (dataset.typed) passes(() => parseDayHours(dataset.value), addIssue)
+        }),
+      ),
+    ),
+  ),
+})
+export const HolidayPatch = v.partial(HolidayBody)
+
 /** GET /menu-keys: the keys of one menu. */
 export const MenuKeyQuery = v.object({
   layer: v.optional(v.pipe(v.string(), v.description('Only the keys of this layer (the menu), e.g. `7`'))),
@@ -132,6 +199,7 @@ export const RuleView = v.object({
   time_from: Column,
   time_to: Column,
   time_zone: Column,
+  schedule: Column,
   ...actionView,
   warnings: Warnings,
 })
@@ -183,4 +251,21 @@ export const ContactView = v.object({
   owner_email: Column,
   fields: v.record(v.string(), v.unknown()),
   updated_at: v.string(),
+})
+
+export const ScheduleView = v.object({
+  id: Integer,
+  name: v.string(),
+  time_zone: Column,
+  hours: v.string(),
+  note: Column,
+})
+
+export const HolidayView = v.object({
+  id: Integer,
+  schedule_id: v.nullable(Integer),
+  date: v.string(),
+  end_date: Column,
+  name: v.string(),
+  hours: Column,
 })

@@ -3,7 +3,7 @@ import type { Database } from '../db/database.ts'
 import { type ChangeLogRow, changeLog } from '../db/schema.ts'
 
 /** A routing table whose changes are kept. */
-export type ChangedEntity = 'rules' | 'fallbacks' | 'menu_keys'
+export type ChangedEntity = 'rules' | 'fallbacks' | 'menu_keys' | 'schedules' | 'holidays'
 
 export interface Change {
   /** The role of the token used: admin (the only one that may change routing). */

@@ -5,12 +5,14 @@ import {
   changeLog,
   draftRules,
   fallbacks,
+  holidays,
   menuKeys,
   type RuleRow,
   revisions,
   routingDraft,
   routingPublications,
   rules,
+  schedules,
 } from '../db/schema.ts'
 import { ROUTING_REVISION, type RoutingRows } from '../rules/rule-cache.ts'
 import type { Change } from './change-log.ts'
@@ -101,14 +103,16 @@ export const createRoutingDrafts = ({ db, atomic, check, now = () => new Date() 
     /** The draft's rules, in the order the engine tries them. */
     rules: draftedRules,
 
-    /** The routing a preview compiles: the draft's rules with the live menus and fallbacks. */
+    /** The routing a preview compiles: the draft's rules with the live menus, fallbacks and schedules. */
     async routingRows(): Promise<RoutingRows> {
-      const [draft, fallbackRows, menuRows] = await Promise.all([
+      const [draft, fallbackRows, menuRows, scheduleRows, holidayRows] = await Promise.all([
         draftedRules(),
         db.select().from(fallbacks).orderBy(asc(fallbacks.id)).all(),
         db.select().from(menuKeys).orderBy(asc(menuKeys.layer), asc(menuKeys.id)).all(),
+        db.select().from(schedules).orderBy(asc(schedules.id)).all(),
+        db.select().from(holidays).orderBy(asc(holidays.date), asc(holidays.id)).all(),
       ])
-      return { rules: draft, fallbacks: fallbackRows, menuKeys: menuRows }
+      return { rules: draft, fallbacks: fallbackRows, menuKeys: menuRows, schedules: scheduleRows, holidays: holidayRows }
     },
 
     /** Copies the live rules into a new draft; false when one is already open (it is kept as it is). */
@@ -162,7 +166,12 @@ export const createRoutingDrafts = ({ db, atomic, check, now = () => new Date() 
       const changed = await differences()
       if (changed.length === 0)
         return { published: false, reason: 'unchanged', message: 'The draft is the same as the live rules: nothing to publish.' }
-      const [fallbackRows, menuRows] = await Promise.all([db.select().from(fallbacks).all(), db.select().from(menuKeys).all()])
+      const [fallbackRows, menuRows, scheduleRows, holidayRows] = await Promise.all([
+        db.select().from(fallbacks).all(),
+        db.select().from(menuKeys).all(),
+        db.select().from(schedules).all(),
+        db.select().from(holidays).all(),
+      ])
       const at = now().toISOString()
       const by = `${actor.role} (${actor.via})`
       const statements: AtomicStatements = [
@@ -188,6 +197,9 @@ export const createRoutingDrafts = ({ db, atomic, check, now = () => new Date() 
           rules: JSON.stringify(draft),
           fallbacks: JSON.stringify(fallbackRows),
           menuKeys: JSON.stringify(menuRows),
+          // The hours rules name: a call pinned to this revision keeps them after they are edited.
+          schedules: JSON.stringify(scheduleRows),
+          holidays: JSON.stringify(holidayRows),
         }),
         db.delete(draftRules),
         db.delete(routingDraft),

@@ -12,6 +12,7 @@ import { CONSOLE_CSS } from './console-css.ts'
 import { type ConsoleContext, type ConsoleDeps, type ConsoleEnv, consolePage, document } from './console-layout.ts'
 import { draftPages } from './draft-pages.ts'
 import { healthPage } from './health-page.ts'
+import { hoursPages } from './hours-pages.ts'
 import { menusPages } from './menus-pages.ts'
 import { rulesPages } from './rules-pages.ts'
 import { type ConsoleRole, createSessionStore, tokenFingerprint } from './session-store.ts'
@@ -225,6 +226,7 @@ export const createConsole = (deps: ConsoleDeps) => {
   // sections: each page module's routes, mounted at /console (one line each)
   app.route('/', callsPages(deps))
   app.route('/', menusPages(deps))
+  app.route('/', hoursPages(deps))
   app.route('/', testCallPage(deps))
   app.route('/', healthPage(deps))
 

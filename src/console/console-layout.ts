@@ -30,6 +30,7 @@ const SECTIONS = [
   { path: '/console/rules', label: 'Rules' },
   { path: '/console/draft', label: 'Draft' },
   { path: '/console/menus', label: 'Menus' },
+  { path: '/console/hours', label: 'Hours' },
   { path: '/console/test', label: 'Test a call' },
   { path: '/console/calls', label: 'Calls' },
   { path: '/console/health', label: 'Health' },

@@ -7,6 +7,7 @@ import { type Change, type ChangeEntry, createChangeLog } from '../admin/change-
 import { columnsToRow, rowToColumns } from '../admin/columns.ts'
 import type { RowCheck } from '../admin/crud-routes.ts'
 import { usableRow } from '../admin/rules-routes.ts'
+import { unknownScheduleProblem } from '../admin/schedule-routes.ts'
 import { draftRules, type RuleRow, rules } from '../db/schema.ts'
 import { compileRule } from '../rules/compile-rule.ts'
 import { historyTable, revertChange } from './change-history.ts'
@@ -36,6 +37,7 @@ const CONDITION_FIELDS = [
   ['time_from', 'From (time)', 'HH:MM'],
   ['time_to', 'To (time)', 'HH:MM'],
   ['time_zone', 'Time zone', 'IANA name; empty: the service’s'],
+  ['schedule', 'Schedule', 'closed:Office hours or open:Office hours (a schedule on the Hours page); empty: any time'],
 ] as const
 const ACTION_FIELDS = [
   ['action', 'Action', ''],
@@ -214,7 +216,7 @@ export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, 
   const DEFAULTS = { name: '', priority: 100, enabled: 1, identifyBy: 'caller' }
 
   /** Checks a rule as the admin API does; the row as it would be stored, or the errors beside their fields. */
-  const validate = (body: Columns, formErrors: FieldErrors, existing?: RuleRow) => {
+  const validate = async (body: Columns, formErrors: FieldErrors, existing?: RuleRow) => {
     const errors: FieldErrors = { ...formErrors }
     const parsed = v.safeParse(RuleBody, Object.fromEntries(Object.entries(body).filter(([key]) => !(key in formErrors))))
     if (!parsed.success) {
@@ -227,8 +229,11 @@ export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, 
     const values = columnsToRow(parsed.output as Columns)
     const row = { ...DEFAULTS, ...(existing ?? { id: 0 }), ...values } as RuleRow
     const check = verdict(row)
-    if (check.problem) {
-      problemsByField(check.problem, errors)
+    // The compiler knows a schedule's name only by its shape; the admin API also looks it up.
+    const schedule = await unknownScheduleProblem(db, row.schedule)
+    const problem = [check.problem, schedule].filter(Boolean).join('; ')
+    if (problem) {
+      problemsByField(problem, errors)
       return { errors }
     }
     return { values, warnings: check.warnings ?? [] }
@@ -377,7 +382,7 @@ export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, 
     )
     .post(set.path, adminOnly, async (c) => {
       const { body, errors } = formToBody(await c.req.parseBody())
-      const result = validate(body, errors)
+      const result = await validate(body, errors)
       if (!result.values) {
         return consolePage(c, {
           title: 'New rule',
@@ -442,7 +447,7 @@ export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, 
       const existing = id ? await find(id) : undefined
       if (!existing) return notFound(c)
       const { body, errors } = formToBody(await c.req.parseBody())
-      const result = validate(body, errors, existing)
+      const result = await validate(body, errors, existing)
       if (!result.values) {
         return consolePage(c, {
           title: `Edit ${existing.name || `rule ${existing.id}`}`,

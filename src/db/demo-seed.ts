@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm'
 import type { Database } from './database.ts'
-import { contacts, fallbacks, owners, revisions, rules } from './schema.ts'
+import { contacts, fallbacks, holidays, owners, revisions, rules, schedules } from './schema.ts'
 
 const SEEDED = 'demo_seed'
 
@@ -214,6 +214,17 @@ const DEMO_FALLBACKS: (typeof fallbacks.$inferInsert)[] = [
 ]
 
 /**
+ * An Israeli call centre's week (Sunday to Thursday, a short Friday): rules name it in their `schedule`
+ * column (`closed:Office hours`). No demo rule does, so the demo routes as before.
+ */
+const DEMO_SCHEDULE: typeof schedules.$inferInsert = {
+  name: 'Office hours',
+  timeZone: 'Asia/Jerusalem',
+  hours: 'sun-thu 08:00-17:00; fri 08:00-13:00',
+  note: 'The support desk; edit it once and every rule naming it follows.',
+}
+
+/**
  * Fills an empty database with the demo once; a database that was seeded before (even if its rows were
  * since deleted) or that already has rules or contacts is left alone.
  */
@@ -229,6 +240,11 @@ export const seedDemoData = async (db: Database): Promise<boolean> => {
     await db.insert(contacts).values(DEMO_CONTACTS).run()
     await db.insert(rules).values(DEMO_RULES).run()
     await db.insert(fallbacks).values(DEMO_FALLBACKS).run()
+    const [schedule] = await db.insert(schedules).values(DEMO_SCHEDULE).returning({ id: schedules.id }).all()
+    await db
+      .insert(holidays)
+      .values({ scheduleId: schedule?.id ?? null, date: '2026-09-21', name: 'Yom Kippur' })
+      .run()
   }
   await db.insert(revisions).values({ name: SEEDED, value: 1 }).run()
   return !anyRule && !anyContact

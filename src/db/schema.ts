@@ -27,6 +27,8 @@ const ruleColumns = () => ({
   timeFrom: text('time_from'),
   timeTo: text('time_to'),
   timeZone: text('time_zone'),
+  /** `open:<schedule name>` or `closed:<schedule name>`: only while that schedule is open (resp. closed). */
+  schedule: text('schedule'),
   // --- action ---
   action: text('action').notNull(),
   toLayer: text('to_layer'),
@@ -74,6 +76,9 @@ export const routingPublications = sqliteTable('routing_publications', {
   rules: text('rules').notNull(),
   fallbacks: text('fallbacks').notNull(),
   menuKeys: text('menu_keys').notNull(),
+  /** NULL on publications made before schedules existed (no rule could name one then). */
+  schedules: text('schedules'),
+  holidays: text('holidays'),
 })
 
 /**
@@ -189,6 +194,35 @@ export const decisions = sqliteTable(
   ],
 )
 
+/**
+ * Shared opening hours (business hours) that rules name in their `schedule` column, so a change of hours is
+ * one edit. `hours` is e.g. `sun-thu 08:00-17:00; fri 08:00-13:00` (src/lib/weekly-hours.ts).
+ */
+export const schedules = sqliteTable('schedules', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull().unique(),
+  /** IANA name; NULL = the service's TIME_ZONE. */
+  timeZone: text('time_zone'),
+  hours: text('hours').notNull().default(''),
+  note: text('note'),
+})
+
+/** Days a schedule is closed, or keeps special hours, whatever its weekly hours say. */
+export const holidays = sqliteTable('holidays', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  /** NULL = every schedule. */
+  scheduleId: integer('schedule_id'),
+  /** YYYY-MM-DD, in the schedule's time zone. */
+  date: text('date').notNull(),
+  /** The last day of a range (inclusive); NULL = the one day. */
+  endDate: text('end_date'),
+  name: text('name').notNull().default(''),
+  /** Opening hours on those days, e.g. `10:00-14:00`; NULL or '' = closed all day. */
+  hours: text('hours'),
+})
+
+export type ScheduleRow = typeof schedules.$inferSelect
+export type HolidayRow = typeof holidays.$inferSelect
 export type RuleRow = typeof rules.$inferSelect
 export type FallbackRow = typeof fallbacks.$inferSelect
 export type DecisionRow = typeof decisions.$inferInsert

@@ -3,7 +3,7 @@ export interface TimeWindow {
   test(at: Date): boolean
 }
 
-const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
+export const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
 
 export interface TimeWindowSpec {
   days?: string | null
@@ -34,7 +34,8 @@ export const compileTimeWindow = (spec: TimeWindowSpec): TimeWindow | undefined 
   }
 }
 
-const parseDays = (text: string): Set<number> => {
+/** `mon-fri`, `sat,sun`, `fri-sun` as weekday numbers (0 = Sunday). Throws with a readable reason. */
+export const parseDays = (text: string): Set<number> => {
   const days = new Set<number>()
   for (const part of text.toLowerCase().split(',')) {
     if (part.trim() === '') continue
@@ -62,7 +63,8 @@ const dayIndex = (name: string): number => {
   return index
 }
 
-const parseTimeOfDay = (text: string, column: string): number => {
+/** `HH:MM` (up to 24:00) as minutes since midnight; `column` names the value in the error. */
+export const parseTimeOfDay = (text: string, column: string): number => {
   const match = /^(\d{1,2}):(\d{2})$/.exec(text.trim())
   const hours = Number(match?.[1])
   const minutes = Number(match?.[2])
@@ -74,12 +76,16 @@ const parseTimeOfDay = (text: string, column: string): number => {
 
 const formatters = new Map<string, Intl.DateTimeFormat>()
 
-const localClock = (timeZone: string) => {
+/** The zone's formatter, made once; throws with a readable reason when the zone is unknown. */
+const formatterFor = (timeZone: string): Intl.DateTimeFormat => {
   let formatter = formatters.get(timeZone)
   if (!formatter) {
     try {
       formatter = new Intl.DateTimeFormat('en-US', {
         timeZone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
         weekday: 'short',
         hour: '2-digit',
         minute: '2-digit',
@@ -90,22 +96,43 @@ const localClock = (timeZone: string) => {
     }
     formatters.set(timeZone, formatter)
   }
-  const format = formatter
+  return formatter
+}
+
+/** A moment as a wall clock in a zone reads it. */
+export interface LocalTime {
+  /** YYYY-MM-DD */
+  date: string
+  /** 0 = Sunday */
+  weekday: number
+  /** Minutes since local midnight. */
+  minutes: number
+}
+
+/** Reads moments as the zone's wall clock; the answer is kept for the current minute (its slow part is Intl). */
+export const localClock = (timeZone: string): ((at: Date) => LocalTime) => {
+  const format = formatterFor(timeZone)
   // formatToParts is the slow part of a rule check; the answer only changes once a minute.
   let cachedMinute = Number.NaN
-  let cached = { weekday: 0, minutes: 0 }
+  let cached: LocalTime = { date: '', weekday: 0, minutes: 0 }
   return (at: Date) => {
     const minute = Math.floor(at.getTime() / 60_000)
     if (minute === cachedMinute) return cached
     let weekday = 0
     let minutes = 0
+    let year = ''
+    let month = ''
+    let day = ''
     for (const part of format.formatToParts(at)) {
       if (part.type === 'weekday') weekday = DAY_NAMES.indexOf(part.value.toLowerCase() as (typeof DAY_NAMES)[number])
       else if (part.type === 'hour') minutes += Number(part.value) * 60
       else if (part.type === 'minute') minutes += Number(part.value)
+      else if (part.type === 'year') year = part.value
+      else if (part.type === 'month') month = part.value
+      else if (part.type === 'day') day = part.value
     }
     cachedMinute = minute
-    cached = { weekday, minutes }
+    cached = { date: `${year}-${month}-${day}`, weekday, minutes }
     return cached
   }
 }

@@ -8,6 +8,13 @@ import { compileTimeWindow, type TimeWindow } from '../lib/time-window.ts'
 import type { DecisionAction, LookupKey, LookupOutcome, SayItemType } from '../model/call-event.ts'
 import { type ContactMatch, compileContactMatch } from './contact-match.ts'
 import { readSayItem } from './say-item.ts'
+import {
+  type Compiled,
+  type CompiledSchedule,
+  type InvalidScheduleRow,
+  parseScheduleCondition,
+  type ScheduleCondition,
+} from './schedule.ts'
 import { compileTemplate, type Template } from './template.ts'
 
 export interface CompiledAction {
@@ -54,6 +61,7 @@ export interface CompiledRule {
   contactMatch?: ContactMatch
   attempt?: NumberRange
   timeWindow?: TimeWindow
+  schedule?: CompiledScheduleCondition
   then: CompiledAction
 }
 
@@ -68,7 +76,12 @@ export interface CompiledFallback {
   then: CompiledAction
 }
 
-export type Compiled<T> = { ok: true; value: T } | { ok: false; reason: string }
+export type { Compiled } from './schedule.ts'
+
+/** A rule's `schedule` condition; `schedule` is absent when it was compiled without the schedules (a syntax check). */
+export interface CompiledScheduleCondition extends ScheduleCondition {
+  schedule?: CompiledSchedule
+}
 
 const ACTION_ALIASES: Record<string, DecisionAction> = {
   go_to_layer: 'go_to_layer',
@@ -242,8 +255,29 @@ const ConditionColumns = v.object({
   attempt: compiledColumn(compileNumberRange),
 })
 
+/** The schedules rules may name, by name, and those that could not be compiled (why). */
+export interface ScheduleBook {
+  byName: ReadonlyMap<string, CompiledSchedule>
+  invalid: readonly InvalidScheduleRow[]
+}
+
 export interface CompileDefaults {
   timeZone: string
+  /**
+   * The schedules a rule's `schedule` column may name: a rule naming another is invalid. Without them the
+   * column's form alone is checked (its schedule is looked up where the rules are loaded).
+   */
+  schedules?: ScheduleBook
+}
+
+const compileScheduleCondition = (text: string | null, schedules: ScheduleBook | undefined): CompiledScheduleCondition | undefined => {
+  if (!text?.trim()) return undefined
+  const condition = parseScheduleCondition(text)
+  if (!schedules) return condition
+  const schedule = schedules.byName.get(condition.name)
+  if (schedule) return { ...condition, schedule }
+  const broken = schedules.invalid.find((row) => row.table === 'schedules' && row.name === condition.name)
+  throw new Error(broken ? `schedule "${condition.name}" cannot be used (${broken.reason})` : `no schedule named "${condition.name}"`)
 }
 
 export const compileRule = (row: RuleRow, defaults: CompileDefaults): Compiled<CompiledRule> => {
@@ -260,6 +294,12 @@ export const compileRule = (row: RuleRow, defaults: CompileDefaults): Compiled<C
     })
   } catch (error) {
     issues.push(`time window: ${errorMessage(error)}`)
+  }
+  let schedule: CompiledScheduleCondition | undefined
+  try {
+    schedule = compileScheduleCondition(row.schedule, defaults.schedules)
+  } catch (error) {
+    issues.push(`schedule: ${errorMessage(error)}`)
   }
   if (conditions.success && conditions.output.identifyBy === 'none') {
     if (conditions.output.lookup || conditions.output.contactMatch) {
@@ -284,6 +324,7 @@ export const compileRule = (row: RuleRow, defaults: CompileDefaults): Compiled<C
       contactMatch: matchers.contactMatch,
       attempt: matchers.attempt,
       timeWindow,
+      schedule,
       then: then.value,
     },
   }

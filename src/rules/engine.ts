@@ -2,6 +2,7 @@ import type { CallEvent, Decision, LookupKey, LookupResult, RenderCheck, SayItem
 import type { Contact } from '../model/contact.ts'
 import type { CompiledAction, CompiledFallback, CompiledRule } from './compile-rule.ts'
 import { readSayItem } from './say-item.ts'
+import type { CompiledSchedule } from './schedule.ts'
 import type { Scope } from './scope.ts'
 import type { Template } from './template.ts'
 
@@ -9,12 +10,14 @@ import type { Template } from './template.ts'
 export interface RuleSnapshot {
   revision: number
   rules: CompiledRule[]
+  /** The opening hours rules name (their `schedule` column), by name. */
+  schedules?: ReadonlyMap<string, CompiledSchedule>
   fallbacks: CompiledFallback[]
   invalid: InvalidRow[]
 }
 
 export interface InvalidRow {
-  table: 'rules' | 'fallbacks' | 'menu_keys'
+  table: 'rules' | 'fallbacks' | 'menu_keys' | 'schedules' | 'holidays'
   id: number
   name: string
   reason: string
@@ -49,7 +52,7 @@ export interface Evaluation {
   decision: Decision
   rule?: { id: number; name: string }
   fallback?: { id: number; name: string }
-  /** Why no rule or fallback answered, when that happened. */
+  /** Why no rule or fallback answered, when that happened; or the schedule state a rule answered in. */
   reason?: string
   /** The lookup the deciding rule identified the caller with. */
   lookupKey?: LookupKey
@@ -102,10 +105,13 @@ export const evaluate = (
       if (traced) trace.push({ ruleId: rule.id, name: rule.name, matched: false, reason: refusal })
       continue
     }
-    if (traced) trace.push({ ruleId: rule.id, name: rule.name, matched: true })
+    // A rule that answers because of the hours says so: `schedule: closed (holiday: Christmas)`.
+    const because = rule.schedule?.schedule ? `schedule: ${rule.schedule.schedule.state(input.at).reason}` : undefined
+    if (traced) trace.push({ ruleId: rule.id, name: rule.name, matched: true, ...(because ? { reason: because } : {}) })
     return {
       decision: (built as { decision: Decision }).decision,
       rule: { id: rule.id, name: rule.name },
+      ...(because ? { reason: because } : {}),
       lookupKey: rule.identifyBy === 'none' ? undefined : rule.identifyBy,
       trace,
     }
@@ -175,6 +181,12 @@ const staticMismatch = (rule: CompiledRule, event: CallEvent, at: Date, attempt:
   if (rule.dtmf && !rule.dtmf.test(event.dtmf)) return `dtmf is ${event.dtmf === '' ? 'none' : event.dtmf}`
   if (rule.attempt && attempt !== undefined && !rule.attempt.test(attempt)) return `attempt is ${attempt}`
   if (rule.timeWindow && !rule.timeWindow.test(at)) return 'outside the time window'
+  if (rule.schedule) {
+    const { when, name, schedule } = rule.schedule
+    if (!schedule) return `schedule: no schedule named "${name}"`
+    const state = schedule.state(at)
+    if (state.open !== (when === 'open')) return `schedule: ${state.reason}`
+  }
   return undefined
 }
 

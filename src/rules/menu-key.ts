@@ -62,6 +62,7 @@ export const menuKeyRule = (key: MenuKeyInput): { row: RuleRow } | { reason: str
       timeFrom: null,
       timeTo: null,
       timeZone: null,
+      schedule: null,
       say: key.say,
       language: null,
       options: action === 'sms' ? withSms(key.options, target) : key.options?.trim() || null,

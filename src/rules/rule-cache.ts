@@ -5,18 +5,23 @@ import {
   decisions,
   type FallbackRow,
   fallbacks,
+  type HolidayRow,
+  holidays,
   type MenuKeyRow,
   menuKeys,
   type RuleRow,
   revisions,
   routingPublications,
   rules,
+  type ScheduleRow,
+  schedules,
 } from '../db/schema.ts'
 import { errorMessage, type Logger } from '../lib/logger.ts'
 import { type CompileDefaults, compileFallback, compileRule } from './compile-rule.ts'
 import { isEnabled } from './enabled.ts'
 import type { InvalidRow, RuleSnapshot } from './engine.ts'
 import { menuKeyRule } from './menu-key.ts'
+import { compileSchedules } from './schedule.ts'
 
 export const ROUTING_REVISION = 'routing'
 
@@ -25,23 +30,29 @@ export interface RoutingRows {
   rules: readonly RuleRow[]
   fallbacks: readonly FallbackRow[]
   menuKeys: readonly MenuKeyRow[]
+  /** Absent in publications made before schedules existed. */
+  schedules?: readonly ScheduleRow[]
+  holidays?: readonly HolidayRow[]
 }
 
 /** Compiles every enabled rule, menu key and fallback; invalid rows are listed, not thrown. Pure. */
 export const compileRoutingRows = (rows: RoutingRows, revision: number, defaults: CompileDefaults): RuleSnapshot => {
-  const snapshot: RuleSnapshot = { revision, rules: [], fallbacks: [], invalid: [] }
+  // Once per revision: every rule naming a schedule shares its compiled hours.
+  const book = compileSchedules(rows.schedules ?? [], rows.holidays ?? [], defaults)
+  const snapshot: RuleSnapshot = { revision, rules: [], fallbacks: [], invalid: [...book.invalid], schedules: book.byName }
   const invalid = (table: InvalidRow['table'], row: { id: number; name: string }, reason: string) =>
     snapshot.invalid.push({ table, id: row.id, name: row.name, reason })
+  const ruleDefaults: CompileDefaults = { ...defaults, schedules: book }
   for (const row of [...rows.rules].sort((a, b) => a.priority - b.priority || a.id - b.id)) {
     if (!isEnabled(row.enabled)) continue
-    const compiled = compileRule(row, defaults)
+    const compiled = compileRule(row, ruleDefaults)
     if (compiled.ok) snapshot.rules.push(compiled.value)
     else invalid('rules', row, compiled.reason)
   }
   for (const key of rows.menuKeys) {
     if (!isEnabled(key.enabled)) continue
     const rule = menuKeyRule(key)
-    const compiled = 'row' in rule ? compileRule(rule.row, defaults) : { ok: false as const, reason: rule.reason }
+    const compiled = 'row' in rule ? compileRule(rule.row, ruleDefaults) : { ok: false as const, reason: rule.reason }
     if (compiled.ok) snapshot.rules.push(compiled.value)
     else invalid('menu_keys', { id: key.id, name: `menu ${key.layer} key ${key.key}` }, compiled.reason)
   }
@@ -58,13 +69,22 @@ export const compileRoutingRows = (rows: RoutingRows, revision: number, defaults
 
 /** The live routing rows and the revision they are at. */
 export const readRoutingRows = async (db: Database): Promise<RoutingRows & { revision: number }> => {
-  const [revisionRow, ruleRows, fallbackRows, menuRows] = await Promise.all([
+  const [revisionRow, ruleRows, fallbackRows, menuRows, scheduleRows, holidayRows] = await Promise.all([
     db.select({ value: revisions.value }).from(revisions).where(eq(revisions.name, ROUTING_REVISION)).get(),
     db.select().from(rules).orderBy(asc(rules.priority), asc(rules.id)).all(),
     db.select().from(fallbacks).orderBy(asc(fallbacks.id)).all(),
     db.select().from(menuKeys).orderBy(asc(menuKeys.layer), asc(menuKeys.id)).all(),
+    db.select().from(schedules).orderBy(asc(schedules.id)).all(),
+    db.select().from(holidays).orderBy(asc(holidays.date), asc(holidays.id)).all(),
   ])
-  return { revision: revisionRow?.value ?? 0, rules: ruleRows, fallbacks: fallbackRows, menuKeys: menuRows }
+  return {
+    revision: revisionRow?.value ?? 0,
+    rules: ruleRows,
+    fallbacks: fallbackRows,
+    menuKeys: menuRows,
+    schedules: scheduleRows,
+    holidays: holidayRows,
+  }
 }
 
 /** Reads and compiles every enabled rule and fallback; invalid rows are listed, not thrown. */
@@ -196,7 +216,13 @@ export const createRuleCache = ({ db, defaults, log, revisions: counters, now = 
     const row = await publication.get({ revision })
     if (!row) return undefined
     const compiled = compileRoutingRows(
-      { rules: JSON.parse(row.rules), fallbacks: JSON.parse(row.fallbacks), menuKeys: JSON.parse(row.menuKeys) },
+      {
+        rules: JSON.parse(row.rules),
+        fallbacks: JSON.parse(row.fallbacks),
+        menuKeys: JSON.parse(row.menuKeys),
+        schedules: row.schedules ? JSON.parse(row.schedules) : [],
+        holidays: row.holidays ? JSON.parse(row.holidays) : [],
+      },
       row.revision,
       defaults,
     )

@@ -27,6 +27,7 @@ export const ruleRow = (overrides: Partial<RuleRow> = {}): RuleRow => ({
   timeFrom: null,
   timeTo: null,
   timeZone: null,
+  schedule: null,
   action: 'go_to_layer',
   toLayer: '10',
   say: null,
