@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -7,6 +7,7 @@ import { type ServerType, serve } from '@hono/node-server'
 import BetterSqlite3 from 'better-sqlite3'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
+import { withHttpCrmConfigFile } from '../../plugins/http-config.ts'
 import { builtinPlugins } from '../../plugins/index.ts'
 import { createApp, type RouterService } from '../app.ts'
 import type { CrmPlugin } from '../crm/plugin.ts'
@@ -75,7 +76,8 @@ export interface NodeServer {
 
 /** Everything the `npm start` process does, callable from tests with their own env and port. */
 export const startNodeServer = async (options: NodeServerOptions = {}): Promise<NodeServer> => {
-  const env = options.env ?? process.env
+  // The http plugin's JSON file is read here: plugins get no filesystem (Workers has none).
+  const env = withHttpCrmConfigFile(options.env ?? process.env, (path) => readFileSync(path, 'utf8'))
   const log = options.log ?? createLogger((env.LOG_LEVEL as 'info') || 'info')
   const databasePath = env.DATABASE_PATH || DEFAULT_DATABASE_PATH
   const database = options.database ?? openDatabase(databasePath, { busyTimeoutMs: SERVER_BUSY_TIMEOUT_MS })

@@ -22,7 +22,23 @@ export default async function setup(project: TestProject) {
     keySecret: stringee.keySecret,
     brandname: stringee.brandname,
   })
+  const pipedrive = await (await import('../helpers/fake-pipedrive.ts')).startFakePipedriveCompany()
+  project.provide('pipedrive', { url: pipedrive.url, apiToken: pipedrive.apiToken })
+  const httpCrm = await (await import('../helpers/fake-http-crm.ts')).startFakeHttpCrm()
+  project.provide('httpCrmUrl', httpCrm.url)
+  const salesforce = await (await import('../helpers/fake-salesforce.ts')).startFakeSalesforce()
+  project.provide('salesforce', {
+    url: salesforce.url,
+    clientId: salesforce.clientId,
+    clientSecret: salesforce.clientSecret,
+    username: salesforce.username,
+    audience: salesforce.audience,
+    privateKeyPem: salesforce.privateKeyPem,
+  })
   return async () => {
+    await salesforce.close()
+    await httpCrm.close()
+    await pipedrive.close()
     await hubspot.close()
     await ringcentral.close()
     await stringee.close()
