@@ -2,7 +2,16 @@ import { Client } from '@hubspot/api-client'
 import { eq, or, sql } from 'drizzle-orm'
 import { LRUCache } from 'lru-cache'
 import * as v from 'valibot'
-import { type CallLogEntry, type Contact, type ContactOwner, definePlugin, owners, RateLimitedError } from '../src/crm/plugin.ts'
+import {
+  type CallLogEntry,
+  type CallOutcome,
+  type Contact,
+  type ContactOwner,
+  callOutcome,
+  definePlugin,
+  owners,
+  RateLimitedError,
+} from '../src/crm/plugin.ts'
 import { withDeadline } from '../src/lib/deadline.ts'
 import { envCountry, envFlag, envInteger, envList, envText, setting } from '../src/lib/env-schema.ts'
 import { nationalDialForm, nationalNumber, toE164 } from '../src/lib/phone.ts'
@@ -307,24 +316,17 @@ interface HubSpotOwner {
  * compared as letters only. A call with no final status yet, or one that ended normally, is COMPLETED: the
  * IVR answered it, and the engagement is written once, so a status that is not final would stay on it.
  */
-const CALL_STATUS: Record<string, string> = {
-  BUSY: 'BUSY',
-  NOANSWER: 'NO_ANSWER',
-  NORESPONSE: 'NO_ANSWER',
-  UNANSWERED: 'NO_ANSWER',
-  TIMEOUT: 'NO_ANSWER',
-  FAILED: 'FAILED',
-  CONGESTION: 'FAILED',
-  UNSENT: 'FAILED',
-  REJECTED: 'FAILED',
-  CANCEL: 'CANCELED',
-  CANCELED: 'CANCELED',
-  CANCELLED: 'CANCELED',
-  ABANDONED: 'CANCELED',
+/** HubSpot's hs_call_status for each outcome (it has no voicemail status: the call did complete). */
+const CALL_STATUS: Record<CallOutcome, string> = {
+  completed: 'COMPLETED',
+  busy: 'BUSY',
+  no_answer: 'NO_ANSWER',
+  failed: 'FAILED',
+  canceled: 'CANCELED',
+  voicemail: 'COMPLETED',
 }
 
-export const hubspotCallStatus = (status: string | undefined): string =>
-  CALL_STATUS[(status ?? '').toUpperCase().replace(/[^A-Z]/g, '')] ?? 'COMPLETED'
+export const hubspotCallStatus = (status: string | undefined): string => CALL_STATUS[callOutcome(status)]
 
 const callProperties = (entry: CallLogEntry): Record<string, string> => ({
   hs_timestamp: entry.at.toISOString(),

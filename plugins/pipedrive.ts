@@ -1,7 +1,16 @@
 import { eq, or, sql } from 'drizzle-orm'
 import { LRUCache } from 'lru-cache'
 import * as v from 'valibot'
-import { type CallLogEntry, type Contact, type ContactOwner, definePlugin, owners, RateLimitedError } from '../src/crm/plugin.ts'
+import {
+  type CallLogEntry,
+  type CallOutcome,
+  type Contact,
+  type ContactOwner,
+  callOutcome,
+  definePlugin,
+  owners,
+  RateLimitedError,
+} from '../src/crm/plugin.ts'
 import { withDeadline } from '../src/lib/deadline.ts'
 import { envCountry, envFlag, envInteger, envList, envSecret, envText, setting } from '../src/lib/env-schema.ts'
 import { describeIssues } from '../src/lib/issues.ts'
@@ -528,27 +537,19 @@ const dropEmpty = <T extends object>(value: T): T =>
 /**
  * A provider's final call status as one of Pipedrive's call log outcomes (connected, no_answer, left_message,
  * left_voicemail, wrong_number, busy). Compared as letters only, as providers spell them their own way; a
- * call with no final status, or one that ended normally, was answered by the IVR: connected.
+ * call with no final status, or one that ended normally, was answered by the IVR: connected; one that failed or
+ * was cancelled was not answered.
  */
-const OUTCOMES: Record<string, string> = {
-  BUSY: 'busy',
-  NOANSWER: 'no_answer',
-  NORESPONSE: 'no_answer',
-  UNANSWERED: 'no_answer',
-  TIMEOUT: 'no_answer',
-  CANCEL: 'no_answer',
-  CANCELED: 'no_answer',
-  CANCELLED: 'no_answer',
-  ABANDONED: 'no_answer',
-  FAILED: 'no_answer',
-  CONGESTION: 'no_answer',
-  REJECTED: 'no_answer',
-  UNSENT: 'no_answer',
-  VOICEMAIL: 'left_voicemail',
+const OUTCOMES: Record<CallOutcome, string> = {
+  completed: 'connected',
+  busy: 'busy',
+  no_answer: 'no_answer',
+  failed: 'no_answer',
+  canceled: 'no_answer',
+  voicemail: 'left_voicemail',
 }
 
-export const pipedriveOutcome = (status: string | undefined): string =>
-  OUTCOMES[(status ?? '').toUpperCase().replace(/[^A-Z]/g, '')] ?? 'connected'
+export const pipedriveOutcome = (status: string | undefined): string => OUTCOMES[callOutcome(status)]
 
 /** "YYYY-MM-DD HH:MM:SS" in UTC, the call logs API's format. */
 const utcTime = (date: Date) => date.toISOString().slice(0, 19).replace('T', ' ')

@@ -1,6 +1,15 @@
 import { eq, or, sql } from 'drizzle-orm'
 import * as v from 'valibot'
-import { type CallLogEntry, type Contact, type ContactOwner, definePlugin, owners, RateLimitedError } from '../src/crm/plugin.ts'
+import {
+  type CallLogEntry,
+  type CallOutcome,
+  type Contact,
+  type ContactOwner,
+  callOutcome,
+  definePlugin,
+  owners,
+  RateLimitedError,
+} from '../src/crm/plugin.ts'
 import { envCountry, envFlag, envInteger, envList, envSecret, envText, setting } from '../src/lib/env-schema.ts'
 import { describeIssues } from '../src/lib/issues.ts'
 import { nationalDialForm, toE164 } from '../src/lib/phone.ts'
@@ -453,24 +462,17 @@ const retryAfterMs = (headers: Headers) => {
  * them their own way, so they are compared as letters only; a call with no final status, or one that ended
  * normally, was answered by the IVR: Completed.
  */
-const CALL_RESULTS: Record<string, string> = {
-  BUSY: 'Busy',
-  NOANSWER: 'No answer',
-  NORESPONSE: 'No answer',
-  UNANSWERED: 'No answer',
-  TIMEOUT: 'No answer',
-  FAILED: 'Failed',
-  CONGESTION: 'Failed',
-  UNSENT: 'Failed',
-  REJECTED: 'Failed',
-  CANCEL: 'Canceled',
-  CANCELED: 'Canceled',
-  CANCELLED: 'Canceled',
-  ABANDONED: 'Canceled',
+/** The Task's CallDisposition for each outcome. */
+const CALL_RESULTS: Record<CallOutcome, string> = {
+  completed: 'Completed',
+  busy: 'Busy',
+  no_answer: 'No answer',
+  failed: 'Failed',
+  canceled: 'Canceled',
+  voicemail: 'Completed',
 }
 
-export const salesforceCallResult = (status: string | undefined): string =>
-  CALL_RESULTS[(status ?? '').toUpperCase().replace(/[^A-Z]/g, '')] ?? 'Completed'
+export const salesforceCallResult = (status: string | undefined): string => CALL_RESULTS[callOutcome(status)]
 
 /** Salesforce's fixed key prefixes: who a Task is about (Contact, Lead) or what (Account). */
 const WHO_PREFIXES = ['003', '00Q']

@@ -8,6 +8,7 @@ export { contacts, owners } from '../db/schema.ts'
 // Plugin authors import everything they need from here: the model types, and the service's own tables
 // (the local directory reads contacts, HubSpot the owner map), so no plugin reaches into src/db itself.
 export type { CallLogEntry, Contact, ContactOwner } from '../model/contact.ts'
+export { type CallOutcome, callOutcome } from './call-outcome.ts'
 
 export interface LookupOptions {
   /** Aborted when the provider's deadline is reached; plugins pass it to their HTTP calls. */
