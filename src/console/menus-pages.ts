@@ -19,9 +19,9 @@ import {
   csrfField,
   type Html,
 } from './console-layout.ts'
+import { type FieldErrors, formField } from './form-field.ts'
 
 type Columns = Record<string, unknown>
-type FieldErrors = Record<string, string[]>
 type Notice = { kind: 'ok' | 'error'; text: string }
 
 /** The menu key form's fields, in the order shown, with what a person needs to fill them in. */
@@ -169,19 +169,7 @@ export const menusPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
     value: unknown,
     errors: FieldErrors,
     control?: (id: string, attributes: Html) => Html,
-  ) => {
-    const problems = errors[key] ?? []
-    const id = `${form}-${key}`
-    // The label names the control alone; the error and the hint are its description (what a screen reader adds).
-    const describedBy = [problems.length > 0 ? `${id}-error` : '', hint ? `${id}-hint` : ''].filter(Boolean).join(' ')
-    const attributes = raw(`${describedBy ? ` aria-describedby="${describedBy}"` : ''}${problems.length > 0 ? ' aria-invalid="true"' : ''}`)
-    return html`<div class="field${problems.length > 0 ? ' invalid' : ''}">
-      <label for="${id}">${label}</label>
-      ${control ? control(id, attributes) : html`<input id="${id}" name="${key}" value="${value === null || value === undefined ? '' : String(value)}"${attributes} />`}
-      ${problems.length > 0 ? html`<span class="error" id="${id}-error">${problems.join('; ')}</span>` : ''}
-      ${hint ? html`<span class="hint muted" id="${id}-hint">${hint}</span>` : ''}
-    </div>`
-  }
+  ) => formField({ id: `${form}-${key}`, name: key, label, hint, value, problems: errors[key], control })
 
   const select = (key: string, value: unknown, choices: readonly (readonly [string, string])[]) => (id: string, attributes: Html) =>
     html`<select id="${id}" name="${key}"${attributes}>${choices.map(

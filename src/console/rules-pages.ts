@@ -21,6 +21,7 @@ import {
   csrfField,
   type Html,
 } from './console-layout.ts'
+import { type FieldErrors, formField } from './form-field.ts'
 
 /** The rule form's fields, in the order shown, with what a person needs to fill them in. */
 const CONDITION_FIELDS = [
@@ -71,7 +72,6 @@ const FIELD_NAMES = new Set<string>([
 ])
 
 type Columns = Record<string, unknown>
-type FieldErrors = Record<string, string[]>
 
 /** A form's text as the admin API's JSON body: empty fields are "not set", numbers and the flag typed. */
 const formToBody = (form: Record<string, unknown>): { body: Columns; errors: FieldErrors } => {
@@ -239,19 +239,16 @@ export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, 
     return { values, warnings: check.warnings ?? [] }
   }
 
-  const field = (key: string, label: string, hint: string, value: unknown, errors: FieldErrors, control?: (attributes: Html) => Html) => {
-    const problems = errors[key] ?? []
-    const id = `f-${key}`
-    // The label names the control alone; the error and the hint are its description (what a screen reader adds).
-    const describedBy = [problems.length > 0 ? `${id}-error` : '', hint ? `${id}-hint` : ''].filter(Boolean).join(' ')
-    const attributes = raw(`${describedBy ? ` aria-describedby="${describedBy}"` : ''}${problems.length > 0 ? ' aria-invalid="true"' : ''}`)
-    return html`<div class="field${problems.length > 0 ? ' invalid' : ''}">
-      <label for="${id}">${label}</label>
-      ${control ? control(attributes) : html`<input id="${id}" name="${key}" value="${value === null || value === undefined ? '' : String(value)}"${attributes} />`}
-      ${problems.length > 0 ? html`<span class="error" id="${id}-error">${problems.join('; ')}</span>` : ''}
-      ${hint ? html`<span class="hint muted" id="${id}-hint">${hint}</span>` : ''}
-    </div>`
-  }
+  const field = (key: string, label: string, hint: string, value: unknown, errors: FieldErrors, control?: (attributes: Html) => Html) =>
+    formField({
+      id: `f-${key}`,
+      name: key,
+      label,
+      hint,
+      value,
+      problems: errors[key],
+      control: control && ((_id, attributes) => control(attributes)),
+    })
 
   const select = (key: string, value: unknown, choices: readonly (readonly [string, string])[]) => (attributes: Html) =>
     html`<select id="f-${key}" name="${key}"${attributes}>${choices.map(
