@@ -30,7 +30,7 @@ import {
   csrfField,
   type Html,
 } from './console-layout.ts'
-import { type FieldErrors, formField } from './form-field.ts'
+import { type FieldErrors, fieldErrorSink, formField } from './form-field.ts'
 
 type Columns = Record<string, unknown>
 type Notice = { kind: 'ok' | 'error'; text: string }
@@ -59,22 +59,8 @@ const formToBody = (form: Record<string, unknown>, fields: readonly string[]): C
   return body
 }
 
-/** `field: problem; …` (the API's words) as errors beside the fields they name. */
-const problemsByField = (problem: string, fields: readonly string[], errors: FieldErrors) => {
-  for (const part of problem.split(/; (?=[\w.]+: )/)) {
-    const match = /^(\w+): (.*)$/s.exec(part)
-    const key = match && fields.includes(match[1] as string) ? (match[1] as string) : '_'
-    errors[key] = [...(errors[key] ?? []), key === '_' ? part : (match?.[2] as string)]
-  }
-}
-
-const issuesByField = (issues: readonly v.BaseIssue<unknown>[], fields: readonly string[], errors: FieldErrors) => {
-  for (const issue of issues) {
-    const key = String(issue.path?.[0]?.key ?? '')
-    const message = issue.kind === 'schema' && issue.received === 'undefined' ? 'is required' : issue.message
-    problemsByField(`${key || 'body'}: ${message}`, fields, errors)
-  }
-}
+const scheduleErrors = fieldErrorSink(new Set(SCHEDULE_FIELDS))
+const holidayErrors = fieldErrorSink(new Set(HOLIDAY_FIELDS))
 
 /** One day or a range, as people write it: `2026-12-24 – 2026-12-26`. */
 const holidayDates = (row: { date: string; endDate?: string | null }) =>
@@ -138,7 +124,7 @@ export const hoursPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
     const errors: FieldErrors = {}
     const parsed = v.safeParse(ScheduleBody, body)
     if (!parsed.success) {
-      issuesByField(parsed.issues, SCHEDULE_FIELDS, errors)
+      scheduleErrors.issues(parsed.issues, errors)
       return { errors }
     }
     const values = columnsToRow(parsed.output as Columns)
@@ -146,7 +132,7 @@ export const hoursPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
       (await renameProblem(db, parsed.output.name, existing)) ??
       checkSchedule({ ...SCHEDULE_DEFAULTS, ...(existing ?? { id: 0 }), ...values } as ScheduleRow, timeZone).problem
     if (problem) {
-      problemsByField(problem, SCHEDULE_FIELDS, errors)
+      scheduleErrors.problems(problem, errors)
       return { errors }
     }
     return { values }
@@ -156,7 +142,7 @@ export const hoursPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
     const errors: FieldErrors = {}
     const parsed = v.safeParse(HolidayBody, body)
     if (!parsed.success) {
-      issuesByField(parsed.issues, HOLIDAY_FIELDS, errors)
+      holidayErrors.issues(parsed.issues, errors)
       return { errors }
     }
     const values = columnsToRow(parsed.output as Columns)
@@ -164,7 +150,7 @@ export const hoursPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
       (await scheduleIdProblem(db, parsed.output.schedule_id)) ??
       checkHoliday({ ...HOLIDAY_DEFAULTS, ...(existing ?? { id: 0 }), ...values } as HolidayRow).problem
     if (problem) {
-      problemsByField(problem, HOLIDAY_FIELDS, errors)
+      holidayErrors.problems(problem, errors)
       return { errors }
     }
     return { values }

@@ -19,7 +19,7 @@ import {
   csrfField,
   type Html,
 } from './console-layout.ts'
-import { type FieldErrors, formField } from './form-field.ts'
+import { type FieldErrors, fieldErrorSink, formField } from './form-field.ts'
 
 type Columns = Record<string, unknown>
 type Notice = { kind: 'ok' | 'error'; text: string }
@@ -71,20 +71,8 @@ const formToBody = (form: Record<string, unknown>): { body: Columns; errors: Fie
   return { body, errors }
 }
 
-const addError = (errors: FieldErrors, field: string, message: string) => {
-  const key = FIELD_NAMES.has(field) ? field : '_'
-  errors[key] = [...(errors[key] ?? []), key === '_' && field ? `${field}: ${message}` : message]
-}
-
-/** The check's `field: problem; …` as errors beside the menu key fields they are about. */
-const problemsByField = (problem: string, errors: FieldErrors) => {
-  for (const part of problem.split(/; (?=[\w.]+: )/)) {
-    const match = /^(\w+)((?:\.[\w.]+)?): (.*)$/s.exec(part)
-    const field = match ? (RULE_COLUMNS[match[1] as string] ?? (match[1] as string)) : ''
-    if (match && FIELD_NAMES.has(field)) addError(errors, field, match[2] ? part : (match[3] as string))
-    else addError(errors, '', part)
-  }
-}
+/** The check's `field: problem; …` beside the menu key fields they are about (the rule's columns renamed). */
+const errorsOf = fieldErrorSink(FIELD_NAMES, RULE_COLUMNS)
 
 /** What pressing the key does, in a few words. */
 const describeAction = (key: Columns): string => {
@@ -145,18 +133,15 @@ export const menusPages = ({ db, service, log, now = Date.now }: ConsoleDeps) =>
     const errors: FieldErrors = { ...formErrors }
     const parsed = v.safeParse(MenuKeyBody, Object.fromEntries(Object.entries(body).filter(([key]) => !(key in formErrors))))
     if (!parsed.success) {
-      for (const issue of parsed.issues) {
-        const key = String(issue.path?.[0]?.key ?? '')
-        addError(errors, key, issue.message.startsWith('Invalid type') && issue.received === 'undefined' ? 'is required' : issue.message)
-      }
+      errorsOf.issues(parsed.issues, errors)
     }
     if (Object.keys(errors).length > 0 || !parsed.success) return { errors }
     const values = columnsToRow(parsed.output as Columns)
     const row = { ...MENU_KEY_DEFAULTS, ...(existing ?? { id: 0 }), ...values } as MenuKeyRow
     const repeat = repeatedKeyProblem(await all(), row, existing?.id)
-    if (repeat) problemsByField(repeat, errors)
+    if (repeat) errorsOf.problems(repeat, errors)
     const check = verdict(row)
-    if (check.problem) problemsByField(check.problem, errors)
+    if (check.problem) errorsOf.problems(check.problem, errors)
     if (Object.keys(errors).length > 0) return { errors }
     return { values, warnings: check.warnings ?? [] }
   }

@@ -21,7 +21,7 @@ import {
   csrfField,
   type Html,
 } from './console-layout.ts'
-import { type FieldErrors, formField } from './form-field.ts'
+import { type FieldErrors, fieldErrorSink, formField } from './form-field.ts'
 
 /** The rule form's fields, in the order shown, with what a person needs to fill them in. */
 const CONDITION_FIELDS = [
@@ -108,20 +108,7 @@ const formToBody = (form: Record<string, unknown>): { body: Columns; errors: Fie
   return { body, errors }
 }
 
-const addError = (errors: FieldErrors, field: string, message: string) => {
-  const key = FIELD_NAMES.has(field) ? field : '_'
-  errors[key] = [...(errors[key] ?? []), key === '_' && field ? `${field}: ${message}` : message]
-}
-
-/** The compiler's and the capability check's `field: problem; …` as errors beside the fields they name. */
-const problemsByField = (problem: string, errors: FieldErrors) => {
-  for (const part of problem.split(/; (?=[\w.]+: )/)) {
-    const match = /^([\w]+)(?:\.[\w.]+)?: (.*)$/s.exec(part)
-    if (match && FIELD_NAMES.has(match[1] as string))
-      addError(errors, match[1] as string, part.startsWith(`${match[1]}:`) ? (match[2] as string) : part)
-    else addError(errors, '', part)
-  }
-}
+const errorsOf = fieldErrorSink(FIELD_NAMES)
 
 /** Rules in the order they are tried, what each matches and does, its state; edit controls for an admin. */
 export const ruleTable = (
@@ -205,9 +192,25 @@ export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, 
   const { table } = set
   const live = set.kind === 'live'
   const base = `/console${set.path}`
-  const changeLog = createChangeLog(db, () => new Date(now()))
+  const changes = createChangeLog(db, () => new Date(now()))
   // Draft edits are a scratchpad: the change log keeps what reaches live routing (a publish records its own).
-  const changes = { ...changeLog, record: (change: Change) => (live ? changeLog.record(change) : Promise.resolve()) }
+  const record = (entityId: number, action: Change['action'], before?: RuleRow, after?: RuleRow) =>
+    live
+      ? changes.record({
+          role: 'admin',
+          via: 'console',
+          entity: 'rules',
+          entityId,
+          action,
+          before: before && rowToColumns(before),
+          after: after && rowToColumns(after),
+        })
+      : Promise.resolve()
+  /** Sets some columns of a rule, kept in the history with the row before and after. */
+  const update = async (rule: RuleRow, columns: Partial<RuleRow>) => {
+    await db.update(table).set(columns).where(eq(table.id, rule.id)).run()
+    await record(rule.id, 'update', rule, { ...rule, ...columns })
+  }
   const capabilities = service.capabilities
   const timeZone = service.config.TIME_ZONE
   const verdict = (row: RuleRow) => usableRow(compileRule(row, { timeZone }), 'rule', capabilities)
@@ -220,10 +223,7 @@ export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, 
     const errors: FieldErrors = { ...formErrors }
     const parsed = v.safeParse(RuleBody, Object.fromEntries(Object.entries(body).filter(([key]) => !(key in formErrors))))
     if (!parsed.success) {
-      for (const issue of parsed.issues) {
-        const key = String(issue.path?.[0]?.key ?? '')
-        addError(errors, key, issue.message.startsWith('Invalid type') && issue.received === 'undefined' ? 'is required' : issue.message)
-      }
+      errorsOf.issues(parsed.issues, errors)
     }
     if (Object.keys(errors).length > 0 || !parsed.success) return { errors }
     const values = columnsToRow(parsed.output as Columns)
@@ -233,7 +233,7 @@ export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, 
     const schedule = await unknownScheduleProblem(db, row.schedule)
     const problem = [check.problem, schedule].filter(Boolean).join('; ')
     if (problem) {
-      problemsByField(problem, errors)
+      errorsOf.problems(problem, errors)
       return { errors }
     }
     return { values, warnings: check.warnings ?? [] }
@@ -394,7 +394,7 @@ export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, 
         .returning()
         .all()) as RuleRow[]
       const row = created as RuleRow
-      await changes.record({ role: 'admin', via: 'console', entity: 'rules', entityId: row.id, action: 'create', after: rowToColumns(row) })
+      await record(row.id, 'create', undefined, row)
       log.info('console: rule created', { id: row.id })
       return saved(c, `Rule “${row.name || row.id}” created.${result.warnings.length ? ` Warning: ${result.warnings.join('; ')}` : ''}`)
     })
@@ -459,15 +459,7 @@ export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, 
         .where(eq(table.id, existing.id))
         .run()
       const after = (await find(existing.id)) as RuleRow
-      await changes.record({
-        role: 'admin',
-        via: 'console',
-        entity: 'rules',
-        entityId: existing.id,
-        action: 'update',
-        before: rowToColumns(existing),
-        after: rowToColumns(after),
-      })
+      await record(existing.id, 'update', existing, after)
       log.info('console: rule changed', { id: existing.id })
       return saved(c, `Rule “${after.name || after.id}” saved.${result.warnings.length ? ` Warning: ${result.warnings.join('; ')}` : ''}`)
     })
@@ -481,16 +473,7 @@ export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, 
         const check = verdict({ ...existing, enabled })
         if (check.problem) return listPage(c, { kind: 'error', text: `“${existing.name || existing.id}” stays off: ${check.problem}` })
       }
-      await db.update(table).set({ enabled }).where(eq(table.id, existing.id)).run()
-      await changes.record({
-        role: 'admin',
-        via: 'console',
-        entity: 'rules',
-        entityId: existing.id,
-        action: 'update',
-        before: rowToColumns(existing),
-        after: rowToColumns({ ...existing, enabled }),
-      })
+      await update(existing, { enabled })
       return saved(c, `Rule “${existing.name || existing.id}” turned ${enabled ? 'on' : 'off'}.`)
     })
     .post(`${set.path}/:id/move`, adminOnly, async (c) => {
@@ -508,18 +491,7 @@ export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, 
         ordered = []
         for (const [position, rule] of rows.entries()) {
           const priority = (position + 1) * 10
-          if (rule.priority !== priority) {
-            await db.update(table).set({ priority }).where(eq(table.id, rule.id)).run()
-            await changes.record({
-              role: 'admin',
-              via: 'console',
-              entity: 'rules',
-              entityId: rule.id,
-              action: 'update',
-              before: rowToColumns(rule),
-              after: rowToColumns({ ...rule, priority }),
-            })
-          }
+          if (rule.priority !== priority) await update(rule, { priority })
           ordered.push({ ...rule, priority })
         }
       }
@@ -528,18 +500,8 @@ export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, 
       for (const [rule, priority] of [
         [moving, neighbour.priority],
         [neighbour, moving.priority],
-      ] as const) {
-        await db.update(table).set({ priority }).where(eq(table.id, rule.id)).run()
-        await changes.record({
-          role: 'admin',
-          via: 'console',
-          entity: 'rules',
-          entityId: rule.id,
-          action: 'update',
-          before: rowToColumns(rule),
-          after: rowToColumns({ ...rule, priority }),
-        })
-      }
+      ] as const)
+        await update(rule, { priority })
       return saved(c, `Rule “${row.name || row.id}” moved ${direction === 'up' ? 'up' : 'down'}.`)
     })
     .post(`${set.path}/:id/delete`, adminOnly, async (c) => {
@@ -547,14 +509,7 @@ export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, 
       const existing = id ? await find(id) : undefined
       if (!existing) return notFound(c)
       await db.delete(table).where(eq(table.id, existing.id)).run()
-      await changes.record({
-        role: 'admin',
-        via: 'console',
-        entity: 'rules',
-        entityId: existing.id,
-        action: 'delete',
-        before: rowToColumns(existing),
-      })
+      await record(existing.id, 'delete', existing)
       return saved(c, `Rule “${existing.name || existing.id}” deleted; its history can restore it.`)
     })
   return pages
@@ -574,16 +529,7 @@ export const ruleSetPages = ({ db, service, log, now = Date.now }: ConsoleDeps, 
           const check = verdict(restored)
           return check.problem && restored.enabled === 1 ? `the service could not use it now (${check.problem})` : undefined
         },
-        record: (before, after) =>
-          changes.record({
-            role: 'admin',
-            via: 'console',
-            entity: 'rules',
-            entityId: change.entityId,
-            action: 'revert',
-            before: before && rowToColumns(before),
-            after: after && rowToColumns(after),
-          }),
+        record: (before, after) => record(change.entityId, 'revert', before, after),
       }),
     )
   }

@@ -8,7 +8,7 @@ export interface DescribeIssuesOptions {
 }
 
 /** Valibot's messages, said the way a person fixing the input needs them. */
-const plainMessage = (issue: BaseIssue<unknown>): string => {
+export const plainMessage = (issue: BaseIssue<unknown>): string => {
   // A missing key reads "Invalid key: Expected "to" but received undefined" in valibot.
   if (issue.kind === 'schema' && issue.received === 'undefined' && issue.type !== 'undefined') return 'is required'
   // A key a strict object does not have: "Invalid key: Expected never but received "x"".
