@@ -130,109 +130,111 @@ export const draftRoutes = (options: DraftRoutesOptions) => {
   const { drafts, check, preview } = draftService(options)
   const noDraft = 'no draft is open: POST /admin/draft starts one from the live rules'
 
-  return new Hono()
-    .get(
-      '/draft',
-      routeDocs({
-        tag: 'draft',
-        summary: 'Show the draft',
-        description: 'When it was started, whether live routing changed since, and how its rules differ from the live ones.',
-        answer: { status: 200, description: 'The draft', schema: DraftView },
-        errors: { 404: 'No draft is open' },
-      }),
-      async (c) => {
-        const draft = await view(drafts)
-        return draft ? c.json(draft) : errorResponse(c, 'NOT_FOUND', noDraft)
-      },
-    )
-    .post(
-      '/draft',
-      routeDocs({
-        tag: 'draft',
-        summary: 'Start a draft',
-        description: 'Copies the live rules into a draft; edits to /draft/rules change only the draft until it is published.',
-        answer: { status: 201, description: 'Started', schema: DraftView },
-        errors: { 409: 'A draft is already open' },
-      }),
-      async (c) => {
-        if (!(await drafts.start(API))) return errorResponse(c, 'CONFLICT', 'a draft is already open: publish or discard it first')
-        log.info('admin: draft started')
-        return c.json(await view(drafts), 201)
-      },
-    )
-    .delete(
-      '/draft',
-      routeDocs({
-        tag: 'draft',
-        summary: 'Discard the draft',
-        answer: { status: 204, description: 'Discarded' },
-        errors: { 404: 'No draft is open' },
-      }),
-      async (c) => {
-        if (!(await drafts.discard())) return errorResponse(c, 'NOT_FOUND', noDraft)
-        log.info('admin: draft discarded')
-        return c.body(null, 204)
-      },
-    )
-    .post(
-      '/draft/preview',
-      routeDocs({
-        tag: 'draft',
-        summary: 'Preview the draft on recorded calls',
-        description: `Routes the call steps recorded in the last \`hours\` (default ${PREVIEW_DEFAULTS.hours}; at most \`limit\`, default ${PREVIEW_DEFAULTS.limit}, newest first) on the live rules and on the draft, with the same lookups, time and attempt, and lists those the draft would answer differently. Nothing is written; the CRM is only read (through the cache). Stops after ${PREVIEW_DEFAULTS.deadlineMs / 1000} s and says so.`,
-        body: PreviewBody,
-        answer: { status: 200, description: 'The calls the draft would route differently, old and new answer side by side' },
-        errors: { 400: 'Invalid input', 404: 'No draft is open' },
-      }),
-      jsonBody(PreviewBody),
-      async (c) => {
-        if (!(await drafts.status())) return errorResponse(c, 'NOT_FOUND', noDraft)
-        return c.json(await preview(c.req.valid('json')))
-      },
-    )
-    .post(
-      '/draft/publish',
-      routeDocs({
-        tag: 'draft',
-        summary: 'Publish the draft',
-        description:
-          'Makes the draft the live rules in one transaction (a call in progress keeps the rules it started with); each rule changed is in the history. Refused (409) when live routing was edited since the draft began, unless `replace_live_changes` is true.',
-        body: PublishBody,
-        answer: { status: 200, description: 'Published: the new routing revision and how many rules changed' },
-        errors: {
-          400: 'Invalid input, or a draft rule the service could not use',
-          404: 'No draft is open',
-          409: 'Live routing was edited since the draft began',
+  return (
+    new Hono()
+      .get(
+        '/draft',
+        routeDocs({
+          tag: 'draft',
+          summary: 'Show the draft',
+          description: 'When it was started, whether live routing changed since, and how its rules differ from the live ones.',
+          answer: { status: 200, description: 'The draft', schema: DraftView },
+          errors: { 404: 'No draft is open' },
+        }),
+        async (c) => {
+          const draft = await view(drafts)
+          return draft ? c.json(draft) : errorResponse(c, 'NOT_FOUND', noDraft)
         },
-      }),
-      jsonBody(PublishBody),
-      async (c) => {
-        const outcome = await drafts.publish(API, { replaceLiveChanges: c.req.valid('json').replace_live_changes })
-        if (outcome.published) {
-          log.info('admin: draft published', { revision: outcome.revision, changed: outcome.changed })
-          return c.json({ revision: outcome.revision, changed: outcome.changed })
-        }
-        const code = outcome.reason === 'no-draft' ? 'NOT_FOUND' : outcome.reason === 'live-changed' ? 'CONFLICT' : 'BAD_REQUEST'
-        return errorResponse(c, code, outcome.message)
-      },
-    )
-    .use('/draft/rules/*', async (c, next) => ((await drafts.status()) ? next() : errorResponse(c, 'NOT_FOUND', noDraft)))
-    .use('/draft/rules', async (c, next) => ((await drafts.status()) ? next() : errorResponse(c, 'NOT_FOUND', noDraft)))
-    .route(
-      '/draft/rules',
-      crudRoutes<RuleRow>({
-        db,
-        log,
-        tag: 'draft',
-        names: { one: 'draft rule', many: 'draft rules', article: 'a' },
-        table: draftRules,
-        body: RuleBody,
-        patch: RulePatch,
-        view: RuleView,
-        defaults: { name: '', priority: 100, enabled: 1, identifyBy: 'caller' },
-        toRow: columnsToRow,
-        fromRow: rowToColumns,
-        check,
-      }),
-    )
+      )
+      .post(
+        '/draft',
+        routeDocs({
+          tag: 'draft',
+          summary: 'Start a draft',
+          description: 'Copies the live rules into a draft; edits to /draft/rules change only the draft until it is published.',
+          answer: { status: 201, description: 'Started', schema: DraftView },
+          errors: { 409: 'A draft is already open' },
+        }),
+        async (c) => {
+          if (!(await drafts.start(API))) return errorResponse(c, 'CONFLICT', 'a draft is already open: publish or discard it first')
+          log.info('admin: draft started')
+          return c.json(await view(drafts), 201)
+        },
+      )
+      .delete(
+        '/draft',
+        routeDocs({
+          tag: 'draft',
+          summary: 'Discard the draft',
+          answer: { status: 204, description: 'Discarded' },
+          errors: { 404: 'No draft is open' },
+        }),
+        async (c) => {
+          if (!(await drafts.discard())) return errorResponse(c, 'NOT_FOUND', noDraft)
+          log.info('admin: draft discarded')
+          return c.body(null, 204)
+        },
+      )
+      .post(
+        '/draft/preview',
+        routeDocs({
+          tag: 'draft',
+          summary: 'Preview the draft on recorded calls',
+          description: `Routes the call steps recorded in the last \`hours\` (default ${PREVIEW_DEFAULTS.hours}; at most \`limit\`, default ${PREVIEW_DEFAULTS.limit}, newest first) on the live rules and on the draft, with the same lookups, time and attempt, and lists those the draft would answer differently. Nothing is written; the CRM is only read (through the cache). Stops after ${PREVIEW_DEFAULTS.deadlineMs / 1000} s and says so.`,
+          body: PreviewBody,
+          answer: { status: 200, description: 'The calls the draft would route differently, old and new answer side by side' },
+          errors: { 400: 'Invalid input', 404: 'No draft is open' },
+        }),
+        jsonBody(PreviewBody),
+        async (c) => {
+          if (!(await drafts.status())) return errorResponse(c, 'NOT_FOUND', noDraft)
+          return c.json(await preview(c.req.valid('json')))
+        },
+      )
+      .post(
+        '/draft/publish',
+        routeDocs({
+          tag: 'draft',
+          summary: 'Publish the draft',
+          description:
+            'Makes the draft the live rules in one transaction (a call in progress keeps the rules it started with); each rule changed is in the history. Refused (409) when live routing was edited since the draft began, unless `replace_live_changes` is true.',
+          body: PublishBody,
+          answer: { status: 200, description: 'Published: the new routing revision and how many rules changed' },
+          errors: {
+            400: 'Invalid input, or a draft rule the service could not use',
+            404: 'No draft is open',
+            409: 'Live routing was edited since the draft began',
+          },
+        }),
+        jsonBody(PublishBody),
+        async (c) => {
+          const outcome = await drafts.publish(API, { replaceLiveChanges: c.req.valid('json').replace_live_changes })
+          if (outcome.published) {
+            log.info('admin: draft published', { revision: outcome.revision, changed: outcome.changed })
+            return c.json({ revision: outcome.revision, changed: outcome.changed })
+          }
+          const code = outcome.reason === 'no-draft' ? 'NOT_FOUND' : outcome.reason === 'live-changed' ? 'CONFLICT' : 'BAD_REQUEST'
+          return errorResponse(c, code, outcome.message)
+        },
+      )
+      // The wildcard covers /draft/rules itself too.
+      .use('/draft/rules/*', async (c, next) => ((await drafts.status()) ? next() : errorResponse(c, 'NOT_FOUND', noDraft)))
+      .route(
+        '/draft/rules',
+        crudRoutes<RuleRow>({
+          db,
+          log,
+          tag: 'draft',
+          names: { one: 'draft rule', many: 'draft rules', article: 'a' },
+          table: draftRules,
+          body: RuleBody,
+          patch: RulePatch,
+          view: RuleView,
+          defaults: { name: '', priority: 100, enabled: 1, identifyBy: 'caller' },
+          toRow: columnsToRow,
+          fromRow: rowToColumns,
+          check,
+        }),
+      )
+  )
 }

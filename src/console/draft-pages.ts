@@ -196,8 +196,7 @@ export const draftPages = (deps: ConsoleDeps) => {
           303,
         )
       })
-      // The draft's rule pages need an open draft.
-      .use('/draft/rules', async (c, next) => ((await drafts.status()) ? next() : back(c, 'Start a draft first.', 'error')))
+      // The draft's rule pages need an open draft (the wildcard covers /draft/rules itself).
       .use('/draft/rules/*', async (c, next) => ((await drafts.status()) ? next() : back(c, 'Start a draft first.', 'error')))
       .route('/', ruleSetPages(deps, DRAFT_RULES))
   )
