@@ -1,5 +1,4 @@
 import { Client } from '@hubspot/api-client'
-import { eq, or, sql } from 'drizzle-orm'
 import { LRUCache } from 'lru-cache'
 import * as v from 'valibot'
 import {
@@ -9,7 +8,7 @@ import {
   type ContactOwner,
   callOutcome,
   definePlugin,
-  owners,
+  ownerMap,
   RateLimitedError,
 } from '../src/crm/plugin.ts'
 import { withDeadline } from '../src/lib/deadline.ts'
@@ -84,12 +83,7 @@ export const hubspot = () =>
           ...config.properties,
         ]),
       ]
-      const ownerMapRow = db
-        .select()
-        .from(owners)
-        .where(or(eq(owners.crmOwnerId, sql.placeholder('id')), eq(owners.email, sql.placeholder('email'))))
-        .limit(1)
-        .prepare()
+      const ownerMapRows = ownerMap(db)
       const ownerCache = new LRUCache<string, { owner: HubSpotOwner | null }>({
         max: 1000,
         ttl: Math.max(config.ownerCacheSeconds, 1) * 1000,
@@ -131,7 +125,7 @@ export const hubspot = () =>
       /** HubSpot has no owner phone: the owner map in SQLite says how to reach them. */
       const ownerOf = async (ownerId: string | null | undefined): Promise<ContactOwner | undefined> => {
         if (!ownerId) return undefined
-        let row = await ownerMapRow.get({ id: ownerId, email: null })
+        let row = await ownerMapRows.find(ownerId)
         let crmOwner: HubSpotOwner | null = null
         if (!row?.name || !row.email) {
           try {
@@ -140,7 +134,7 @@ export const hubspot = () =>
             // The contact is still worth routing on without the owner's name.
             log.warn('HubSpot owner lookup failed', { plugin: 'hubspot', ownerId, error: (error as Error).message })
           }
-          if (!row && crmOwner?.email) row = await ownerMapRow.get({ id: ownerId, email: crmOwner.email })
+          if (!row && crmOwner?.email) row = await ownerMapRows.find(ownerId, crmOwner.email)
         }
         const name = [crmOwner?.firstName, crmOwner?.lastName].filter(Boolean).join(' ')
         return {

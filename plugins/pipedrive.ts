@@ -1,4 +1,3 @@
-import { eq, or, sql } from 'drizzle-orm'
 import { LRUCache } from 'lru-cache'
 import * as v from 'valibot'
 import {
@@ -8,7 +7,7 @@ import {
   type ContactOwner,
   callOutcome,
   definePlugin,
-  owners,
+  ownerMap,
   RateLimitedError,
 } from '../src/crm/plugin.ts'
 import { withDeadline } from '../src/lib/deadline.ts'
@@ -195,12 +194,7 @@ export const pipedrive = () =>
       const personById = (id: number, signal: AbortSignal) =>
         call('person details', PersonResponse, `/api/v2/persons/${id}`, { signal }).then((answer) => answer.data)
 
-      const ownerMapRow = db
-        .select()
-        .from(owners)
-        .where(or(eq(owners.crmOwnerId, sql.placeholder('id')), eq(owners.email, sql.placeholder('email'))))
-        .limit(1)
-        .prepare()
+      const ownerMapRows = ownerMap(db)
       const cacheTtl = Math.max(config.ownerCacheSeconds, 1) * 1000
       const userCache = new LRUCache<number, { user: User | null }>({ max: 1000, ttl: cacheTtl })
 
@@ -226,7 +220,7 @@ export const pipedrive = () =>
       const ownerOf = async (userId: number | null | undefined, extension: string | undefined): Promise<ContactOwner | undefined> => {
         if (!userId) return undefined
         const id = String(userId)
-        let row = await ownerMapRow.get({ id, email: null })
+        let row = await ownerMapRows.find(id)
         let user: User | null = null
         if (!row?.name || !row.email) {
           try {
@@ -235,7 +229,7 @@ export const pipedrive = () =>
             // The person is still worth routing on without the owner's name.
             log.warn('Pipedrive owner lookup failed', { plugin: 'pipedrive', ownerId: id, error: (error as Error).message })
           }
-          if (!row && user?.email) row = await ownerMapRow.get({ id, email: user.email })
+          if (!row && user?.email) row = await ownerMapRows.find(id, user.email)
         }
         return dropEmpty({
           id,

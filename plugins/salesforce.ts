@@ -1,4 +1,3 @@
-import { eq, or, sql } from 'drizzle-orm'
 import * as v from 'valibot'
 import {
   type CallLogEntry,
@@ -7,7 +6,7 @@ import {
   type ContactOwner,
   callOutcome,
   definePlugin,
-  owners,
+  ownerMap,
   RateLimitedError,
 } from '../src/crm/plugin.ts'
 import { envCountry, envFlag, envInteger, envList, envSecret, envText, setting } from '../src/lib/env-schema.ts'
@@ -172,12 +171,7 @@ export const salesforce = () =>
         }
       }
 
-      const ownerMapRow = db
-        .select()
-        .from(owners)
-        .where(or(eq(owners.crmOwnerId, sql.placeholder('id')), eq(owners.email, sql.placeholder('email'))))
-        .limit(1)
-        .prepare()
+      const ownerMapRows = ownerMap(db)
 
       /** The owner map says how the service reaches someone; the User record fills in what it does not say. */
       const ownerOf = async (record: SalesforceRecord): Promise<ContactOwner | undefined> => {
@@ -185,7 +179,7 @@ export const salesforce = () =>
         if (!id) return undefined
         const user = v.is(OwnerFields, record.Owner) ? record.Owner : undefined
         const email = text(user?.Email)
-        const row = await ownerMapRow.get({ id, email: email ?? null })
+        const row = await ownerMapRows.find(id, email)
         const phone = text(user?.Phone)
         return dropEmpty({
           id,

@@ -9,6 +9,7 @@ export { contacts, owners } from '../db/schema.ts'
 // (the local directory reads contacts, HubSpot the owner map), so no plugin reaches into src/db itself.
 export type { CallLogEntry, Contact, ContactOwner } from '../model/contact.ts'
 export { type CallOutcome, callOutcome } from './call-outcome.ts'
+export { ownerMap } from './owner-map.ts'
 
 export interface LookupOptions {
   /** Aborted when the provider's deadline is reached; plugins pass it to their HTTP calls. */
