@@ -31,6 +31,7 @@ import {
   type Html,
 } from './console-layout.ts'
 import { type FieldErrors, fieldErrorSink, formField } from './form-field.ts'
+import { zonedFormat } from './wall-time.ts'
 
 type Columns = Record<string, unknown>
 type Notice = { kind: 'ok' | 'error'; text: string }
@@ -72,24 +73,11 @@ const holidayLabel = (row: Columns | undefined, id: number) =>
     ? `holiday ${String(row.name || row.date)} (${holidayDates({ date: String(row.date), endDate: row.end_date as string | null })})`
     : `holiday ${id}`
 
-const momentFormats = new Map<string, Intl.DateTimeFormat>()
 /** When a schedule next opens or closes, on its own clock: `Sun 29 Mar 08:00`. */
-const moment = (at: Date, timeZone: string) => {
-  let format = momentFormats.get(timeZone)
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-GB', {
-      timeZone,
-      weekday: 'short',
-      day: 'numeric',
-      month: 'short',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    })
-    momentFormats.set(timeZone, format)
-  }
-  return format.format(at).replace(',', '')
-}
+const moment = (at: Date, timeZone: string) =>
+  zonedFormat('en-GB', timeZone, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' })
+    .format(at)
+    .replace(',', '')
 
 /**
  * /console/hours: shared opening hours (schedules) and holidays that rules name in their `schedule` column,

@@ -3,31 +3,40 @@
  * clocks), with web APIs only: Workers have no time-zone library.
  */
 
-const partsFormats = new Map<string, Intl.DateTimeFormat>()
-const readableFormats = new Map<string, Intl.DateTimeFormat>()
+const formats = new Map<string, Intl.DateTimeFormat>()
 
-const partsFormat = (timeZone: string) => {
-  let format = partsFormats.get(timeZone)
+/** An Intl format of a time zone, built once: building one costs far more than using it. */
+export const zonedFormat = (locale: string, timeZone: string, options: Intl.DateTimeFormatOptions) => {
+  const key = `${locale} ${timeZone} ${JSON.stringify(options)}`
+  let format = formats.get(key)
   if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    })
-    partsFormats.set(timeZone, format)
+    format = new Intl.DateTimeFormat(locale, { ...options, timeZone, hourCycle: 'h23' })
+    formats.set(key, format)
   }
   return format
+}
+
+const PARTS: Intl.DateTimeFormatOptions = {
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+}
+const READABLE: Intl.DateTimeFormatOptions = {
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
 }
 
 /** The wall clock of a time zone at an instant, as numbers. */
 export const wallClock = (instant: number, timeZone: string) => {
   const parts = Object.fromEntries(
-    partsFormat(timeZone)
+    zonedFormat('en-US', timeZone, PARTS)
       .formatToParts(new Date(instant))
       .map((part) => [part.type, part.value]),
   )
@@ -47,21 +56,7 @@ const pad = (value: number) => String(value).padStart(2, '0')
 export const readableTime = (iso: string, timeZone: string): string => {
   const instant = Date.parse(iso)
   if (Number.isNaN(instant)) return iso
-  let format = readableFormats.get(timeZone)
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-GB', {
-      timeZone,
-      hourCycle: 'h23',
-      day: 'numeric',
-      month: 'short',
-      year: 'numeric',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    })
-    readableFormats.set(timeZone, format)
-  }
-  return format.format(new Date(instant))
+  return zonedFormat('en-GB', timeZone, READABLE).format(new Date(instant))
 }
 
 /** The value of a datetime-local field for an instant: "2026-11-23T10:00" on the service's clocks. */
