@@ -53,7 +53,7 @@ describe('console in Chromium', () => {
     const target = server as TestServer
     const page = await browser.newPage()
     await signIn(page, url, ADMIN_TOKEN)
-    await expect(page.getByRole('heading', { name: 'Rules' })).toBeTruthy()
+    expect(await page.getByRole('heading', { name: 'Rules' }).count()).toBe(1)
     const before = await unknownCaller(target)
     const rulesBefore = target.openSideConnection().prepare('SELECT count(*) AS n FROM rules').get()
 

@@ -153,6 +153,8 @@ export const testCrmPluginContract = (contract: PluginContract) => {
     })
 
     it.skipIf(!fake.loggedCalls)('logCall delivers the entry to the CRM (when the plugin logs calls)', async () => {
+      // A fake that records call logs is given only for a plugin that logs calls.
+      expect(client.logCall, 'logCall').toBeTypeOf('function')
       if (!client.logCall) return
       const before = (await fake.loggedCalls?.())?.length ?? 0
       await client.logCall(await contractCallLog(client, known?.phone, contract.pluginId))
@@ -160,6 +162,8 @@ export const testCrmPluginContract = (contract: PluginContract) => {
     })
 
     it.skipIf(!fake.loggedCalls || !fake.rateLimitNext)('logCall turns a 429 into RateLimitedError, for the outbox to wait', async () => {
+      // A fake that records call logs is given only for a plugin that logs calls.
+      expect(client.logCall, 'logCall').toBeTypeOf('function')
       if (!client.logCall) return
       const entry = await contractCallLog(client, known?.phone, contract.pluginId)
       await fake.rateLimitNext?.(1, 7)
@@ -169,6 +173,8 @@ export const testCrmPluginContract = (contract: PluginContract) => {
     })
 
     it.skipIf(!fake.loggedCalls || !fake.failNext)('logCall throws on a 5xx, for the outbox to retry', async () => {
+      // A fake that records call logs is given only for a plugin that logs calls.
+      expect(client.logCall, 'logCall').toBeTypeOf('function')
       if (!client.logCall) return
       const entry = await contractCallLog(client, known?.phone, contract.pluginId)
       const before = (await fake.loggedCalls?.())?.length ?? 0
